@@ -1,0 +1,5 @@
+import type { AnyApiDefinition } from '../core/api';
+import { persistiq } from './persistiq';
+
+/** Every API this connector reads, in the order the spec offers them. */
+export const registry: AnyApiDefinition[] = [persistiq];

@@ -1,0 +1,49 @@
+import type { ApiDefinition } from '../../core/api';
+import { SystemError } from '../../core/errors';
+import { apiOption } from '../../core/spec';
+import { joinUrl, type HttpApi } from '../../core/stream';
+import { clientFromConfig, tuningFields } from '../../core/tuning';
+import { streams } from './streams';
+
+const title = 'PersistIQ';
+
+/** PersistIQ errors: {"status":"error","error":{"reason","message"}} (or "errors": [...] for batches). */
+function errorMessage(body: unknown): string | undefined {
+  const { error, errors } = (body ?? {}) as { error?: { reason?: string; message?: string }; errors?: unknown };
+  if (error && (error.message || error.reason)) return [error.message, error.reason && `(${error.reason})`].filter(Boolean).join(' ');
+  if (Array.isArray(errors) && errors.length > 0) return JSON.stringify(errors).slice(0, 300);
+  return undefined;
+}
+
+export const persistiq: ApiDefinition<HttpApi> = {
+  name: 'persistiq',
+  title,
+  specOption: apiOption({
+    name: 'persistiq',
+    title,
+    description: 'PersistIQ sales outreach API v1.',
+    apiKeyDescription: 'PersistIQ API key (Settings → Integrations → API key), sent in the x-api-key header.',
+    defaultBaseUrl: 'https://api.persistiq.com/v1',
+    startDateDescription: 'Read leads updated and events created after this UTC time on the first sync. Empty: all history.',
+    extra: tuningFields(
+      { requestsPerMinute: 100, maxRetries: 7, timeoutSeconds: 60, maxWaitSeconds: 600, retryInitialDelaySeconds: 1 },
+      'PersistIQ documents 100 requests per minute per API key.',
+    ),
+  }),
+  connect(config, environment) {
+    const http = clientFromConfig(config, environment, {
+      apiTitle: title,
+      credentialOrigins: [new URL(config.base_url).origin],
+      authHeaders: { 'x-api-key': config.api_key },
+      errorMessage,
+    });
+    return { http, baseUrl: config.base_url, apiTitle: title };
+  },
+  async check(api) {
+    const { body } = await api.http.getJson(joinUrl(api.baseUrl, '/users'), { page: 1 });
+    if (!Array.isArray((body as { users?: unknown })?.users)) {
+      throw new SystemError(`${title} answered GET /users without a "users" list; is base_url the PersistIQ API v1?`);
+    }
+  },
+  streams,
+};

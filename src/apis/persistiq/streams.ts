@@ -1,0 +1,36 @@
+import { nextUrlPaginator } from '../../core/paginate';
+import { httpStream, type HttpStreamOptions, type JsonSchema } from '../../core/stream';
+import campaigns from './schemas/campaigns.json';
+import dncDomains from './schemas/dnc_domains.json';
+import events from './schemas/events.json';
+import leadFields from './schemas/lead_fields.json';
+import leadStatuses from './schemas/lead_statuses.json';
+import leads from './schemas/leads.json';
+import tags from './schemas/tags.json';
+import users from './schemas/users.json';
+
+// Every list answers {status, errors, has_more, next_page, <resource>: [...]}; next_page is an
+// absolute URL (".../v1/leads?page=2") or null, pages start at 1 (PersistIQ OpenAPI v1).
+const pages = nextUrlPaginator({ urlField: 'next_page', hasMoreField: 'has_more', pageParam: 'page' });
+
+/** GET /v1/<name>, records under the envelope key of the same name, primary key `id`. */
+const list = (name: string, schema: JsonSchema, extra: Partial<HttpStreamOptions> = {}) =>
+  httpStream({ name, schema, path: `/${name}`, records: name, paginator: pages, primaryKey: [['id']], ...extra });
+
+export const streams = [
+  list('users', users),
+  // `updated_after` filters on the server. The OpenAPI shows no `updated_at` on leads: when a lead
+  // lacks it, the state becomes the sync's start time, so the next sync asks for later changes.
+  list('leads', leads, {
+    incremental: { cursor: 'updated_at', requestParam: 'updated_after', sorted: false, clientFilter: false, whenMissing: 'sync_start' },
+  }),
+  list('campaigns', campaigns),
+  list('lead_statuses', leadStatuses),
+  list('lead_fields', leadFields),
+  // Events are an append-only log: `start_at` bounds it on the server, `created_at` is the cursor.
+  list('events', events, {
+    incremental: { cursor: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: false, whenMissing: 'ignore' },
+  }),
+  list('dnc_domains', dncDomains),
+  list('tags', tags),
+];

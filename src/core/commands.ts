@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { AnyApiDefinition } from './api';
+import { parseState, readJsonFile, secretValues, validateCatalog, validateConfig } from './config';
+import { asConnectorError, ConfigError } from './errors';
+import type { Logger } from './http';
+import type { OutputWriter } from './output';
+import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from './protocol';
+import { readStreams } from './read';
+import { buildSpec, selectApis } from './spec';
+
+const packageInfo = (): { name: string; version: string } =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+
+export const defaultUserAgent = (): string => {
+  const { name, version } = packageInfo();
+  return `${name}/${version}`;
+};
+
+const CHECK_MAX_RETRIES = 2;
+
+const USAGE = 'usage: main.js spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE]';
+
+interface Invocation {
+  command: string;
+  config?: string;
+  catalog?: string;
+  state?: string;
+}
+
+function parseInvocation(argv: string[]): Invocation {
+  const [command, ...rest] = argv;
+  if (!command || command.startsWith('-')) throw new ConfigError(`No command given; ${USAGE}`);
+  try {
+    const { values } = parseArgs({
+      args: rest,
+      options: { config: { type: 'string' }, catalog: { type: 'string' }, state: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { command, ...values };
+  } catch (error) {
+    throw new ConfigError(`${(error as Error).message}; ${USAGE}`);
+  }
+}
+
+const required = (value: string | undefined, flag: string, command: string): string => {
+  if (!value) throw new ConfigError(`${command} needs ${flag} FILE; ${USAGE}`);
+  return value;
+};
+
+/** Runs one connector command, writing protocol messages to `out`. Returns the exit code. */
+export async function runCommand(argv: string[], out: OutputWriter, registry: AnyApiDefinition[], env: NodeJS.ProcessEnv): Promise<number> {
+  const log: Logger = (level, message) => void out.emit(logMessage(level, message));
+  let invocation: Invocation | undefined;
+  try {
+    invocation = parseInvocation(argv);
+    const apis = selectApis(registry, env.AIRBYTE_SOURCE_API);
+    const userAgent = defaultUserAgent();
+    const spec = buildSpec(apis, userAgent);
+    const { command } = invocation;
+    if (command === 'spec') {
+      await out.emit({ type: 'SPEC', spec });
+      return 0;
+    }
+    if (!['check', 'discover', 'read'].includes(command)) throw new ConfigError(`Unknown command "${command}"; ${USAGE}`);
+
+    const rawConfig = readJsonFile(required(invocation.config, '--config', command), 'config');
+    out.addSecrets(secretValues(rawConfig, apis));
+    const config = validateConfig(rawConfig, spec, apis);
+    const definition = apis.find((api) => api.name === config.api.name) as AnyApiDefinition;
+
+    if (command === 'discover') {
+      await out.emit({ type: 'CATALOG', catalog: { streams: definition.streams.map(toAirbyteStream) } });
+      return 0;
+    }
+    if (command === 'check') {
+      // A connection test should answer within seconds, not after a full retry schedule.
+      const quick = { ...config.api, max_retries: Math.min(Number(config.api.max_retries ?? 0), CHECK_MAX_RETRIES) };
+      return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log }), out);
+    }
+    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log });
+
+    const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
+    const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();
+    const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log });
+    if (failed.length > 0) {
+      log('ERROR', `Sync finished with ${failed.length} failed stream(s): ${failed.join(', ')}`);
+      return 1;
+    }
+    return 0;
+  } catch (thrown) {
+    const error = asConnectorError(thrown);
+    await out.emit(
+      errorTrace({
+        message: error.message,
+        internal_message: error.internalMessage,
+        stack_trace: error.failureType === 'system_error' ? (thrown as Error)?.stack : undefined,
+        failure_type: error.failureType,
+      }),
+    );
+    // The platform takes a check's verdict from its CONNECTION_STATUS, even when the config is bad.
+    if (invocation?.command === 'check') await out.emit(connectionStatus(false, error.message));
+    return 1;
+  }
+}
+
+async function check(definition: AnyApiDefinition, api: unknown, out: OutputWriter): Promise<number> {
+  try {
+    await definition.check(api);
+    await out.emit(connectionStatus(true));
+  } catch (thrown) {
+    await out.emit(connectionStatus(false, asConnectorError(thrown).message));
+  }
+  return 0;
+}
+
+export function toAirbyteStream(stream: AnyApiDefinition['streams'][number]): AirbyteStream {
+  const incremental = stream.cursorField !== undefined;
+  return {
+    name: stream.name,
+    json_schema: stream.schema,
+    supported_sync_modes: incremental ? ['full_refresh', 'incremental'] : ['full_refresh'],
+    ...(incremental ? { source_defined_cursor: true, default_cursor_field: stream.cursorField, is_resumable: true } : {}),
+    ...(stream.primaryKey ? { source_defined_primary_key: stream.primaryKey } : {}),
+  };
+}

@@ -1,0 +1,166 @@
+import Ajv, { type ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
+import { readFileSync } from 'node:fs';
+import type { AnyApiDefinition, ConnectorConfig } from './api';
+import { ConfigError } from './errors';
+import type { ConfiguredStream, ConnectorSpecification, StreamState } from './protocol';
+import type { JsonSchema } from './stream';
+
+export function readJsonFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`Cannot read the ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`The ${what} file ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Values of every field the spec marks `airbyte_secret`, found anywhere in a (possibly invalid) config. */
+export function secretValues(config: unknown, apis: AnyApiDefinition[]): string[] {
+  const secretKeys = new Set<string>();
+  for (const api of apis) {
+    for (const [key, schema] of Object.entries((api.specOption.properties ?? {}) as Record<string, JsonSchema>)) {
+      if (schema.airbyte_secret) secretKeys.add(key);
+    }
+  }
+  const found: string[] = [];
+  const walk = (value: unknown): void => {
+    if (!value || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      if (secretKeys.has(key) && typeof item === 'string' && item !== '') found.push(item);
+      else walk(item);
+    }
+  };
+  walk(config);
+  return found;
+}
+
+const fieldName = (error: ErrorObject, root: string): string => {
+  const path = error.instancePath.split('/').slice(1).join('.');
+  const missing = error.keyword === 'required' ? (error.params as { missingProperty: string }).missingProperty : undefined;
+  return [root, path, missing].filter(Boolean).join('.');
+};
+
+const describeAjvError = (error: ErrorObject, root: string): string => {
+  const field = fieldName(error, root);
+  if (error.keyword === 'required') return `${field} is required`;
+  if (error.keyword === 'pattern' && (error.parentSchema as JsonSchema | undefined)?.pattern_descriptor) {
+    return `${field} must look like ${(error.parentSchema as JsonSchema).pattern_descriptor}`;
+  }
+  return `${field} ${error.message}`;
+};
+
+function newAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Validates the config against the spec's option for `api.name` and applies the spec's defaults. */
+export function validateConfig(raw: unknown, spec: ConnectorSpecification, apis: AnyApiDefinition[]): ConnectorConfig {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('Config must be a JSON object');
+  const config = raw as Record<string, unknown>;
+  const api = config.api;
+  if (!api || typeof api !== 'object' || Array.isArray(api)) throw new ConfigError('Config field api is required and must be an object');
+  const name = (api as Record<string, unknown>).name;
+  const names = apis.map((option) => option.name);
+  if (typeof name !== 'string') throw new ConfigError(`Config field api.name is required: one of ${names.join(', ')}`);
+  const definition = apis.find((option) => option.name === name);
+  if (!definition) throw new ConfigError(`Config field api.name is "${name}", which is not one of: ${names.join(', ')}`);
+
+  const rootProperties = spec.connectionSpecification.properties as Record<string, JsonSchema>;
+  const schema = { ...spec.connectionSpecification, properties: { ...rootProperties, api: definition.specOption } };
+  const validate = newAjv().compile(schema);
+  if (!validate(config)) {
+    // One problem per field: a bad date fails both its pattern and its format.
+    const byField = new Map<string, string>();
+    for (const error of validate.errors ?? []) {
+      const field = fieldName(error, 'config');
+      if (!byField.has(field)) byField.set(field, describeAjvError(error, 'config'));
+    }
+    throw new ConfigError(`Invalid config: ${[...byField.values()].join('; ')}`);
+  }
+
+  const withDefaults = { ...(api as Record<string, unknown>) };
+  for (const [key, property] of Object.entries(definition.specOption.properties as Record<string, JsonSchema>)) {
+    if (withDefaults[key] === undefined && property.default !== undefined) withDefaults[key] = property.default;
+  }
+  const startDate = withDefaults.start_date;
+  if (typeof startDate === 'string' && Date.parse(startDate) > Date.now()) {
+    throw new ConfigError(`Config field api.start_date (${startDate}) is in the future; nothing could be read`);
+  }
+  return { ...(config as unknown as ConnectorConfig), api: withDefaults as ConnectorConfig['api'] };
+}
+
+/** Checks the configured catalog against what the API offers; every problem names its place. */
+export function validateCatalog(raw: unknown, api: AnyApiDefinition): ConfiguredStream[] {
+  const streams = (raw as { streams?: unknown } | null)?.streams;
+  if (!Array.isArray(streams)) throw new ConfigError('Catalog must be a JSON object with a "streams" list');
+  const known = new Map(api.streams.map((stream) => [stream.name, stream]));
+  const seen = new Set<string>();
+  return streams.map((entry: unknown, index): ConfiguredStream => {
+    const where = `catalog streams[${index}]`;
+    const configured = entry as Partial<ConfiguredStream> | null;
+    const name = configured?.stream?.name;
+    if (typeof name !== 'string') throw new ConfigError(`${where}.stream.name is required`);
+    const definition = known.get(name);
+    if (!definition) {
+      throw new ConfigError(`${where}: stream "${name}" is not a ${api.title} stream; known streams: ${[...known.keys()].join(', ')}`);
+    }
+    if (seen.has(name)) throw new ConfigError(`${where}: stream "${name}" appears twice`);
+    seen.add(name);
+    const mode = configured?.sync_mode;
+    if (mode !== 'full_refresh' && mode !== 'incremental') {
+      throw new ConfigError(`${where}.sync_mode for stream "${name}" must be full_refresh or incremental, got ${JSON.stringify(mode)}`);
+    }
+    if (mode === 'incremental' && !definition.cursorField) {
+      throw new ConfigError(`${where}: stream "${name}" has no cursor, so sync_mode must be full_refresh, not incremental`);
+    }
+    return configured as ConfiguredStream;
+  });
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => !!value && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * Input state: a list of per-stream STATE messages (what the platform passes), or the legacy
+ * `{stream_name: state}` object. Returns each stream's state.
+ */
+export function parseState(raw: unknown, api: AnyApiDefinition): Map<string, StreamState> {
+  const known = new Set(api.streams.map((stream) => stream.name));
+  const states = new Map<string, StreamState>();
+  const add = (name: unknown, state: unknown, where: string): void => {
+    if (typeof name !== 'string') throw new ConfigError(`${where}: stream name missing`);
+    if (!known.has(name)) throw new ConfigError(`${where}: "${name}" is not a ${api.title} stream; known streams: ${[...known].join(', ')}`);
+    if (state === null || state === undefined) return; // a reset stream
+    if (!isObject(state)) throw new ConfigError(`${where}: the state of stream "${name}" must be an object, got ${Array.isArray(state) ? 'a list' : typeof state}`);
+    states.set(name, state);
+  };
+  if (Array.isArray(raw)) {
+    raw.forEach((message, index) => {
+      const where = `state[${index}]`;
+      if (!isObject(message)) throw new ConfigError(`${where} must be a STATE message object`);
+      if (message.type === 'STREAM' || (message.type === undefined && isObject(message.stream))) {
+        const stream = message.stream;
+        if (!isObject(stream) || !isObject(stream.stream_descriptor)) throw new ConfigError(`${where}.stream.stream_descriptor is required for a STREAM state`);
+        add(stream.stream_descriptor.name, stream.stream_state, `${where}.stream`);
+      } else if (message.type === 'LEGACY' && isObject(message.data)) {
+        for (const [name, state] of Object.entries(message.data)) add(name, state, `${where}.data`);
+      } else {
+        throw new ConfigError(`${where}.type must be STREAM (per-stream state), got ${JSON.stringify(message.type)}`);
+      }
+    });
+    return states;
+  }
+  if (isObject(raw)) {
+    for (const [name, state] of Object.entries(raw)) add(name, state, 'state');
+    return states;
+  }
+  throw new ConfigError(`State must be a list of STREAM state messages or an object keyed by stream name, got ${raw === null ? 'null' : typeof raw}`);
+}

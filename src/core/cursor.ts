@@ -1,0 +1,72 @@
+import { ConfigError } from './errors';
+import type { StreamState } from './protocol';
+
+interface Instant {
+  text: string;
+  ms: number;
+}
+
+const parseInstant = (value: unknown): Instant | undefined => {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) ? { text: value, ms } : undefined;
+};
+
+const later = (a: Instant | undefined, b: Instant | undefined): Instant | undefined => (!a ? b : !b ? a : b.ms > a.ms ? b : a);
+
+export interface DatetimeCursorOptions {
+  stream: string;
+  /** Top-level record field holding an ISO 8601 timestamp. */
+  field: string;
+  /** Stream state from the previous sync, if any (`{[field]: "<iso>"}`). */
+  state: StreamState | undefined;
+  startDate: string | undefined;
+  syncStartedAt: Date;
+  /**
+   * What a record without the field means. `sync_start`: the API filtered on the server by this
+   * cursor, so after the sync every change up to its start has been seen. `ignore`: the record is
+   * emitted but does not move the cursor.
+   */
+  whenMissing: 'sync_start' | 'ignore';
+}
+
+/** Incremental cursor over an ISO 8601 field: lower bound from state or start_date, tracks the max. */
+export class DatetimeCursor {
+  readonly lowerBound: Instant | undefined;
+  private maxSeen: Instant | undefined;
+  private sawMissing = false;
+
+  constructor(private readonly options: DatetimeCursorOptions) {
+    const stateValue = options.state?.[options.field];
+    if (stateValue !== undefined && stateValue !== null) {
+      const fromState = parseInstant(stateValue);
+      if (!fromState) {
+        throw new ConfigError(`State for stream "${options.stream}": "${options.field}" must be an ISO 8601 date-time, got ${JSON.stringify(stateValue)}`);
+      }
+      this.lowerBound = fromState;
+    } else {
+      this.lowerBound = parseInstant(options.startDate);
+    }
+  }
+
+  /** Client-side filter: is the record newer than the lower bound? Records without the field pass. */
+  isNew(record: Record<string, unknown>): boolean {
+    const value = parseInstant(record[this.options.field]);
+    return !value || !this.lowerBound || value.ms > this.lowerBound.ms;
+  }
+
+  observe(record: Record<string, unknown>): void {
+    const value = parseInstant(record[this.options.field]);
+    if (value) this.maxSeen = later(this.maxSeen, value);
+    else this.sawMissing = true;
+  }
+
+  /** Never moves backwards: a state from the future stays as it is. */
+  state(): StreamState {
+    let next = later(this.lowerBound, this.maxSeen);
+    if (this.sawMissing && this.options.whenMissing === 'sync_start') {
+      next = later(next, { text: this.options.syncStartedAt.toISOString(), ms: this.options.syncStartedAt.getTime() });
+    }
+    return next ? { [this.options.field]: next.text } : {};
+  }
+}

@@ -1,0 +1,127 @@
+import { SystemError } from './errors';
+import type { HttpClient, Params } from './http';
+import { describeRequest } from './http';
+
+export interface PageRequest {
+  url: string;
+  params: Params;
+}
+
+export interface Page {
+  request: PageRequest;
+  body: unknown;
+  /** The page's raw items, before null items are dropped (a short page is judged on these). */
+  items: unknown[];
+}
+
+/** Given the page just read, says which request reads the next one (undefined: no more pages). */
+export interface Paginator {
+  /** Parameters of the first request (e.g. limit and offset 0). */
+  readonly initialParams?: Params;
+  next(page: Page): PageRequest | undefined;
+}
+
+export type RecordSelector = (body: unknown, request: PageRequest) => unknown[];
+
+const field = (body: unknown, name: string): unknown =>
+  body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+
+/**
+ * Follows a next-page URL from the envelope (`next_page`), stopping on `hasMore: false`, a null URL
+ * or an empty page. The URL is followed only on the origin we are talking to: credentials never go
+ * to another host. For a URL on another origin, its page number is requested from our own origin.
+ */
+export function nextUrlPaginator(options: { urlField: string; hasMoreField?: string; pageParam: string }): Paginator {
+  return {
+    next(page) {
+      if (page.items.length === 0) return undefined;
+      if (options.hasMoreField && field(page.body, options.hasMoreField) === false) return undefined;
+      const next = field(page.body, options.urlField);
+      if (next === null || next === undefined || next === '') return undefined;
+      if (typeof next !== 'string') {
+        throw new SystemError(`Unexpected "${options.urlField}" in the response to ${describeRequest(page.request)}: ${JSON.stringify(next)}`);
+      }
+      const current = new URL(page.request.url);
+      const nextUrl = new URL(next, current);
+      if (nextUrl.origin === current.origin) {
+        // Keep our own filters (e.g. updated_after) unless the URL restates them.
+        const params = Object.fromEntries(Object.entries(page.request.params).filter(([key]) => !nextUrl.searchParams.has(key)));
+        return { url: nextUrl.toString(), params };
+      }
+      const pageNumber = nextUrl.searchParams.get(options.pageParam);
+      if (!pageNumber || !/^\d+$/.test(pageNumber)) {
+        throw new SystemError(
+          `The next page URL in the response to ${describeRequest(page.request)} points to another host (${nextUrl.origin}) and carries no "${options.pageParam}" number; it was not followed, so the API key is not sent there`,
+        );
+      }
+      return { url: page.request.url, params: { ...page.request.params, [options.pageParam]: Number(pageNumber) } };
+    },
+  };
+}
+
+/** limit + offset; stops on an empty or short page. */
+export function offsetPaginator(options: { pageSize: number; limitParam?: string; offsetParam?: string }): Paginator {
+  const limitParam = options.limitParam ?? 'limit';
+  const offsetParam = options.offsetParam ?? 'offset';
+  return {
+    initialParams: { [limitParam]: options.pageSize, [offsetParam]: 0 },
+    next(page) {
+      if (page.items.length < options.pageSize) return undefined;
+      const offset = Number(page.request.params[offsetParam] ?? 0) + page.items.length;
+      return { url: page.request.url, params: { ...page.request.params, [offsetParam]: offset } };
+    },
+  };
+}
+
+/** An opaque token in the body (first non-empty of `tokenFields`) sent back as `param`. */
+export function nextTokenPaginator(options: { tokenFields: string[]; param: string; initialParams?: Params }): Paginator {
+  return {
+    initialParams: options.initialParams,
+    next(page) {
+      for (const name of options.tokenFields) {
+        const token = field(page.body, name);
+        if (typeof token === 'string' && token !== '') return { url: page.request.url, params: { ...page.request.params, [options.param]: token } };
+      }
+      return undefined;
+    },
+  };
+}
+
+/** One request, no pages. */
+export const singlePage: Paginator = { next: () => undefined };
+
+/** Reads the records under `name` in an envelope; `null` means the body itself is the list. */
+export function recordsAt(name: string | null, apiTitle: string): RecordSelector {
+  return (body, request) => {
+    const items = name === null ? body : field(body, name);
+    if (Array.isArray(items)) return items;
+    const where = name === null ? 'the response body' : `"${name}"`;
+    const got = items === undefined ? 'nothing' : items === null ? 'null' : typeof items;
+    throw new SystemError(`${apiTitle} returned an unexpected response to ${describeRequest(request)}: expected a list of records at ${where}, got ${got}`);
+  };
+}
+
+const requestKey = (request: PageRequest): string =>
+  `${request.url} ${JSON.stringify(Object.entries(request.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)))}`;
+
+/** Reads pages one after another; the same next page twice is a loop, reported as an error. */
+export async function* fetchPages(
+  http: HttpClient,
+  first: PageRequest,
+  paginator: Paginator,
+  select: RecordSelector,
+): AsyncGenerator<Page> {
+  const seen = new Set<string>();
+  let request: PageRequest | undefined = { url: first.url, params: { ...paginator.initialParams, ...first.params } };
+  while (request) {
+    const key = requestKey(request);
+    if (seen.has(key)) {
+      throw new SystemError(`Pagination loop: the API pointed to ${describeRequest(request)} a second time; stopping instead of reading the same pages forever`);
+    }
+    seen.add(key);
+    const { body } = await http.getJson(request.url, request.params);
+    const page: Page = { request, body, items: select(body, request) };
+    yield page;
+    request = paginator.next(page);
+  }
+}

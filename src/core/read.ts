@@ -1,0 +1,87 @@
+import type { AnyApiDefinition } from './api';
+import { asConnectorError } from './errors';
+import type { Logger } from './http';
+import type { OutputWriter } from './output';
+import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from './protocol';
+
+export interface ReadOptions {
+  definition: AnyApiDefinition;
+  api: unknown;
+  catalog: ConfiguredStream[];
+  states: Map<string, StreamState>;
+  startDate: string | undefined;
+  out: OutputWriter;
+  log: Logger;
+}
+
+/**
+ * Reads the configured streams in catalog order. Each stream reports STARTED → RUNNING → COMPLETE,
+ * or INCOMPLETE plus an ERROR trace; a failed stream does not stop the others.
+ * Returns the names of the streams that failed.
+ */
+export async function readStreams(options: ReadOptions): Promise<string[]> {
+  const { definition, api, out, log } = options;
+  const failed: string[] = [];
+  const syncStartedAt = new Date();
+  for (const configured of options.catalog) {
+    const name = configured.stream.name;
+    const stream = definition.streams.find((candidate) => candidate.name === name);
+    if (!stream) throw new Error(`stream ${name} vanished after catalog validation`);
+    const inputState = configured.sync_mode === 'incremental' ? options.states.get(name) : undefined;
+    await out.emit(streamStatus(name, 'STARTED'));
+    await out.emit(streamStatus(name, 'RUNNING'));
+    let sinceState = 0;
+    let lastState: string | undefined;
+    let lastStateValue: StreamState = inputState ?? {};
+    try {
+      const items = stream.read(api, { syncMode: configured.sync_mode, state: inputState, startDate: options.startDate, syncStartedAt, log });
+      for await (const item of items) {
+        switch (item.type) {
+          case 'record': {
+            const pending = out.record(name, item.data);
+            if (pending) await pending;
+            sinceState++;
+            break;
+          }
+          case 'raw_record': {
+            const pending = out.rawRecord(name, item.json);
+            if (pending) await pending;
+            sinceState++;
+            break;
+          }
+          case 'checkpoint': {
+            const serialized = JSON.stringify(item.state);
+            // The protocol forbids repeating a state with nothing new behind it.
+            if (sinceState === 0 && serialized === lastState) break;
+            await out.state(name, item.state, sinceState);
+            sinceState = 0;
+            lastState = serialized;
+            lastStateValue = item.state;
+            break;
+          }
+          case 'message':
+            await out.emit(item.message);
+            break;
+        }
+      }
+      // Every stream ends with a STATE covering all its records, even an empty one.
+      if (lastState === undefined || sinceState > 0) await out.state(name, lastStateValue, sinceState);
+      await out.emit(streamStatus(name, 'COMPLETE'));
+    } catch (thrown) {
+      const error = asConnectorError(thrown);
+      failed.push(name);
+      log('ERROR', `Stream "${name}" failed after ${sinceState} record(s) since its last state: ${error.message}`);
+      await out.emit(streamStatus(name, 'INCOMPLETE'));
+      await out.emit(
+        errorTrace({
+          message: `Stream "${name}": ${error.message}`,
+          internal_message: error.internalMessage,
+          stack_trace: error.failureType === 'system_error' ? (thrown as Error)?.stack : undefined,
+          failure_type: error.failureType,
+          stream_descriptor: { name },
+        }),
+      );
+    }
+  }
+  return failed;
+}
