@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { PersistIqMock } from '../mocks/persistiq';
+
+const STREAMS = ['users', 'leads', 'campaigns', 'lead_statuses', 'lead_fields', 'events', 'dnc_domains', 'tags'] as const;
+
+const configFor = (mock: PersistIqMock, extra: Record<string, unknown> = {}) => ({
+  api: {
+    name: 'persistiq',
+    api_key: mock.apiKey,
+    base_url: mock.baseUrl,
+    requests_per_minute: 6000,
+    retry_initial_delay_seconds: 0.05,
+    max_wait_seconds: 10,
+    request_timeout_seconds: 2,
+    ...extra,
+  },
+});
+
+const fullRefreshAll = catalogFor(Object.fromEntries(STREAMS.map((s) => [s, 'full_refresh'])));
+
+const byId = (records: Record<string, unknown>[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+
+describe('PersistIQ through the CLI', () => {
+  let mock: PersistIqMock;
+  before(async () => {
+    mock = await new PersistIqMock({ rateLimit: false }).start();
+  });
+  after(() => mock.close());
+
+  test('check succeeds with a valid key and sends it only as x-api-key', async () => {
+    const result = await runConnector('check', { config: configFor(mock) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
+    const request = mock.requests.at(-1)!;
+    assert.equal(request.path, '/v1/users');
+    assert.equal(request.headers['x-api-key'], mock.apiKey);
+    assert.equal(request.headers.authorization, undefined);
+    assert.match(String(request.headers['user-agent']), /^source-saas-trio\/\d+\.\d+\.\d+$/);
+  });
+
+  test('check with a bad key fails with the API message, exit 0, no retries', async () => {
+    const before = mock.requests.length;
+    const result = await runConnector('check', { config: { api: { ...configFor(mock).api, api_key: 'wrong-key-123' } } });
+    assert.equal(result.code, 0);
+    const status = result.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
+    assert.equal(status.status, 'FAILED');
+    assert.equal(status.message, 'PersistIQ rejected the API key (HTTP 401): Invalid API key. Check the x-api-key header. (invalid_request_error)');
+    assert.equal(mock.requests.length - before, 1);
+  });
+
+  test('check against an unreachable host fails clearly, exit 0', async () => {
+    const config = configFor(mock, { base_url: 'http://127.0.0.1:9/v1', retry_initial_delay_seconds: 0.01 });
+    const result = await runConnector('check', { config });
+    assert.equal(result.code, 0);
+    const status = result.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
+    assert.equal(status.status, 'FAILED');
+    assert.match(status.message, /^PersistIQ could not be reached: GET \/v1\/users\?page=1 ECONNREFUSED .* \(3 attempts\)$/);
+  });
+
+  test('user_agent from the config is sent', async () => {
+    await runConnector('check', { config: { ...configFor(mock), user_agent: 'acme-sync/2.0 (data@acme.test)' } });
+    assert.equal(mock.requests.at(-1)!.headers['user-agent'], 'acme-sync/2.0 (data@acme.test)');
+  });
+
+  test('discover lists all 8 streams with schemas, keys, cursors and sync modes', async () => {
+    const result = await runConnector('discover', { config: configFor(mock) });
+    assert.equal(result.code, 0);
+    const streams = result.messages.find((m) => m.type === 'CATALOG')!.catalog.streams as Message[];
+    assert.deepEqual(streams.map((s) => s.name), [...STREAMS]);
+    for (const stream of streams) {
+      assert.deepEqual(stream.source_defined_primary_key, [['id']], stream.name);
+      assert.equal(stream.json_schema.type, 'object');
+      assert.equal(stream.json_schema.additionalProperties, true);
+      assert.ok(stream.json_schema.properties.id, `${stream.name} declares id`);
+    }
+    const incremental = streams.filter((s) => s.supported_sync_modes.includes('incremental'));
+    assert.deepEqual(
+      incremental.map((s) => [s.name, s.default_cursor_field, s.source_defined_cursor, s.is_resumable]),
+      [
+        ['leads', ['updated_at'], true, true],
+        ['events', ['created_at'], true, true],
+      ],
+    );
+    for (const stream of incremental) assert.ok(stream.json_schema.properties[stream.default_cursor_field[0]]);
+    const campaignStats = streams.find((s) => s.name === 'campaigns')!.json_schema.properties.stats.properties;
+    assert.ok(campaignStats.total_prospects);
+    assert.equal(campaignStats.total_contacted, undefined);
+  });
+
+  test('full refresh of every stream yields exactly the mock records, with statuses and states', async () => {
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: configFor(mock), catalog: fullRefreshAll });
+    assert.equal(result.code, 0, result.stdout.slice(-2000));
+    for (const stream of STREAMS) {
+      assert.deepEqual(byId(recordsOf(result.messages, stream)), byId(mock.data[stream]), stream);
+      assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
+      const states = statesOf(result.messages, stream);
+      assert.deepEqual(states.map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.data[stream].length]], stream);
+    }
+    assert.equal(recordsOf(result.messages, 'leads').length, 250);
+    const leadPages = mock.requests.slice(start).filter((r) => r.path === '/v1/leads').map((r) => r.query.get('page'));
+    assert.deepEqual(leadPages, [null, '2', '3']);
+    // A STATE comes after the records it counts, and COMPLETE after the stream's last STATE.
+    const leadsMessages = result.messages.filter((m) => m.record?.stream === 'leads' || m.state?.stream?.stream_descriptor.name === 'leads');
+    assert.equal(leadsMessages.at(-1)!.type, 'STATE');
+  });
+
+  test('incremental: state, then a second run yields only leads updated since', async () => {
+    const catalog = catalogFor({ leads: 'incremental' });
+    const first = await runConnector('read', { config: configFor(mock), catalog });
+    assert.equal(first.code, 0);
+    assert.equal(recordsOf(first.messages, 'leads').length, 250);
+    const state = lastStates(first.messages);
+    assert.deepEqual(state[0].stream.stream_state, { updated_at: mock.data.leads[249].updated_at });
+
+    mock.touchLeads([3, 77, 140]);
+    const second = await runConnector('read', { config: configFor(mock), catalog, state });
+    assert.equal(second.code, 0);
+    assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0003', 'l_0077', 'l_0140']);
+    assert.equal(mock.requests.at(-1)!.query.get('updated_after'), state[0].stream.stream_state.updated_at);
+    const secondState = statesOf(second.messages, 'leads').at(-1)!;
+    assert.deepEqual(secondState.stream.stream_state, { updated_at: mock.data.leads[140].updated_at });
+    assert.equal(secondState.sourceStats.recordCount, 3);
+  });
+
+  test('a state dated in the future yields 0 records and a STATE', async () => {
+    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'leads' }, stream_state: { updated_at: '2999-01-01T00:00:00Z' } } }];
+    const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental', events: 'incremental' }), state });
+    assert.equal(result.code, 0);
+    assert.equal(recordsOf(result.messages, 'leads').length, 0);
+    assert.deepEqual(statesOf(result.messages, 'leads').map((s) => s.stream.stream_state), [{ updated_at: '2999-01-01T00:00:00Z' }]);
+    assert.deepEqual(statusesOf(result.messages, 'leads'), ['STARTED', 'RUNNING', 'COMPLETE']);
+  });
+
+  test('legacy {stream: state} input is accepted', async () => {
+    const latest = mock.data.leads.map((l) => String(l.updated_at)).sort().at(-1)!;
+    const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental' }), state: { leads: { updated_at: latest } } });
+    assert.equal(result.code, 0);
+    assert.equal(recordsOf(result.messages, 'leads').length, 0);
+  });
+});
+
+describe('PersistIQ leads without updated_at (as the OpenAPI shows them)', () => {
+  test('state advances to the sync start; the next sync asks for later changes only', async () => {
+    const mock = await new PersistIqMock({ leadsHaveUpdatedAt: false, rateLimit: false, counts: { leads: 120 } }).start();
+    try {
+      const catalog = catalogFor({ leads: 'incremental' });
+      const before = Date.now();
+      const first = await runConnector('read', { config: configFor(mock), catalog });
+      assert.equal(recordsOf(first.messages, 'leads').length, 120);
+      const state = lastStates(first.messages);
+      const cursor = Date.parse(state[0].stream.stream_state.updated_at);
+      assert.ok(cursor >= before - 1000 && cursor <= Date.now(), `state ${state[0].stream.stream_state.updated_at} is the sync start`);
+
+      mock.touchLeads([5, 6], cursor + 1000);
+      mock.addLead({ id: 'l_new1', status: 'new', data: { email: 'new@example.org' } }, cursor + 2000);
+      const second = await runConnector('read', { config: configFor(mock), catalog, state });
+      assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0005', 'l_0006', 'l_new1']);
+      assert.equal(mock.requests.at(-1)!.query.get('updated_after'), state[0].stream.stream_state.updated_at);
+    } finally {
+      await mock.close();
+    }
+  });
+});

@@ -1,0 +1,182 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+
+export interface MockRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+export interface MockResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** JSON-serialised unless a Buffer or string. */
+  body?: unknown;
+  gzip?: boolean;
+}
+
+/** A fault injected into matching requests, `times` times (default once). */
+export type Fault = {
+  path?: string | RegExp;
+  /** Only when the query has these values (e.g. { page: '2' }). */
+  query?: Record<string, string>;
+  times?: number;
+} & (
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  /** Closes the connection before any header. */
+  | { kind: 'reset' }
+  /** Sends headers and half of the body, then closes the connection. */
+  | { kind: 'reset_mid_body' }
+  /** Never answers. */
+  | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
+  /** Answers 200 with a body that is not JSON. */
+  | { kind: 'malformed' }
+  /** Rewrites the normal JSON answer. */
+  | { kind: 'rewrite'; rewrite: (body: unknown, request: MockRequest) => unknown }
+);
+
+export interface RateLimit {
+  limit: number;
+  windowMs: number;
+  /** The API's own 429 answer. */
+  reject(resetAtMs: number, limit: number): MockResponse;
+  /** Headers the API adds to every answer. */
+  headers?(limit: number, remaining: number, resetAtMs: number): Record<string, string>;
+}
+
+export type Handler = (request: MockRequest, server: MockServer) => MockResponse | Promise<MockResponse>;
+
+const matches = (fault: Fault, request: MockRequest): boolean => {
+  if (fault.path !== undefined) {
+    if (typeof fault.path === 'string' ? fault.path !== request.path : !fault.path.test(request.path)) return false;
+  }
+  return Object.entries(fault.query ?? {}).every(([key, value]) => request.query.get(key) === value);
+};
+
+/** A local HTTP server on 127.0.0.1 and a random port, with a request log and fault switches. */
+export class MockServer {
+  readonly requests: MockRequest[] = [];
+  readonly faults: Fault[] = [];
+  /** 429s the rate limit provoked (a well-behaved client provokes none). */
+  rateLimited = 0;
+  rateLimit: RateLimit | undefined;
+  private readonly server: Server;
+  private windowStart = 0;
+  private windowCount = 0;
+  url = '';
+
+  constructor(private readonly handler: Handler) {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', this.url);
+        const request: MockRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
+        };
+        this.requests.push(request);
+        this.respond(request, res).catch((error: Error) => {
+          res.statusCode = 500;
+          res.end(JSON.stringify({ mock_error: error.message }));
+        });
+      });
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  inject(...faults: Fault[]): this {
+    this.faults.push(...faults);
+    return this;
+  }
+
+  private takeFault(request: MockRequest): Fault | undefined {
+    const index = this.faults.findIndex((fault) => matches(fault, request));
+    if (index < 0) return undefined;
+    const fault = this.faults[index];
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  /** Fixed windows, as the APIs' X-RateLimit-Reset (end of the current window) describes. */
+  private countRequest(): { allowed: boolean; headers: Record<string, string> } {
+    const limit = this.rateLimit;
+    if (!limit) return { allowed: true, headers: {} };
+    const now = Date.now();
+    if (now - this.windowStart >= limit.windowMs) {
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    const resetAt = this.windowStart + limit.windowMs;
+    const allowed = this.windowCount < limit.limit;
+    if (allowed) this.windowCount++;
+    const headers = limit.headers?.(limit.limit, Math.max(0, limit.limit - this.windowCount), resetAt) ?? {};
+    return { allowed, headers };
+  }
+
+  private async respond(request: MockRequest, res: ServerResponse): Promise<void> {
+    const { allowed, headers: limitHeaders } = this.countRequest();
+    if (!allowed && this.rateLimit) {
+      this.rateLimited++;
+      return this.send(res, this.rateLimit.reject(this.windowStart + this.rateLimit.windowMs, this.rateLimit.limit), limitHeaders);
+    }
+    const fault = this.takeFault(request);
+    switch (fault?.kind) {
+      case 'reset':
+        res.socket?.destroy();
+        return;
+      case 'hang':
+        return;
+      case 'status':
+        return this.send(res, { status: fault.status, body: fault.body ?? { error: `injected ${fault.status}` }, headers: fault.headers }, limitHeaders);
+      case 'malformed':
+        return this.send(res, { status: 200, body: '{"status":"success","records": [{"id": 1,', headers: { 'Content-Type': 'application/json' } }, limitHeaders);
+      case 'delay':
+        await new Promise((resolve) => setTimeout(resolve, fault.ms));
+        break;
+    }
+    const response = await this.handler(request, this);
+    if (fault?.kind === 'rewrite') response.body = fault.rewrite(response.body, request);
+    if (fault?.kind === 'reset_mid_body') {
+      const body = this.encode(response);
+      res.writeHead(response.status, { ...limitHeaders, ...response.headers, 'Content-Length': String(body.length) });
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+      return;
+    }
+    return this.send(res, response, limitHeaders);
+  }
+
+  private encode(response: MockResponse): Buffer {
+    const body = response.body;
+    const raw = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : body === undefined ? '' : JSON.stringify(body));
+    return response.gzip ? gzipSync(raw) : raw;
+  }
+
+  private send(res: ServerResponse, response: MockResponse, extraHeaders: Record<string, string>): void {
+    const body = this.encode(response);
+    const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', ...extraHeaders, ...response.headers };
+    if (response.gzip && !headers['Content-Type']?.includes('gzip')) headers['Content-Encoding'] = 'gzip';
+    res.writeHead(response.status, { ...headers, 'Content-Length': String(body.length) });
+    res.end(body);
+  }
+}
