@@ -63,7 +63,8 @@ const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
 
 function isRetryable(error: AxiosError): boolean {
   if (error.code === AxiosError.ERR_CANCELED) return false;
-  if (!error.response) return true; // network error, reset, timeout
+  // No response: network error, reset, timeout. A 2xx here: the body broke off mid-transfer.
+  if (!error.response || error.response.status < 300) return true;
   return retryableCodes.has(error.response.status) || error.response.status >= 500;
 }
 
@@ -194,6 +195,9 @@ export class HttpClient {
       return new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${attempts} attempt${attempts > 1 ? 's' : ''})`);
     }
     const status = response.status;
+    if (status < 300) {
+      return new TransientError(`${apiTitle}: the response to ${request} broke off before its end (${error.code ?? error.message}; ${attempts} attempt${attempts > 1 ? 's' : ''})`);
+    }
     const apiMessage = this.apiMessage(response);
     const detail = apiMessage ? `: ${apiMessage}` : '';
     if (state?.budgetExceededMs !== undefined) {

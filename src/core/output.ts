@@ -23,6 +23,7 @@ export class SecretScrubber {
       forms.add(secret);
       forms.add(Buffer.from(secret).toString('base64'));
       forms.add(encodeURIComponent(secret));
+      forms.add(new URLSearchParams({ s: secret }).toString().slice(2)); // as axios puts it in a query
     }
     // Longest first, so a secret that contains another is masked whole.
     this.needles = [...forms].sort((a, b) => b.length - a.length);
@@ -72,8 +73,8 @@ export class OutputWriter {
    */
   emit(message: AirbyteMessage): Promise<void> | void {
     if (message.type === 'RECORD') return this.push(JSON.stringify(message));
-    this.push(JSON.stringify(this.scrubber.scrub(message)));
-    return this.writeChunk();
+    const pending = this.push(JSON.stringify(this.scrubber.scrub(message)));
+    return pending ? pending.then(() => this.writeChunk()) : this.writeChunk();
   }
 
   record(stream: string, data: unknown, emittedAt = Date.now()): Promise<void> | void {

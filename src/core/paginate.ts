@@ -54,7 +54,9 @@ export function nextUrlPaginator(options: { urlField: string; hasMoreField?: str
           `The next page URL in the response to ${describeRequest(page.request)} points to another host (${nextUrl.origin}) and carries no "${options.pageParam}" number; it was not followed, so the API key is not sent there`,
         );
       }
-      return { url: page.request.url, params: { ...page.request.params, [options.pageParam]: Number(pageNumber) } };
+      const ours = new URL(page.request.url);
+      ours.searchParams.delete(options.pageParam);
+      return { url: ours.toString(), params: { ...page.request.params, [options.pageParam]: Number(pageNumber) } };
     },
   };
 }

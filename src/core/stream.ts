@@ -75,7 +75,7 @@ export function* recordObjects(items: unknown[], stream: string, where: string, 
       continue;
     }
     if (typeof item !== 'object' || Array.isArray(item)) {
-      throw new SystemError(`Stream "${stream}": ${where} returned a ${Array.isArray(item) ? 'list' : typeof item} where a record object was expected: ${JSON.stringify(item).slice(0, 100)}`);
+      throw new SystemError(`${where} returned a ${Array.isArray(item) ? 'list' : typeof item} where a record object was expected: ${JSON.stringify(item).slice(0, 100)}`);
     }
     yield item as JsonRecord;
   }

@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { persistiq } from '../../src/apis/persistiq';
+import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/core/config';
+import { ConfigError } from '../../src/core/errors';
+import { buildSpec } from '../../src/core/spec';
+
+const spec = buildSpec([persistiq], 'ua/1');
+const KNOWN = 'users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags';
+
+/** Asserts a ConfigError with exactly this message. */
+const rejects = (fn: () => unknown, message: string) =>
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+    assert.equal(error.message, message);
+    return true;
+  });
+
+describe('validateConfig', () => {
+  const valid = (api: Record<string, unknown> = {}) => ({ api: { name: 'persistiq', api_key: 'k', ...api } });
+
+  test('applies the defaults from the spec and keeps given values', () => {
+    assert.deepEqual(validateConfig({ ...valid({ max_retries: 2 }), user_agent: 'me' }, spec, [persistiq]), {
+      api: {
+        name: 'persistiq',
+        api_key: 'k',
+        max_retries: 2,
+        base_url: 'https://api.persistiq.com/v1',
+        requests_per_minute: 100,
+        retry_initial_delay_seconds: 1,
+        max_wait_seconds: 600,
+        request_timeout_seconds: 60,
+      },
+      user_agent: 'me',
+    });
+  });
+
+  test('a missing api_key names the field', () => {
+    rejects(() => validateConfig({ api: { name: 'persistiq' } }, spec, [persistiq]), 'Invalid config: config.api.api_key is required');
+  });
+
+  test('an unknown or missing api.name lists the choices', () => {
+    rejects(() => validateConfig({ api: { name: 'hubspot', api_key: 'k' } }, spec, [persistiq]), 'Config field api.name is "hubspot", which is not one of: persistiq');
+    rejects(() => validateConfig({ api: { api_key: 'k' } }, spec, [persistiq]), 'Config field api.name is required: one of persistiq');
+  });
+
+  test('a config or api that is not an object', () => {
+    rejects(() => validateConfig(null, spec, [persistiq]), 'Config must be a JSON object');
+    rejects(() => validateConfig([], spec, [persistiq]), 'Config must be a JSON object');
+    rejects(() => validateConfig({}, spec, [persistiq]), 'Config field api is required and must be an object');
+    rejects(() => validateConfig({ api: 'persistiq' }, spec, [persistiq]), 'Config field api is required and must be an object');
+  });
+
+  test('a future start_date is rejected', () => {
+    rejects(
+      () => validateConfig(valid({ start_date: '2999-01-01T00:00:00Z' }), spec, [persistiq]),
+      'Config field api.start_date (2999-01-01T00:00:00Z) is in the future; nothing could be read',
+    );
+    assert.equal(validateConfig(valid({ start_date: '2020-01-01T00:00:00Z' }), spec, [persistiq]).api.start_date, '2020-01-01T00:00:00Z');
+  });
+
+  test('a malformed start_date gets one message, with the expected shape', () => {
+    rejects(() => validateConfig(valid({ start_date: '2024-01-01' }), spec, [persistiq]), 'Invalid config: config.api.start_date must look like YYYY-MM-DDTHH:mm:ssZ');
+  });
+
+  test('every invalid field is named, one message each', () => {
+    rejects(
+      () => validateConfig(valid({ api_key: '', max_retries: 50, base_url: 'ftp://x', requests_per_minute: 'fast' }), spec, [persistiq]),
+      'Invalid config: config.api.api_key must NOT have fewer than 1 characters; config.api.base_url must match pattern "^https?://"; config.api.requests_per_minute must be integer; config.api.max_retries must be <= 20',
+    );
+  });
+});
+
+describe('validateCatalog', () => {
+  const entry = (name: string, syncMode: unknown = 'full_refresh') => ({ stream: { name, json_schema: {} }, sync_mode: syncMode, destination_sync_mode: 'append' });
+
+  test('returns the configured streams when valid', () => {
+    const catalog = { streams: [entry('users'), entry('leads', 'incremental')] };
+    assert.deepEqual(validateCatalog(catalog, persistiq), catalog.streams);
+  });
+
+  test('an unknown stream is named with its index and the known streams', () => {
+    rejects(() => validateCatalog({ streams: [entry('users'), entry('contacts')] }, persistiq), `catalog streams[1]: stream "contacts" is not a PersistIQ stream; known streams: ${KNOWN}`);
+  });
+
+  test('incremental on a stream without cursor', () => {
+    rejects(
+      () => validateCatalog({ streams: [entry('tags', 'incremental')] }, persistiq),
+      'catalog streams[0]: stream "tags" has no cursor, so sync_mode must be full_refresh, not incremental',
+    );
+  });
+
+  test('a duplicate stream', () => {
+    rejects(() => validateCatalog({ streams: [entry('users'), entry('leads'), entry('users')] }, persistiq), 'catalog streams[2]: stream "users" appears twice');
+  });
+
+  test('a bad or missing sync_mode', () => {
+    rejects(() => validateCatalog({ streams: [entry('users', 'append')] }, persistiq), 'catalog streams[0].sync_mode for stream "users" must be full_refresh or incremental, got "append"');
+    rejects(() => validateCatalog({ streams: [entry('leads'), { stream: { name: 'users' } }] }, persistiq), 'catalog streams[1].sync_mode for stream "users" must be full_refresh or incremental, got undefined');
+  });
+
+  test('a missing stream name or streams list', () => {
+    rejects(() => validateCatalog({ streams: [{ sync_mode: 'full_refresh' }] }, persistiq), 'catalog streams[0].stream.name is required');
+    rejects(() => validateCatalog({ streams: [null] }, persistiq), 'catalog streams[0].stream.name is required');
+    rejects(() => validateCatalog({}, persistiq), 'Catalog must be a JSON object with a "streams" list');
+    rejects(() => validateCatalog(null, persistiq), 'Catalog must be a JSON object with a "streams" list');
+  });
+});
+
+describe('parseState', () => {
+  const streamState = (name: unknown, state: unknown, type: unknown = 'STREAM') => ({ type, stream: { stream_descriptor: { name }, stream_state: state } });
+
+  test('accepts the list of per-stream STATE messages', () => {
+    const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { created_at: 'x' })], persistiq);
+    assert.deepEqual([...states], [
+      ['leads', { updated_at: '2024-01-01T00:00:00Z' }],
+      ['events', { created_at: 'x' }],
+    ]);
+  });
+
+  test('accepts the legacy object keyed by stream name, and LEGACY messages', () => {
+    assert.deepEqual([...parseState({ leads: { updated_at: 'a' }, events: null }, persistiq)], [['leads', { updated_at: 'a' }]]);
+    assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq)], [['events', { created_at: 'b' }]]);
+  });
+
+  test('a null stream_state (a reset stream) and an empty list give no state', () => {
+    assert.equal(parseState([streamState('leads', null)], persistiq).size, 0);
+    assert.equal(parseState([], persistiq).size, 0);
+    assert.equal(parseState({}, persistiq).size, 0);
+  });
+
+  test('rejects unknown stream names', () => {
+    rejects(() => parseState([streamState('leads', {}), streamState('deals', {})], persistiq), `state[1].stream: "deals" is not a PersistIQ stream; known streams: ${KNOWN}`);
+    rejects(() => parseState({ deals: {} }, persistiq), `state: "deals" is not a PersistIQ stream; known streams: ${KNOWN}`);
+  });
+
+  test('rejects a stream_state that is not an object', () => {
+    rejects(() => parseState([streamState('leads', '2024-01-01')], persistiq), 'state[0].stream: the state of stream "leads" must be an object, got string');
+    rejects(() => parseState({ leads: [1] }, persistiq), 'state: the state of stream "leads" must be an object, got a list');
+  });
+
+  test('rejects a wrong message type, a missing descriptor and non-object messages', () => {
+    rejects(() => parseState([streamState('leads', {}, 'GLOBAL')], persistiq), 'state[0].type must be STREAM (per-stream state), got "GLOBAL"');
+    rejects(() => parseState([{ type: 'STREAM', stream: {} }], persistiq), 'state[0].stream.stream_descriptor is required for a STREAM state');
+    rejects(() => parseState([streamState(7, {})], persistiq), 'state[0].stream: stream name missing');
+    rejects(() => parseState(['leads'], persistiq), 'state[0] must be a STATE message object');
+  });
+
+  test('rejects null and other types', () => {
+    rejects(() => parseState(null, persistiq), 'State must be a list of STREAM state messages or an object keyed by stream name, got null');
+    rejects(() => parseState('{}', persistiq), 'State must be a list of STREAM state messages or an object keyed by stream name, got string');
+  });
+});
+
+describe('secretValues', () => {
+  test('finds every airbyte_secret value, even in an invalid config', () => {
+    assert.deepEqual(secretValues({ api: { name: 'persistiq', api_key: 'k1', base_url: 'x' } }, [persistiq]), ['k1']);
+    assert.deepEqual(secretValues({ api: [{ api_key: 'k2' }, { nested: { api_key: 'k3' } }], api_key: '' }, [persistiq]), ['k2', 'k3']);
+    assert.deepEqual(secretValues('not a config', [persistiq]), []);
+  });
+});

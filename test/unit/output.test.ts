@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, test } from 'node:test';
+import { OutputWriter, SecretScrubber } from '../../src/core/output';
+import { logMessage } from '../../src/core/protocol';
+
+/** A destination that records every chunk it is given and acknowledges at once. */
+class Sink extends Writable {
+  readonly chunks: string[] = [];
+  constructor() {
+    super({ decodeStrings: false });
+  }
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(String(chunk));
+    this.emit('chunk');
+    callback();
+  }
+}
+
+/** A destination with a 1-byte buffer whose write callbacks run only when released. */
+class SlowSink extends Writable {
+  readonly chunks: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly autoReleaseMs?: number) {
+    super({ highWaterMark: 1, decodeStrings: false });
+  }
+  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.chunks.push(String(chunk));
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const done = () => {
+      this.inFlight--;
+      callback();
+    };
+    if (this.autoReleaseMs !== undefined) setTimeout(done, this.autoReleaseMs);
+    else this.waiting.push(done);
+  }
+  release(): void {
+    const done = this.waiting.shift();
+    assert.ok(done, 'no write waiting to be released');
+    done();
+  }
+}
+
+const recordLine = (stream: string, data: unknown, emittedAt: number) =>
+  `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${JSON.stringify(data)},"emitted_at":${emittedAt}}}`;
+
+/** Resolves with whether the promise settled within a turn of the event loop. */
+async function settledSoon(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  void promise.then(() => (settled = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  return settled;
+}
+
+describe('OutputWriter', () => {
+  test('writes exactly the expected JSON lines, in emission order', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, new SecretScrubber([]), 64 * 1024, 10_000);
+    await writer.record('users', { id: 1, name: 'Ann' }, 1000);
+    await writer.record('leads', { id: 'l_1' }, 1001);
+    await writer.state('leads', { updated_at: '2024-01-01T00:00:00Z' }, 1);
+    await writer.emit(logMessage('INFO', 'done'));
+    await writer.flush();
+    assert.deepEqual(sink.chunks.join('').split('\n'), [
+      '{"type":"RECORD","record":{"stream":"users","data":{"id":1,"name":"Ann"},"emitted_at":1000}}',
+      '{"type":"RECORD","record":{"stream":"leads","data":{"id":"l_1"},"emitted_at":1001}}',
+      '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"leads"},"stream_state":{"updated_at":"2024-01-01T00:00:00Z"}},"sourceStats":{"recordCount":1}}}',
+      '{"type":"LOG","log":{"level":"INFO","message":"done"}}',
+      '',
+    ]);
+  });
+
+  test('batches records: nothing reaches the destination until chunkBytes is reached', async () => {
+    const sink = new Sink();
+    const line = recordLine('s', { id: 1 }, 5); // 72 bytes + newline
+    assert.equal(line.length, 72);
+    const writer = new OutputWriter(sink, undefined, 150, 10_000);
+    await writer.record('s', { id: 1 }, 5);
+    await writer.record('s', { id: 2 }, 5);
+    assert.deepEqual(sink.chunks, [], 'two lines (146 bytes) stay buffered under a 150-byte chunk');
+    await writer.record('s', { id: 3 }, 5);
+    assert.deepEqual(sink.chunks, [[1, 2, 3].map((id) => recordLine('s', { id }, 5)).join('\n') + '\n']);
+    await writer.record('s', { id: 4 }, 5);
+    assert.equal(sink.chunks.length, 1);
+    await writer.flush();
+    assert.deepEqual(sink.chunks, [[1, 2, 3].map((id) => recordLine('s', { id }, 5)).join('\n') + '\n', recordLine('s', { id: 4 }, 5) + '\n']);
+  });
+
+  test('a non-RECORD message writes out the buffered records before it at once', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.record('s', { id: 1 }, 5);
+    assert.deepEqual(sink.chunks, []);
+    await writer.state('s', { cursor: 'x' }, 1);
+    assert.deepEqual(sink.chunks, [
+      `${recordLine('s', { id: 1 }, 5)}\n{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"},"stream_state":{"cursor":"x"}},"sourceStats":{"recordCount":1}}}\n`,
+    ]);
+  });
+
+  test('the idle timer writes buffered records without a flush', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 30);
+    await writer.record('s', { id: 1 }, 5);
+    assert.deepEqual(sink.chunks, []);
+    let guard: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise((resolve) => sink.once('chunk', resolve)),
+      new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('idle flush never happened')), 5000))),
+    ]);
+    clearTimeout(guard);
+    assert.deepEqual(sink.chunks, [recordLine('s', { id: 1 }, 5) + '\n']);
+  });
+
+  test('backpressure: record() stays pending until the destination drains', async () => {
+    const sink = new SlowSink();
+    const writer = new OutputWriter(sink, undefined, 50, 10_000);
+    const pending = writer.record('s', { id: 1 }, 5);
+    assert.ok(pending instanceof Promise, 'a full chunk on a full destination returns a promise');
+    assert.deepEqual(sink.chunks, [recordLine('s', { id: 1 }, 5) + '\n']);
+    assert.equal(await settledSoon(pending), false, 'resolved before drain');
+    sink.release();
+    await pending;
+    assert.equal(sink.inFlight, 0);
+  });
+
+  test('backpressure: with every promise awaited, at most one chunk is ever in flight', async () => {
+    const sink = new SlowSink(2);
+    const writer = new OutputWriter(sink, undefined, 150, 10_000);
+    const expected: string[] = [];
+    for (let id = 0; id < 60; id++) {
+      expected.push(recordLine('s', { id }, 5));
+      await writer.record('s', { id }, 5);
+      assert.ok(sink.inFlight <= 1, `record ${id}: ${sink.inFlight} chunks in flight`);
+    }
+    await writer.flush();
+    assert.equal(sink.maxInFlight, 1);
+    assert.ok(sink.chunks.length >= 20, `records were batched into ${sink.chunks.length} chunks`);
+    assert.equal(sink.chunks.join(''), expected.join('\n') + '\n');
+  });
+
+  test(
+    'backpressure: emit() of a non-RECORD message that fills a chunk waits for drain too',
+    async () => {
+      const sink = new SlowSink();
+      const writer = new OutputWriter(sink, undefined, 50, 10_000);
+      const pending = writer.emit(logMessage('INFO', 'a message long enough to fill the fifty-byte chunk'));
+      assert.ok(pending instanceof Promise);
+      assert.equal(await settledSoon(pending), false, 'emit() resolved while the destination still needed drain');
+      sink.release();
+      await pending;
+    },
+  );
+
+  test('non-RECORD messages are scrubbed of the secret, its base64 and its URL-encoded form', async () => {
+    const secret = 'p@ss word/1';
+    assert.equal(Buffer.from(secret).toString('base64'), 'cEBzcyB3b3JkLzE=');
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, new SecretScrubber([secret]), 64 * 1024, 10_000);
+    await writer.emit(logMessage('WARN', 'raw p@ss word/1, basic cEBzcyB3b3JkLzE=, query key=p%40ss%20word%2F1.'));
+    assert.deepEqual(sink.chunks, ['{"type":"LOG","log":{"level":"WARN","message":"raw **********, basic **********, query key=**********."}}\n']);
+  });
+
+  test('secrets added later are masked from then on, in nested values too', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.emit(logMessage('INFO', 'key k3y-123'));
+    writer.addSecrets(['k3y-123']);
+    await writer.state('s', { tokens: ['k3y-123', 5], nested: { note: 'k3y-123!' } }, 0);
+    assert.deepEqual(sink.chunks, [
+      '{"type":"LOG","log":{"level":"INFO","message":"key k3y-123"}}\n',
+      '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"},"stream_state":{"tokens":["**********",5],"nested":{"note":"**********!"}}},"sourceStats":{"recordCount":0}}}\n',
+    ]);
+  });
+
+  test('RECORD lines are emitted verbatim, secrets included', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, new SecretScrubber(['s3cret']), 64 * 1024, 10_000);
+    await writer.record('s', { note: 's3cret' }, 9);
+    await writer.emit({ type: 'RECORD', record: { stream: 's', data: { also: 's3cret' }, emitted_at: 10 } });
+    await writer.flush();
+    assert.equal(sink.chunks.join(''), `${recordLine('s', { note: 's3cret' }, 9)}\n${recordLine('s', { also: 's3cret' }, 10)}\n`);
+  });
+
+  test('rawRecord passes the JSON text through untouched', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.rawRecord('events', '{"b":2,"a":12345678901234567890123,"x":1.50}', 42);
+    await writer.flush();
+    assert.deepEqual(sink.chunks, ['{"type":"RECORD","record":{"stream":"events","data":{"b":2,"a":12345678901234567890123,"x":1.50},"emitted_at":42}}\n']);
+  });
+});
+
+describe('SecretScrubber', () => {
+  test('masks a longer secret whole even when it contains a shorter one', () => {
+    const scrubber = new SecretScrubber(['abc', 'abcdef']);
+    assert.equal(scrubber.scrubText('x abcdef y abc'), 'x ********** y **********');
+  });
+
+  test('ignores empty secrets and leaves values unchanged without secrets', () => {
+    const value = { a: 'text', n: 1 };
+    assert.equal(new SecretScrubber(['']).scrub(value), value);
+    assert.deepEqual(new SecretScrubber(['text']).scrub(value), { a: '**********', n: 1 });
+  });
+});

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { RateLimiter } from '../../src/core/rate-limit';
+
+/** Whether any half-open window [t, t + windowMs) holds more than `limit` of the sorted times. */
+const busiestWindow = (times: number[], windowMs: number): number => {
+  let most = 0;
+  for (let i = 0; i < times.length; i++) {
+    let count = 0;
+    for (let j = i; j < times.length && times[j] < times[i] + windowMs; j++) count++;
+    most = Math.max(most, count);
+  }
+  return most;
+};
+
+/**
+ * Runs `count` acquisitions and returns the instants the limiter itself granted them. The limiter
+ * reads Date.now() and then, synchronously, either grants (records the instant) or reports a wait
+ * through onWait; so every Date.now() reading not followed by onWait is a grant. (Reading the clock
+ * after acquire() resolves could already be a millisecond later.)
+ */
+async function grantTimes(limit: number, windowMs: number, count: number, concurrent: boolean): Promise<{ times: number[]; elapsed: number }> {
+  const realNow = Date.now;
+  const readings: number[] = [];
+  const limiter = new RateLimiter(limit, windowMs, () => void readings.pop());
+  const started = realNow();
+  Date.now = () => {
+    const value = realNow.call(Date);
+    readings.push(value);
+    return value;
+  };
+  try {
+    if (concurrent) await Promise.all(Array.from({ length: count }, () => limiter.acquire()));
+    else for (let i = 0; i < count; i++) await limiter.acquire();
+  } finally {
+    Date.now = realNow;
+  }
+  return { times: readings.sort((a, b) => a - b), elapsed: realNow() - started };
+}
+
+describe('RateLimiter', () => {
+  for (const concurrent of [false, true]) {
+    test(`5 per 200 ms: 15 ${concurrent ? 'concurrent' : 'sequential'} acquires take at least 400 ms, never more than 5 in a 200 ms window`, async () => {
+      const { times, elapsed } = await grantTimes(5, 200, 15, concurrent);
+      assert.equal(times.length, 15);
+      assert.ok(elapsed >= 400, `15 acquisitions took only ${elapsed} ms`);
+      assert.ok(times[14] - times[0] >= 400, `granted within ${times[14] - times[0]} ms`);
+      assert.equal(busiestWindow(times, 200), 5);
+      for (let i = 5; i < 15; i++) assert.ok(times[i] - times[i - 5] >= 200, `grants ${i - 5} and ${i} are ${times[i] - times[i - 5]} ms apart`);
+    });
+  }
+
+  test('the first `limit` acquisitions do not wait, the next one reports its wait', async () => {
+    const waits: number[] = [];
+    const limiter = new RateLimiter(3, 150, (ms) => waits.push(ms));
+    for (let i = 0; i < 3; i++) await limiter.acquire();
+    assert.deepEqual(waits, []);
+    await limiter.acquire();
+    assert.ok(waits.length >= 1);
+    assert.ok(waits[0] > 0 && waits[0] <= 150, `reported wait ${waits[0]} ms`);
+  });
+
+  test('pauseUntil holds every acquisition until that time, and never shortens a pause', async () => {
+    const limiter = new RateLimiter(100, 1000);
+    const until = Date.now() + 250;
+    limiter.pauseUntil(until);
+    limiter.pauseUntil(until - 200);
+    await limiter.acquire();
+    assert.ok(Date.now() >= until, 'acquired before the pause ended');
+  });
+
+  test('a limit that is not positive is a RangeError', () => {
+    assert.throws(() => new RateLimiter(0), { name: 'RangeError', message: 'rate limit must be positive, got 0' });
+    assert.throws(() => new RateLimiter(Number.NaN), { name: 'RangeError', message: 'rate limit must be positive, got NaN' });
+  });
+});
