@@ -1,0 +1,44 @@
+// `npm run demo`: a full PersistIQ sync of every stream against the bundled mock API (with its real
+// 100 requests/minute limit scaled to a 1-second window), then a per-stream summary table.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MAIN, writeTemp, type Message } from './helpers/connector';
+import { repoRoot } from './helpers/shared';
+import { PersistIqMock } from './mocks/persistiq';
+
+async function main(): Promise<void> {
+  const mock = await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 1_000 } }).start();
+  const config = { api: { name: 'persistiq', api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
+  const catalog = JSON.parse(readFileSync(join(repoRoot, 'catalogs', 'persistiq.json'), 'utf8'));
+  console.log(`Mock PersistIQ on ${mock.url}; running: node dist/main.js read --config … --catalog catalogs/persistiq.json\n`);
+  const started = Date.now();
+  const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalog)]);
+  let buffered = '';
+  const summary = new Map<string, { records: number; states: number; status: string; lastState: unknown }>();
+  const row = (name: string) => summary.get(name) ?? summary.set(name, { records: 0, states: 0, status: '', lastState: undefined }).get(name)!;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const message = JSON.parse(line) as Message;
+      if (message.type === 'RECORD') row(message.record.stream).records++;
+      if (message.type === 'STATE') {
+        const entry = row(message.state.stream.stream_descriptor.name);
+        entry.states++;
+        entry.lastState = message.state.stream.stream_state;
+      }
+      if (message.type === 'TRACE' && message.trace.type === 'STREAM_STATUS') row(message.trace.stream_status.stream_descriptor.name).status = message.trace.stream_status.status;
+      if (message.type === 'LOG' || (message.type === 'TRACE' && message.trace.type === 'ERROR')) console.log(line);
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  await mock.close();
+  const table = [...summary].map(([stream, s]) => ({ stream, records: s.records, states: s.states, status: s.status, 'final state': JSON.stringify(s.lastState) }));
+  console.table(table);
+  console.log(`exit code ${code}; ${mock.requests.length} requests, ${mock.rateLimited} answered 429; ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  process.exit(code ?? 1);
+}
+
+void main();
