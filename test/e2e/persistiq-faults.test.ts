@@ -6,18 +6,7 @@ import { MockServer } from '../mocks/server';
 
 describe('PersistIQ under faults', () => {
   let mock: PersistIqMock;
-  const config = () => ({
-    api: {
-      name: 'persistiq',
-      api_key: mock.apiKey,
-      base_url: mock.baseUrl,
-      requests_per_minute: 6000,
-      retry_initial_delay_seconds: 0.05,
-      max_retries: 3,
-      max_wait_seconds: 5,
-      request_timeout_seconds: 1,
-    },
-  });
+  const config = () => mock.connectorConfig({ max_retries: 3, max_wait_seconds: 5, request_timeout_seconds: 1 });
   const leadIds = () => mock.data.leads.map((l) => l.id);
   before(async () => {
     mock = await new PersistIqMock({ rateLimit: false }).start();

@@ -5,18 +5,7 @@ import { PersistIqMock } from '../mocks/persistiq';
 
 const STREAMS = ['users', 'leads', 'campaigns', 'lead_statuses', 'lead_fields', 'events', 'dnc_domains', 'tags'] as const;
 
-const configFor = (mock: PersistIqMock, extra: Record<string, unknown> = {}) => ({
-  api: {
-    name: 'persistiq',
-    api_key: mock.apiKey,
-    base_url: mock.baseUrl,
-    requests_per_minute: 6000,
-    retry_initial_delay_seconds: 0.05,
-    max_wait_seconds: 10,
-    request_timeout_seconds: 2,
-    ...extra,
-  },
-});
+const configFor = (mock: PersistIqMock, extra: Record<string, unknown> = {}) => mock.connectorConfig(extra);
 
 const fullRefreshAll = catalogFor(Object.fromEntries(STREAMS.map((s) => [s, 'full_refresh'])));
 

@@ -116,6 +116,22 @@ export class PersistIqMock extends MockServer {
     return `${this.url}/v1`;
   }
 
+  /** A connector config for this mock, tuned for fast tests (no real-time waits). */
+  connectorConfig(overrides: Record<string, unknown> = {}): { api: Record<string, unknown> } {
+    return {
+      api: {
+        name: 'persistiq',
+        api_key: this.apiKey,
+        base_url: this.baseUrl,
+        requests_per_minute: 6000,
+        retry_initial_delay_seconds: 0.05,
+        max_wait_seconds: 10,
+        request_timeout_seconds: 2,
+        ...overrides,
+      },
+    };
+  }
+
   /** Marks leads as updated now (server side), as a user editing them would. */
   touchLeads(indexes: number[], at = Date.now()): void {
     for (const i of indexes) {
