@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { catalogFor, errorsOf, recordsOf, runConnector, statesOf, statusesOf } from '../helpers/connector';
+import { catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp } from '../helpers/connector';
 import { PersistIqMock } from '../mocks/persistiq';
 import { MockServer } from '../mocks/server';
 
@@ -121,5 +122,33 @@ describe('PersistIQ under faults', () => {
     assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
       ['config_error', 'Stream "tags": PersistIQ rejected the API key (HTTP 401): Invalid API key. Check the x-api-key header. (invalid_request_error)'],
     ]);
+  });
+});
+
+describe('SIGTERM (how the platform cancels a sync)', () => {
+  test('flushes whole lines, prints no STATE past unwritten records, exits 143 promptly', async () => {
+    const mock = await new PersistIqMock({ rateLimit: false }).start();
+    try {
+      // Page 3 of leads hangs, so the sync is mid-stream when the signal comes.
+      mock.inject({ path: '/v1/leads', query: { page: '3' }, kind: 'hang' });
+      const config = writeTemp('config.json', mock.connectorConfig({ request_timeout_seconds: 30 }));
+      const catalog = writeTemp('catalog.json', catalogFor({ tags: 'full_refresh', leads: 'full_refresh' }));
+      const child = spawn(process.execPath, [MAIN, 'read', '--config', config, '--catalog', catalog]);
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      while (!mock.requests.some((r) => r.query.get('page') === '3')) await new Promise((resolve) => setTimeout(resolve, 20));
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 143);
+      assert.ok(Date.now() - signalledAt < 10_000);
+      assert.ok(stdout.endsWith('\n'), 'only whole lines');
+      const messages = stdout.trim().split('\n').map((line) => JSON.parse(line));
+      assert.deepEqual(recordsOf(messages, 'leads').map((r) => r.id), mock.data.leads.slice(0, 200).map((l) => l.id));
+      assert.equal(statesOf(messages, 'leads').length, 0, 'leads checkpoint only at their end');
+      assert.deepEqual(statesOf(messages, 'tags').map((s) => s.sourceStats.recordCount), [mock.data.tags.length]);
+    } finally {
+      await mock.close();
+    }
   });
 });
