@@ -189,14 +189,15 @@ export class HttpClient {
     const request = describeRequest(error.config ?? requestConfig);
     const state = (error.config as { 'axios-retry'?: RetryState } | undefined)?.['axios-retry'];
     const attempts = (state?.retryCount ?? 0) + 1;
+    const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
     const response = error.response;
     if (!response) {
       const reason = error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT ? `timed out after ${this.options.timeoutMs} ms` : `${error.code ?? ''} ${error.message}`.trim();
-      return new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${attempts} attempt${attempts > 1 ? 's' : ''})`);
+      return new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${tries})`);
     }
     const status = response.status;
     if (status < 300) {
-      return new TransientError(`${apiTitle}: the response to ${request} broke off before its end (${error.code ?? error.message}; ${attempts} attempt${attempts > 1 ? 's' : ''})`);
+      return new TransientError(`${apiTitle}: the response to ${request} broke off before its end (${error.code ?? error.message}; ${tries})`);
     }
     const apiMessage = this.apiMessage(response);
     const detail = apiMessage ? `: ${apiMessage}` : '';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ConfigError, SystemError, TransientError } from '../../src/core/errors';
-import { HttpClient, serverWaitMs, type HttpClientOptions } from '../../src/core/http';
+import { serverWaitMs, type HttpClientOptions } from '../../src/core/http';
+import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 
 describe('serverWaitMs', () => {
@@ -56,15 +57,11 @@ describe('HttpClient against the mock server', () => {
   });
 
   const client = (overrides: Partial<HttpClientOptions> = {}) =>
-    new HttpClient({
+    testHttpClient(mock.url, {
       apiTitle: 'TestAPI',
-      credentialOrigins: [mock.url],
       authHeaders: { 'x-api-key': 'sekret' },
-      userAgent: 'ua/1',
-      timeoutMs: 2000,
       maxRetries: 3,
       maxWaitMs: 5000,
-      backoffBaseMs: 10,
       errorMessage: (body) => (body as { error?: { message?: string } })?.error?.message,
       log: (level, message) => logs.push(`${level} ${message}`),
       ...overrides,

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { SystemError } from '../../src/core/errors';
-import { HttpClient } from '../../src/core/http';
+import type { HttpClient } from '../../src/core/http';
+import { testHttpClient } from '../helpers/http-client';
 import { fetchPages, nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, type Page, type PageRequest } from '../../src/core/paginate';
 import { MockServer } from '../mocks/server';
 
@@ -131,18 +132,7 @@ describe('fetchPages against the mock server', () => {
   let answers: Record<string, unknown>;
   before(async () => {
     mock = await new MockServer((request) => ({ status: 200, body: answers[request.query.get('page') ?? '1'] ?? { error: 'no such page' } })).start();
-    http = new HttpClient({
-      apiTitle: 'Mock',
-      credentialOrigins: [mock.url],
-      authHeaders: { 'x-api-key': 'k' },
-      userAgent: 'ua/1',
-      timeoutMs: 2000,
-      maxRetries: 0,
-      maxWaitMs: 1000,
-      backoffBaseMs: 10,
-      errorMessage: () => undefined,
-      log: () => undefined,
-    });
+    http = testHttpClient(mock.url, { authHeaders: { 'x-api-key': 'k' } });
   });
   beforeEach(() => {
     mock.requests.length = 0;

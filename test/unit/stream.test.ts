@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { HttpClient } from '../../src/core/http';
+import { testHttpClient } from '../helpers/http-client';
 import { nextUrlPaginator } from '../../src/core/paginate';
 import { httpStream, joinUrl, recordObjects, type HttpApi, type HttpStreamOptions, type ReadContext, type StreamItem } from '../../src/core/stream';
 import { MockServer, type MockRequest } from '../mocks/server';
@@ -52,18 +52,7 @@ describe('httpStream against the mock server', () => {
     api = {
       baseUrl: `${mock.url}/v1/`,
       apiTitle: 'Mock',
-      http: new HttpClient({
-        apiTitle: 'Mock',
-        credentialOrigins: [mock.url],
-        authHeaders: {},
-        userAgent: 'ua/1',
-        timeoutMs: 2000,
-        maxRetries: 0,
-        maxWaitMs: 1000,
-        backoffBaseMs: 10,
-        errorMessage: () => undefined,
-        log: () => undefined,
-      }),
+      http: testHttpClient(mock.url),
     };
   });
   beforeEach(() => {
