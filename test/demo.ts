@@ -1,17 +1,24 @@
-// `npm run demo`: a full PersistIQ sync of every stream against the bundled mock API (with its real
-// 100 requests/minute limit scaled to a 1-second window), then a per-stream summary table.
+// `npm run demo`: a full sync of every stream of each API against its bundled mock (PersistIQ with
+// its real 100 requests/minute limit scaled to a 1-second window; Mindstamp with null items, offset
+// pages and unsorted updated_at), each followed by a per-stream summary table.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, writeTemp, type Message } from './helpers/connector';
 import { repoRoot } from './helpers/shared';
+import { MindstampMock } from './mocks/mindstamp';
 import { PersistIqMock } from './mocks/persistiq';
+import type { MockServer } from './mocks/server';
 
-async function main(): Promise<void> {
-  const mock = await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 1_000 } }).start();
-  const config = { api: { name: 'persistiq', api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
-  const catalog = JSON.parse(readFileSync(join(repoRoot, 'catalogs', 'persistiq.json'), 'utf8'));
-  console.log(`Mock PersistIQ on ${mock.url}; running: node dist/main.js read --config … --catalog catalogs/persistiq.json\n`);
+interface DemoMock extends MockServer {
+  apiKey: string;
+  baseUrl: string;
+}
+
+async function sync(api: string, mock: DemoMock): Promise<number | null> {
+  const config = { api: { name: api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
+  const catalog = JSON.parse(readFileSync(join(repoRoot, 'catalogs', `${api}.json`), 'utf8'));
+  console.log(`\n== ${api}: mock on ${mock.url}; running: node dist/main.js read --config … --catalog catalogs/${api}.json\n`);
   const started = Date.now();
   const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalog)]);
   let buffered = '';
@@ -38,7 +45,15 @@ async function main(): Promise<void> {
   const table = [...summary].map(([stream, s]) => ({ stream, records: s.records, states: s.states, status: s.status, 'final state': JSON.stringify(s.lastState) }));
   console.table(table);
   console.log(`exit code ${code}; ${mock.requests.length} requests, ${mock.rateLimited} answered 429; ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  process.exit(code ?? 1);
+  return code;
+}
+
+async function main(): Promise<void> {
+  const codes = [
+    await sync('persistiq', await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 1_000 } }).start()),
+    await sync('mindstamp', await new MindstampMock().start()),
+  ];
+  process.exit(codes.every((code) => code === 0) ? 0 : 1);
 }
 
 void main();

@@ -1,5 +1,6 @@
 import type { AnyApiDefinition } from '../core/api';
+import { mindstamp } from './mindstamp';
 import { persistiq } from './persistiq';
 
 /** Every API this connector reads, in the order the spec offers them. */
-export const registry: AnyApiDefinition[] = [persistiq];
+export const registry: AnyApiDefinition[] = [mindstamp, persistiq];

@@ -43,7 +43,7 @@ export interface HttpApi {
   apiTitle: string;
 }
 
-export interface HttpStreamOptions {
+export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   name: string;
   schema: JsonSchema;
   primaryKey?: string[][];
@@ -51,7 +51,8 @@ export interface HttpStreamOptions {
   params?: Params;
   /** Envelope key holding the records; null when the body is the list itself. */
   records: string | null;
-  paginator: Paginator;
+  /** A fixed strategy, or one built from the API's context (e.g. a configured page size). */
+  paginator: Paginator | ((api: Api) => Paginator);
   incremental?: {
     cursor: string;
     /** Query parameter carrying the lower bound to the server, if the API has one. */
@@ -66,12 +67,14 @@ export interface HttpStreamOptions {
 
 export const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 
-/** Null items are not records; anything else that is not an object means the API changed shape. */
-export function* recordObjects(items: unknown[], stream: string, where: string, log: Logger): Generator<JsonRecord> {
-  let nulls = 0;
+/**
+ * Null items are not records (they are counted, to be reported once per stream); anything else
+ * that is not an object means the API changed shape.
+ */
+export function* recordObjects(items: unknown[], where: string, countNull: () => void): Generator<JsonRecord> {
   for (const item of items) {
     if (item === null) {
-      nulls++;
+      countNull();
       continue;
     }
     if (typeof item !== 'object' || Array.isArray(item)) {
@@ -79,11 +82,10 @@ export function* recordObjects(items: unknown[], stream: string, where: string, 
     }
     yield item as JsonRecord;
   }
-  if (nulls > 0) log('INFO', `Stream "${stream}": skipped ${nulls} null item(s) in the response to ${where}`);
 }
 
 /** A stream read from one paginated GET endpoint: the common case, declared in a few lines. */
-export function httpStream(options: HttpStreamOptions): StreamDefinition<HttpApi> {
+export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOptions<Api>): StreamDefinition<Api> {
   const { incremental } = options;
   return {
     name: options.name,
@@ -105,8 +107,10 @@ export function httpStream(options: HttpStreamOptions): StreamDefinition<HttpApi
       const params: Params = { ...options.params };
       if (cursor?.lowerBound && incremental?.requestParam) params[incremental.requestParam] = cursor.lowerBound.text;
       const first = { url: joinUrl(api.baseUrl, options.path), params };
-      for await (const page of fetchPages(api.http, first, options.paginator, recordsAt(options.records, api.apiTitle))) {
-        for (const record of recordObjects(page.items, options.name, describeRequest(page.request), context.log)) {
+      let nulls = 0;
+      const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;
+      for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
+        for (const record of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
           if (cursor) {
             if (incremental?.clientFilter && !cursor.isNew(record)) continue;
             cursor.observe(record);
@@ -115,6 +119,7 @@ export function httpStream(options: HttpStreamOptions): StreamDefinition<HttpApi
         }
         if (cursor && incremental?.sorted) yield { type: 'checkpoint', state: cursor.state() };
       }
+      if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(first.url).pathname}`);
       yield { type: 'checkpoint', state: cursor ? cursor.state() : {} };
     },
   };

@@ -7,7 +7,14 @@ import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { recordsOf, runConnector, statesOf, type Message } from '../helpers/connector';
 import { protocolValidator, repoRoot, requireShared, sharedDir } from '../helpers/shared';
+import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
+
+/** The APIs with CAT files, each with a mock serving the dataset of its expected records. */
+const CAT_APIS = [
+  { name: 'mindstamp', mock: () => new MindstampMock().start() },
+  { name: 'persistiq', mock: () => new PersistIqMock({ rateLimit: false }).start() },
+];
 
 const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), 'utf8'));
 
@@ -75,7 +82,10 @@ describe('spec, metadata and image files', () => {
     }
     assert.deepEqual(
       options.map((o) => [o.properties.name.const, o.properties.base_url.default]),
-      [['persistiq', 'https://api.persistiq.com/v1']],
+      [
+        ['mindstamp', 'https://api.mindstamp.com/api/v1'],
+        ['persistiq', 'https://api.persistiq.com/v1'],
+      ],
     );
     if (requireShared(t)) {
       const validate = protocolValidator('ConnectorSpecification')!;
@@ -89,7 +99,7 @@ describe('spec, metadata and image files', () => {
     const bad = await runConnector('spec', { env: { AIRBYTE_SOURCE_API: 'hubspot' } });
     assert.equal(bad.code, 1);
     assert.equal(bad.messages[0].trace.error.failure_type, 'config_error');
-    assert.match(bad.messages[0].trace.error.message, /^AIRBYTE_SOURCE_API is "hubspot", which is not one of: persistiq/);
+    assert.match(bad.messages[0].trace.error.message, /^AIRBYTE_SOURCE_API is "hubspot", which is not one of: mindstamp, persistiq$/);
   });
 
   test('metadata.yaml is valid and matches the Dockerfile labels and entrypoint', (t) => {
@@ -114,39 +124,51 @@ describe('spec, metadata and image files', () => {
     assert.ok(validate(metadata), JSON.stringify(validate.errors));
   });
 
-  test('catalogs/persistiq.json reads every stream, incremental where supported', async () => {
-    const discovered = (await runConnector('discover', { config: readJson('integration_tests/persistiq_sample_config.json') })).messages[0].catalog.streams as Message[];
-    const configured = readJson('catalogs/persistiq.json').streams as Message[];
-    assert.deepEqual(
-      configured.map((s) => [s.stream.name, s.sync_mode]),
-      discovered.map((s) => [s.name, s.supported_sync_modes.includes('incremental') ? 'incremental' : 'full_refresh']),
-    );
-  });
+  for (const api of CAT_APIS) {
+    test(`catalogs/${api.name}.json reads every stream, incremental where supported`, async () => {
+      const discovered = (await runConnector('discover', { config: readJson(`integration_tests/${api.name}_sample_config.json`) })).messages[0].catalog.streams as Message[];
+      const configured = readJson(`catalogs/${api.name}.json`).streams as Message[];
+      assert.deepEqual(
+        configured.map((s) => [s.stream.name, s.sync_mode]),
+        discovered.map((s) => [s.name, s.supported_sync_modes.includes('incremental') ? 'incremental' : 'full_refresh']),
+      );
+    });
+  }
 
-  test('CAT files: every referenced file exists; against the mock, reads match expected records and the abnormal state', async () => {
+  test('CAT config: every API has its tests, and every referenced file exists', () => {
     const cat = parseYaml(readFileSync(join(repoRoot, 'integration_tests', 'acceptance-test-config.yml'), 'utf8'));
     const paths = JSON.stringify(cat).match(/"(integration_tests|spec)\/[^"]+"/g)!.map((p) => p.slice(1, -1));
     for (const path of paths) assert.ok(readFileSync(join(repoRoot, path)), path);
-
-    const mock = await new PersistIqMock({ rateLimit: false }).start();
-    try {
-      const sample = readJson('integration_tests/persistiq_sample_config.json');
-      const config = { api: { ...sample.api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
-      const read = await runConnector('read', { config, catalog: readJson('integration_tests/persistiq_configured_catalog.json') });
-      assert.equal(read.code, 0);
-      const actual = read.messages.filter((m) => m.type === 'RECORD').map((m) => JSON.stringify({ stream: m.record.stream, data: m.record.data }));
-      const expected = readFileSync(join(repoRoot, 'integration_tests', 'persistiq_expected_records.jsonl'), 'utf8').trim().split('\n');
-      assert.deepEqual(expected.map((line) => { const { stream, data } = JSON.parse(line); return JSON.stringify({ stream, data }); }).sort(), actual.sort());
-
-      const future = await runConnector('read', { config, catalog: readJson('integration_tests/persistiq_configured_catalog_incremental.json'), state: readJson('integration_tests/persistiq_abnormal_state.json') });
-      assert.equal(future.code, 0);
-      assert.equal(recordsOf(future.messages).length, 0);
-      for (const name of ['leads', 'events']) assert.ok(statesOf(future.messages, name).length >= 1, name);
-
-      const invalid = await runConnector('check', { config: { api: { ...readJson('integration_tests/persistiq_invalid_config.json').api, base_url: mock.baseUrl } } });
-      assert.equal(invalid.messages.filter((m) => m.type === 'CONNECTION_STATUS')[0].connectionStatus.status, 'FAILED');
-    } finally {
-      await mock.close();
+    for (const api of CAT_APIS) {
+      for (const section of ['connection', 'discovery', 'basic_read', 'full_refresh', 'incremental']) {
+        assert.ok(cat.acceptance_tests[section].tests.some((t: Message) => t.config_path === `secrets/${api.name}_config.json`), `${section} tests ${api.name}`);
+      }
     }
   });
+
+  for (const api of CAT_APIS) {
+    test(`CAT files for ${api.name}: against the mock, reads match expected records and the abnormal state`, async () => {
+      const mock = await api.mock();
+      try {
+        const sample = readJson(`integration_tests/${api.name}_sample_config.json`);
+        const config = { api: { ...sample.api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
+        const read = await runConnector('read', { config, catalog: readJson(`integration_tests/${api.name}_configured_catalog.json`) });
+        assert.equal(read.code, 0);
+        const actual = read.messages.filter((m) => m.type === 'RECORD').map((m) => JSON.stringify({ stream: m.record.stream, data: m.record.data }));
+        const expected = readFileSync(join(repoRoot, 'integration_tests', `${api.name}_expected_records.jsonl`), 'utf8').trim().split('\n');
+        assert.deepEqual(expected.map((line) => { const { stream, data } = JSON.parse(line); return JSON.stringify({ stream, data }); }).sort(), actual.sort());
+
+        const incremental = readJson(`integration_tests/${api.name}_configured_catalog_incremental.json`);
+        const future = await runConnector('read', { config, catalog: incremental, state: readJson(`integration_tests/${api.name}_abnormal_state.json`) });
+        assert.equal(future.code, 0);
+        assert.deepEqual(recordsOf(future.messages).filter((r) => r.updated_at !== null), [], 'only records without updated_at (never placed by the cursor) come back');
+        for (const { stream } of incremental.streams) assert.ok(statesOf(future.messages, stream.name).length >= 1, stream.name);
+
+        const invalid = await runConnector('check', { config: { api: { ...readJson(`integration_tests/${api.name}_invalid_config.json`).api, base_url: mock.baseUrl } } });
+        assert.equal(invalid.messages.filter((m) => m.type === 'CONNECTION_STATUS')[0].connectionStatus.status, 'FAILED');
+      } finally {
+        await mock.close();
+      }
+    });
+  }
 });

@@ -1,0 +1,59 @@
+import type { ApiDefinition } from '../../core/api';
+import { SystemError } from '../../core/errors';
+import { apiOption } from '../../core/spec';
+import { joinUrl } from '../../core/stream';
+import { clientFromConfig, tuningFields } from '../../core/tuning';
+import { streams, type MindstampApi } from './streams';
+
+const title = 'Mindstamp';
+
+/** Mindstamp's error bodies are not documented: show `error` or `message` when there is one. */
+function errorMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.trim().slice(0, 300) || undefined;
+  const { error, message } = (body ?? {}) as { error?: unknown; message?: unknown };
+  const text = [message, error].find((value) => typeof value === 'string' && value !== '');
+  return typeof text === 'string' ? text : undefined;
+}
+
+export const mindstamp: ApiDefinition<MindstampApi> = {
+  name: 'mindstamp',
+  title,
+  specOption: apiOption({
+    name: 'mindstamp',
+    title,
+    description: 'Mindstamp interactive video API v1: videos, viewers, views, interactions.',
+    apiKeyDescription: 'Mindstamp API token (Account → Integrations → API), sent as "Authorization: Bearer <token>".',
+    defaultBaseUrl: 'https://api.mindstamp.com/api/v1',
+    startDateDescription: 'Read records updated after this UTC time on the first sync. Empty: all history.',
+    extra: {
+      page_size: {
+        type: 'integer',
+        title: 'Page size',
+        description: 'Records per request (limit) for views and interactions, the paginated lists.',
+        minimum: 1,
+        maximum: 1000,
+        default: 100,
+        examples: [100],
+      },
+      ...tuningFields(
+        { requestsPerMinute: 60, maxRetries: 5, timeoutSeconds: 60, maxWaitSeconds: 300, retryInitialDelaySeconds: 2 },
+        'Mindstamp publishes no rate limit; the default is deliberately low.',
+      ),
+    },
+  }),
+  connect(config, environment) {
+    const http = clientFromConfig(config, environment, {
+      apiTitle: title,
+      credentialOrigins: [new URL(config.base_url).origin],
+      authHeaders: { Authorization: `Bearer ${config.api_key}` },
+      errorMessage,
+    });
+    return { http, baseUrl: config.base_url, apiTitle: title, pageSize: Number(config.page_size) };
+  },
+  async check(api) {
+    // The cheapest authenticated call: one view (videos and viewers are not paginated).
+    const { body } = await api.http.getJson(joinUrl(api.baseUrl, '/views'), { limit: 1, offset: 0 });
+    if (!Array.isArray(body)) throw new SystemError(`${title} answered GET /views without a JSON list; is base_url the Mindstamp API v1?`);
+  },
+  streams,
+};

@@ -1,0 +1,172 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { MINDSTAMP_STREAMS, MindstampMock, type MindstampStream } from '../mocks/mindstamp';
+
+const all = (mode: 'full_refresh' | 'incremental') => catalogFor(Object.fromEntries(MINDSTAMP_STREAMS.map((s) => [s, mode])));
+const ids = (records: Record<string, unknown>[]) => records.map((r) => String(r.id));
+const maxUpdatedAt = (records: Record<string, unknown>[]) =>
+  records.map((r) => r.updated_at).filter((v): v is string => typeof v === 'string').sort().at(-1);
+
+describe('Mindstamp through the CLI', () => {
+  let mock: MindstampMock;
+  before(async () => {
+    mock = await new MindstampMock().start();
+  });
+  after(() => mock.close());
+
+  test('check sends the token as Bearer and reads one view', async () => {
+    const result = await runConnector('check', { config: mock.connectorConfig() });
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
+    const request = mock.requests.at(-1)!;
+    assert.equal(`${request.path}?${request.query}`, '/api/v1/views?limit=1&offset=0');
+    assert.equal(request.headers.authorization, `Bearer ${mock.apiKey}`);
+  });
+
+  test('check with a bad token fails with the API message, exit 0, one request', async () => {
+    const before = mock.requests.length;
+    const result = await runConnector('check', { config: mock.connectorConfig({ api_key: 'not-a-token' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.messages.at(-1)!.connectionStatus, { status: 'FAILED', message: 'Mindstamp rejected the API key (HTTP 401): Unauthorized: invalid API token' });
+    assert.equal(mock.requests.length - before, 1);
+  });
+
+  test('discover: four streams, parents first, id keys, updated_at cursors', async () => {
+    const result = await runConnector('discover', { config: mock.connectorConfig() });
+    const streams = result.messages.find((m) => m.type === 'CATALOG')!.catalog.streams as Message[];
+    assert.deepEqual(
+      streams.map((s) => [s.name, s.source_defined_primary_key, s.default_cursor_field, s.supported_sync_modes]),
+      MINDSTAMP_STREAMS.map((name) => [name, [['id']], ['updated_at'], ['full_refresh', 'incremental']]),
+    );
+    const answers = streams.find((s) => s.name === 'interactions')!.json_schema.properties.answers;
+    assert.deepEqual(answers, { type: ['array', 'null'], items: { type: ['string', 'number', 'null'] } });
+  });
+
+  test('full refresh: exact records of all four streams, nulls dropped, offset pages until a short one', async () => {
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: all('full_refresh') });
+    assert.equal(result.code, 0, result.stdout.slice(-1500));
+    for (const stream of MINDSTAMP_STREAMS) {
+      assert.deepEqual(recordsOf(result.messages, stream), mock.records(stream), stream);
+      assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
+      assert.deepEqual(statesOf(result.messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.records(stream).length]]);
+    }
+    const requests = mock.requests.slice(start).map((r) => `${r.path}?${r.query}`);
+    // Offsets count raw items, nulls included; the last page is short (1200 interactions: an empty one).
+    const pages = (stream: MindstampStream) =>
+      Array.from({ length: Math.floor(mock.data[stream].length / 100) + 1 }, (_, i) => `/api/v1/${stream}?limit=100&offset=${i * 100}`);
+    assert.equal(mock.data.interactions.length, 1200);
+    assert.deepEqual(requests, ['/api/v1/videos?', '/api/v1/viewers?', ...pages('views'), ...pages('interactions')]);
+    const nullLogs = result.messages.filter((m) => m.type === 'LOG' && / null item/.test(m.log.message)).map((m) => m.log.message);
+    assert.deepEqual(
+      nullLogs,
+      MINDSTAMP_STREAMS.map((s) => `Stream "${s}": skipped ${mock.data[s].length - mock.records(s).length} null item(s) in the responses of GET /api/v1/${s}`),
+    );
+  });
+
+  test('page_size is configurable; a page exactly full is followed by one empty page', async () => {
+    const exact = mock.data.views.length;
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig({ page_size: exact }), catalog: catalogFor({ views: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsOf(result.messages, 'views'), mock.records('views'));
+    assert.deepEqual(mock.requests.slice(start).map((r) => r.query.toString()), [`limit=${exact}&offset=0`, `limit=${exact}&offset=${exact}`]);
+  });
+
+  test('page_size above the documented 1000 is a config error naming the field', async () => {
+    const result = await runConnector('read', { config: mock.connectorConfig({ page_size: 5000 }), catalog: catalogFor({ views: 'full_refresh' }) });
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [['config_error', 'Invalid config: config.api.page_size must be <= 1000']]);
+  });
+
+  test('start_date: sent as since and applied on our side when the server ignores it', async () => {
+    const startDate = '2024-05-01T03:00:00Z';
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig({ start_date: startDate }), catalog: all('incremental') });
+    assert.equal(result.code, 0);
+    for (const stream of MINDSTAMP_STREAMS) {
+      const expected = mock.records(stream).filter((r) => r.updated_at === null || Date.parse(String(r.updated_at)) > Date.parse(startDate));
+      assert.deepEqual(recordsOf(result.messages, stream), expected, stream);
+    }
+    assert.ok(mock.requests.slice(start).every((r) => r.query.get('since') === startDate));
+  });
+
+  test('a 503 burst on a views page and a 500 on videos are retried: exact records', async () => {
+    mock.inject({ path: '/api/v1/views', query: { offset: '200' }, kind: 'status', status: 503, times: 2, body: 'Service Unavailable' }, { path: '/api/v1/videos', kind: 'status', status: 500 });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ videos: 'full_refresh', views: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsOf(result.messages, 'views'), mock.records('views'));
+    assert.deepEqual(recordsOf(result.messages, 'videos'), mock.records('videos'));
+  });
+
+  test('403 on one stream: that stream fails with config_error, the others complete', async () => {
+    mock.inject({ path: '/api/v1/viewers', kind: 'status', status: 403, body: { error: 'Forbidden: plan does not include viewers' } });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: all('full_refresh') });
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
+      ['config_error', `Stream "viewers": Mindstamp denied access to GET /api/v1/viewers (HTTP 403): Forbidden: plan does not include viewers. Check the API key's permissions.`],
+    ]);
+    for (const stream of ['videos', 'views', 'interactions'] as MindstampStream[]) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE']);
+    assert.deepEqual(statusesOf(result.messages, 'viewers'), ['STARTED', 'RUNNING', 'INCOMPLETE']);
+  });
+});
+
+// The same incremental contract must hold whether the server applies `since` or not.
+for (const honoursSince of [false, true]) {
+  describe(`Mindstamp incremental, server ${honoursSince ? 'honours' : 'ignores'} since`, () => {
+    let mock: MindstampMock;
+    beforeEach(async () => {
+      mock = await new MindstampMock({ honoursSince }).start();
+    });
+    const done = () => mock.close();
+
+    test('the second sync yields only records updated since (plus any without updated_at)', async (t) => {
+      t.after(done);
+      const first = await runConnector('read', { config: mock.connectorConfig(), catalog: all('incremental') });
+      assert.equal(first.code, 0);
+      const state = lastStates(first.messages);
+      for (const stream of MINDSTAMP_STREAMS) {
+        assert.deepEqual(recordsOf(first.messages, stream), mock.records(stream), stream);
+        // One checkpoint per stream, at its end: the order of updated_at is unknown.
+        assert.deepEqual(statesOf(first.messages, stream).map((s) => s.stream.stream_state), [{ updated_at: maxUpdatedAt(mock.records(stream)) }], stream);
+      }
+
+      const later = Date.parse(maxUpdatedAt(mock.records('interactions'))!) + 60_000;
+      mock.touch('videos', ['vid_00003'], later);
+      mock.touch('views', ['view_00010', 'view_00399'], later + 1000);
+      mock.touch('interactions', ['int_00001', 'int_01100'], later + 2000);
+      const start = mock.requests.length;
+      const second = await runConnector('read', { config: mock.connectorConfig(), catalog: all('incremental'), state });
+      assert.equal(second.code, 0);
+      const undated = (stream: MindstampStream) => (honoursSince ? [] : ids(mock.records(stream).filter((r) => r.updated_at === null)));
+      const touched: Record<MindstampStream, string[]> = { videos: ['vid_00003'], viewers: [], views: ['view_00010', 'view_00399'], interactions: ['int_00001', 'int_01100'] };
+      for (const stream of MINDSTAMP_STREAMS) {
+        const expected = ids(mock.records(stream)).filter((id) => touched[stream].includes(id) || undated(stream).includes(id));
+        assert.deepEqual(ids(recordsOf(second.messages, stream)), expected, stream);
+      }
+      const sent = mock.requests.slice(start).map((r) => [r.path.split('/').at(-1), r.query.get('since')]);
+      const sinceOf = new Map(state.map((s: Message) => [s.stream.stream_descriptor.name, s.stream.stream_state.updated_at]));
+      for (const [stream, since] of sent) assert.equal(since, sinceOf.get(stream!), `${stream} sends since`);
+      assert.deepEqual(statesOf(second.messages, 'viewers').at(-1)!.stream.stream_state, { updated_at: maxUpdatedAt(mock.records('viewers')) }, 'no new viewers: state unchanged');
+      assert.deepEqual(statesOf(second.messages, 'interactions').at(-1)!.stream.stream_state, { updated_at: new Date(later + 2000).toISOString() });
+    });
+
+    test('resuming from each STATE the first sync printed loses no record', async (t) => {
+      t.after(done);
+      const full = await runConnector('read', { config: mock.connectorConfig(), catalog: all('incremental') });
+      const stateIndexes = full.messages.flatMap((m, i) => (m.type === 'STATE' ? [i] : []));
+      assert.equal(stateIndexes.length, MINDSTAMP_STREAMS.length);
+      for (const cut of stateIndexes) {
+        // A crash right after this STATE: the platform keeps the records and states printed so far.
+        const printed = full.messages.slice(0, cut + 1);
+        const resumed = await runConnector('read', { config: mock.connectorConfig(), catalog: all('incremental'), state: lastStates(printed) });
+        assert.equal(resumed.code, 0);
+        for (const stream of MINDSTAMP_STREAMS) {
+          const delivered = new Set([...ids(recordsOf(printed, stream)), ...ids(recordsOf(resumed.messages, stream))]);
+          assert.deepEqual([...delivered].sort(), ids(mock.records(stream)).sort(), `${stream} after a crash at message ${cut}`);
+        }
+      }
+    });
+  });
+}
