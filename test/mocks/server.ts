@@ -29,8 +29,12 @@ export type Fault = {
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Closes the connection before any header. */
   | { kind: 'reset' }
-  /** Sends headers and half of the body, then closes the connection. */
-  | { kind: 'reset_mid_body' }
+  /** Sends headers and part of the body (default half), then closes the connection. */
+  | { kind: 'reset_mid_body'; fraction?: number }
+  /** Sends part of the body as if it were all of it (Content-Length matches; a clean end). */
+  | { kind: 'truncate'; fraction?: number }
+  /** Sends part of the body, then nothing more. */
+  | { kind: 'hang_mid_body'; fraction?: number }
   /** Never answers. */
   | { kind: 'hang' }
   | { kind: 'delay'; ms: number }
@@ -157,10 +161,12 @@ export class MockServer {
     }
     const response = await this.handler(request, this);
     if (fault?.kind === 'rewrite') response.body = fault.rewrite(response.body, request);
-    if (fault?.kind === 'reset_mid_body') {
+    if (fault?.kind === 'reset_mid_body' || fault?.kind === 'truncate' || fault?.kind === 'hang_mid_body') {
       const body = this.encode(response);
-      res.writeHead(response.status, { ...limitHeaders, ...response.headers, 'Content-Length': String(body.length) });
-      res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+      const part = body.subarray(0, Math.floor(body.length * (fault.fraction ?? 0.5)));
+      if (fault.kind === 'truncate') return this.sendEncoded(res, response, part, limitHeaders);
+      res.writeHead(response.status, { ...this.headersFor(response, limitHeaders), 'Content-Length': String(body.length) });
+      res.write(part, () => fault.kind === 'reset_mid_body' && res.socket?.destroy());
       return;
     }
     return this.send(res, response, limitHeaders);
@@ -172,11 +178,18 @@ export class MockServer {
     return response.gzip ? gzipSync(raw) : raw;
   }
 
-  private send(res: ServerResponse, response: MockResponse, extraHeaders: Record<string, string>): void {
-    const body = this.encode(response);
+  private headersFor(response: MockResponse, extraHeaders: Record<string, string>): Record<string, string> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', ...extraHeaders, ...response.headers };
     if (response.gzip && !headers['Content-Type']?.includes('gzip')) headers['Content-Encoding'] = 'gzip';
-    res.writeHead(response.status, { ...headers, 'Content-Length': String(body.length) });
+    return headers;
+  }
+
+  private send(res: ServerResponse, response: MockResponse, extraHeaders: Record<string, string>): void {
+    this.sendEncoded(res, response, this.encode(response), extraHeaders);
+  }
+
+  private sendEncoded(res: ServerResponse, response: MockResponse, body: Buffer, extraHeaders: Record<string, string>): void {
+    res.writeHead(response.status, { ...this.headersFor(response, extraHeaders), 'Content-Length': String(body.length) });
     res.end(body);
   }
 }

@@ -1,0 +1,126 @@
+// Large downloads as a stream of items: download → (gunzip) → split → items, never the whole body in
+// memory. A body that breaks off midway is downloaded again and the items already delivered are
+// skipped, so no item is emitted twice or lost.
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
+import { SystemError, TransientError } from './errors';
+import type { HttpClient, Params } from './http';
+import { TruncatedBodyError } from './json-text';
+import { sleep } from './rate-limit';
+
+/** Cuts decoded text into items; `end` flushes the last one and throws if the body was cut short. */
+export interface Splitter {
+  push(chunk: string): string[];
+  end(): string[] | void;
+}
+
+const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
+
+/** Waits for the first bytes of a stream without consuming them. */
+async function peek(stream: Readable): Promise<Buffer | undefined> {
+  for (;;) {
+    const chunk = stream.read() as Buffer | null;
+    if (chunk !== null) {
+      stream.unshift(chunk);
+      return chunk;
+    }
+    if (stream.readableEnded || stream.destroyed) return undefined;
+    await new Promise<void>((resolve, reject) => {
+      const done = () => {
+        stream.off('readable', done).off('end', done).off('error', failed);
+        resolve();
+      };
+      const failed = (error: Error) => {
+        stream.off('readable', done).off('end', done);
+        reject(error);
+      };
+      stream.once('readable', done).once('end', done).once('error', failed);
+    });
+  }
+}
+
+/**
+ * The body's text. Gzip is recognised by its magic bytes, whatever Content-Type or Content-Encoding
+ * say (servers disagree on them); a body gzipped twice (a .gz file sent with Content-Encoding: gzip)
+ * is unpacked twice.
+ */
+export async function* decodedText(body: Readable, idleTimeoutMs: number): AsyncGenerator<string> {
+  let source = body;
+  for (let layer = 0; layer < 2; layer++) {
+    const head = await peek(source);
+    if (!head || !isGzip(head)) break;
+    source = pipeline(source, createGunzip(), () => undefined);
+  }
+  const decoder = new StringDecoder('utf8');
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => body.destroy(new IdleBodyError(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
+  };
+  arm();
+  try {
+    for await (const chunk of source) {
+      arm();
+      const text = decoder.write(chunk as Buffer);
+      if (text) yield text;
+    }
+  } finally {
+    clearTimeout(timer);
+    body.destroy();
+  }
+  const tail = decoder.end();
+  if (tail) yield tail;
+}
+
+class IdleBodyError extends Error {}
+
+/** Errors that mean "the body broke off": the download is worth repeating. */
+function isBrokenBody(error: unknown): boolean {
+  if (error instanceof TruncatedBodyError || error instanceof IdleBodyError) return true;
+  const code = (error as NodeJS.ErrnoException).code;
+  return ['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR', 'Z_DATA_ERROR'].includes(code ?? '') || (error as Error).message === 'aborted';
+}
+
+export interface DownloadRequest {
+  url: string;
+  params?: Params;
+  /** What the user should read in messages (a pre-signed URL's query is a credential: never shown). */
+  label: string;
+}
+
+/**
+ * Items of a streamed download, each as raw text. On a broken body the download starts again, up to
+ * the client's max_retries, and the items already yielded are skipped.
+ */
+export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<string> {
+  const { maxRetries, backoffBaseMs, timeoutMs, apiTitle, log } = http.options;
+  let delivered = 0;
+  for (let attempt = 0; ; attempt++) {
+    let seen = 0;
+    const response = await http.getStream(request.url, request.params);
+    try {
+      const splitter = newSplitter();
+      const fresh = function* (items: string[]) {
+        for (const item of items) {
+          if (seen++ < delivered) continue;
+          delivered++;
+          yield item;
+        }
+      };
+      for await (const text of decodedText(response.data, timeoutMs)) yield* fresh(splitter.push(text));
+      yield* fresh(splitter.end() ?? []);
+      return;
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (!isBrokenBody(error)) throw new SystemError(`${apiTitle}: reading ${request.label} failed: ${reason}`);
+      if (attempt >= maxRetries) {
+        throw new TransientError(`${apiTitle}: the download of ${request.label} broke off ${attempt + 1} times (last: ${reason}); ${delivered} items were delivered`);
+      }
+      const wait = Math.min(60_000, backoffBaseMs * 2 ** attempt);
+      log('WARN', `${apiTitle}: the download of ${request.label} broke off after ${seen} items (${reason}); downloading again in ${(wait / 1000).toFixed(1)} s, skipping the ${delivered} already delivered`);
+      await sleep(wait);
+    }
+  }
+}
