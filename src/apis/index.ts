@@ -1,6 +1,7 @@
 import type { AnyApiDefinition } from '../core/api';
+import { fullstory } from './fullstory';
 import { mindstamp } from './mindstamp';
 import { persistiq } from './persistiq';
 
 /** Every API this connector reads, in the order the spec offers them. */
-export const registry: AnyApiDefinition[] = [mindstamp, persistiq];
+export const registry: AnyApiDefinition[] = [fullstory, mindstamp, persistiq];

@@ -16,9 +16,9 @@ const later = (a: Instant | undefined, b: Instant | undefined): Instant | undefi
 
 export interface DatetimeCursorOptions {
   stream: string;
-  /** Top-level record field holding an ISO 8601 timestamp. */
-  field: string;
-  /** Stream state from the previous sync, if any (`{[field]: "<iso>"}`). */
+  /** Record field holding an ISO 8601 timestamp: a top-level name, or a path into nested objects. */
+  field: string | string[];
+  /** Stream state from the previous sync, if any (`{[field]: "<iso>"}`; a path is joined with dots). */
   state: StreamState | undefined;
   startDate: string | undefined;
   syncStartedAt: Date;
@@ -35,13 +35,17 @@ export class DatetimeCursor {
   readonly lowerBound: Instant | undefined;
   private maxSeen: Instant | undefined;
   private sawMissing = false;
+  private readonly path: string[];
+  private readonly stateKey: string;
 
   constructor(private readonly options: DatetimeCursorOptions) {
-    const stateValue = options.state?.[options.field];
+    this.path = typeof options.field === 'string' ? [options.field] : options.field;
+    this.stateKey = this.path.join('.');
+    const stateValue = options.state?.[this.stateKey];
     if (stateValue !== undefined && stateValue !== null) {
       const fromState = parseInstant(stateValue);
       if (!fromState) {
-        throw new ConfigError(`State for stream "${options.stream}": "${options.field}" must be an ISO 8601 date-time, got ${JSON.stringify(stateValue)}`);
+        throw new ConfigError(`State for stream "${options.stream}": "${this.stateKey}" must be an ISO 8601 date-time, got ${JSON.stringify(stateValue)}`);
       }
       this.lowerBound = fromState;
     } else {
@@ -51,12 +55,12 @@ export class DatetimeCursor {
 
   /** Client-side filter: is the record newer than the lower bound? Records without the field pass. */
   isNew(record: Record<string, unknown>): boolean {
-    const value = parseInstant(record[this.options.field]);
+    const value = parseInstant(this.valueOf(record));
     return !value || !this.lowerBound || value.ms > this.lowerBound.ms;
   }
 
   observe(record: Record<string, unknown>): void {
-    const value = parseInstant(record[this.options.field]);
+    const value = parseInstant(this.valueOf(record));
     if (value) this.maxSeen = later(this.maxSeen, value);
     else this.sawMissing = true;
   }
@@ -67,6 +71,12 @@ export class DatetimeCursor {
     if (this.sawMissing && this.options.whenMissing === 'sync_start') {
       next = later(next, { text: this.options.syncStartedAt.toISOString(), ms: this.options.syncStartedAt.getTime() });
     }
-    return next ? { [this.options.field]: next.text } : {};
+    return next ? { [this.stateKey]: next.text } : {};
+  }
+
+  private valueOf(record: Record<string, unknown>): unknown {
+    let value: unknown = record;
+    for (const key of this.path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    return value;
   }
 }

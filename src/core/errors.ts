@@ -2,6 +2,9 @@ import type { FailureType } from './protocol';
 
 /** An error that knows how the platform should treat it (retry the sync or ask the user to fix config). */
 export class ConnectorError extends Error {
+  /** The HTTP status behind the error, when an API answered with one. */
+  httpStatus?: number;
+
   constructor(
     message: string,
     readonly failureType: FailureType,

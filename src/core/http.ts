@@ -23,6 +23,10 @@ export interface HttpClientOptions {
   requestsPerMinute?: number;
   /** Extracts the API's own error text from an error response body. */
   errorMessage: (body: unknown) => string | undefined;
+  /** JSON parser for response bodies (default JSON.parse). */
+  parseJson?: (text: string) => unknown;
+  /** Leave query strings out of messages (pre-signed URLs carry their credential there). */
+  hideQuery?: boolean;
   log: Logger;
 }
 
@@ -121,7 +125,7 @@ export class HttpClient {
       onRetry: (count, error) => {
         const state = (error.config as { 'axios-retry'?: RetryState })['axios-retry'];
         const what = error.response ? `HTTP ${error.response.status}` : (error.code ?? error.message);
-        log('WARN', `${options.apiTitle}: ${describeRequest(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state?.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
+        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state?.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
   }
@@ -163,10 +167,10 @@ export class HttpClient {
     const text = response.data;
     let body: T;
     try {
-      body = JSON.parse(text) as T;
+      body = (this.options.parseJson ?? JSON.parse)(text) as T;
     } catch (error) {
       throw new SystemError(
-        `${this.options.apiTitle} returned invalid JSON for ${describeRequest(config)} (HTTP ${response.status}): ${(error as Error).message}`,
+        `${this.options.apiTitle} returned invalid JSON for ${this.describe(config)} (HTTP ${response.status}): ${(error as Error).message}`,
         `body starts with: ${String(text).slice(0, 200)}`,
       );
     }
@@ -181,12 +185,24 @@ export class HttpClient {
     }
   }
 
+  describe(config: AxiosRequestConfig | undefined): string {
+    if (!this.options.hideQuery || !config?.url) return describeRequest(config);
+    const url = new URL(config.url);
+    return `${(config.method ?? 'get').toUpperCase()} ${url.origin}${url.pathname}`;
+  }
+
   /** The error resolution table: what each failure means for the user. */
   toConnectorError(error: unknown, requestConfig: AxiosRequestConfig): ConnectorError {
     if (error instanceof ConnectorError) return error;
+    const resolved = this.resolve(error, requestConfig);
+    if (error instanceof AxiosError && error.response) resolved.httpStatus = error.response.status;
+    return resolved;
+  }
+
+  private resolve(error: unknown, requestConfig: AxiosRequestConfig): ConnectorError {
     if (!(error instanceof AxiosError)) return new SystemError(`${this.options.apiTitle}: ${(error as Error).message}`);
     const { apiTitle } = this.options;
-    const request = describeRequest(error.config ?? requestConfig);
+    const request = this.describe(error.config ?? requestConfig);
     const state = (error.config as { 'axios-retry'?: RetryState } | undefined)?.['axios-retry'];
     const attempts = (state?.retryCount ?? 0) + 1;
     const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;

@@ -3,7 +3,7 @@ import { SystemError } from './errors';
 import type { HttpClient, Logger, Params } from './http';
 import { describeRequest } from './http';
 import { fetchPages, recordsAt, type Paginator } from './paginate';
-import type { AirbyteMessage, StreamState, SyncMode } from './protocol';
+import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
@@ -51,10 +51,13 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   params?: Params;
   /** Envelope key holding the records; null when the body is the list itself. */
   records: string | null;
+  /** Reads the API's total row count from the first page, reported as an ESTIMATE trace. */
+  estimate?: (body: unknown) => number | undefined;
   /** A fixed strategy, or one built from the API's context (e.g. a configured page size). */
   paginator: Paginator | ((api: Api) => Paginator);
   incremental?: {
-    cursor: string;
+    /** A top-level field, or a path into nested objects (state key: the path joined with dots). */
+    cursor: string | string[];
     /** Query parameter carrying the lower bound to the server, if the API has one. */
     requestParam?: string;
     /** Whether the API returns records sorted by the cursor (then: checkpoint after every page). */
@@ -91,7 +94,7 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
     name: options.name,
     schema: options.schema,
     primaryKey: options.primaryKey,
-    cursorField: incremental ? [incremental.cursor] : undefined,
+    cursorField: incremental ? (typeof incremental.cursor === 'string' ? [incremental.cursor] : incremental.cursor) : undefined,
     async *read(api, context) {
       const cursor =
         incremental && context.syncMode === 'incremental'
@@ -109,7 +112,13 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       const first = { url: joinUrl(api.baseUrl, options.path), params };
       let nulls = 0;
       const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;
+      let estimated = !options.estimate;
       for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
+        if (!estimated) {
+          estimated = true;
+          const rows = options.estimate!(page.body);
+          if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
+        }
         for (const record of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
           if (cursor) {
             if (incremental?.clientFilter && !cursor.isNew(record)) continue;

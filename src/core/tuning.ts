@@ -57,7 +57,7 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'credentialOrigins' | 'authHeaders' | 'errorMessage'>;
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'credentialOrigins' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery'>;
 
 /** Builds an API's HTTP client from its (defaults-applied) config. */
 export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironment, specifics: ClientSpecifics): HttpClient {

@@ -26,10 +26,10 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
     await expectConfigError({ command: 'discover', extra: ['--config', '/nonexistent/config.json'] }, /^Cannot read the config file \/nonexistent\/config\.json: no such file$/);
   });
   test('missing api.name', async () => {
-    await expectConfigError({ config: { api: { api_key: KEY } }, catalog }, /^Config field api\.name is required: one of mindstamp, persistiq$/);
+    await expectConfigError({ config: { api: { api_key: KEY } }, catalog }, /^Config field api\.name is required: one of fullstory, mindstamp, persistiq$/);
   });
   test('unknown api.name', async () => {
-    await expectConfigError({ config: { api: { name: 'salesforce', api_key: KEY } }, catalog }, /^Config field api\.name is "salesforce", which is not one of: mindstamp, persistiq$/);
+    await expectConfigError({ config: { api: { name: 'salesforce', api_key: KEY } }, catalog }, /^Config field api\.name is "salesforce", which is not one of: fullstory, mindstamp, persistiq$/);
   });
   test('missing api_key', async () => {
     await expectConfigError({ config: { api: { name: 'persistiq' } }, catalog }, /^Invalid config: config\.api\.api_key is required$/);

@@ -83,10 +83,12 @@ describe('spec, metadata and image files', () => {
     assert.deepEqual(
       options.map((o) => [o.properties.name.const, o.properties.base_url.default]),
       [
+        ['fullstory', 'https://api.fullstory.com'],
         ['mindstamp', 'https://api.mindstamp.com/api/v1'],
         ['persistiq', 'https://api.persistiq.com/v1'],
       ],
     );
+    assert.equal(options[0].properties.export_base_url.default, 'https://export.fullstory.com/api/v1/export');
     if (requireShared(t)) {
       const validate = protocolValidator('ConnectorSpecification')!;
       assert.ok(validate(spec), JSON.stringify(validate.errors));
@@ -99,7 +101,7 @@ describe('spec, metadata and image files', () => {
     const bad = await runConnector('spec', { env: { AIRBYTE_SOURCE_API: 'hubspot' } });
     assert.equal(bad.code, 1);
     assert.equal(bad.messages[0].trace.error.failure_type, 'config_error');
-    assert.match(bad.messages[0].trace.error.message, /^AIRBYTE_SOURCE_API is "hubspot", which is not one of: mindstamp, persistiq$/);
+    assert.match(bad.messages[0].trace.error.message, /^AIRBYTE_SOURCE_API is "hubspot", which is not one of: fullstory, mindstamp, persistiq$/);
   });
 
   test('metadata.yaml is valid and matches the Dockerfile labels and entrypoint', (t) => {

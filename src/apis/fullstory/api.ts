@@ -1,0 +1,56 @@
+import type { ApiConfig, ConnectEnvironment } from '../../core/api';
+import type { HttpClient } from '../../core/http';
+import { parseJsonLossless } from '../../core/json-text';
+import type { HttpApi } from '../../core/stream';
+import { clientFromConfig } from '../../core/tuning';
+
+export const title = 'Fullstory';
+
+/** Everything Fullstory's streams need, built from config: three clients with different rules. */
+export interface FullstoryApi extends HttpApi {
+  exportBaseUrl: string;
+  /** Legacy bundle downloads, paced to their own documented limit (2 per minute). */
+  bundleDownloads: HttpClient;
+  /** Pre-signed export locations on another host: no credentials, query strings never printed. */
+  presignedDownloads: HttpClient;
+  segmentId: string;
+  windowMs: number;
+  settleMs: number;
+  pollIntervalMs: number;
+  operationTimeoutMs: number;
+  /** Where segment exports start when there is neither state nor start_date. */
+  defaultLookbackMs: number;
+}
+
+/** v2 errors are {"message", "code"}: both are shown. */
+export function errorMessage(body: unknown): string | undefined {
+  if (typeof body === 'string') return body.trim().slice(0, 300) || undefined;
+  const { message, code } = (body ?? {}) as { message?: unknown; code?: unknown };
+  if (typeof message !== 'string' || message === '') return undefined;
+  return code !== undefined && code !== null && code !== '' ? `${message} (code ${String(code)})` : message;
+}
+
+export function connectFullstory(config: ApiConfig, environment: ConnectEnvironment): FullstoryApi {
+  const apiOrigin = new URL(config.base_url).origin;
+  const exportBaseUrl = String(config.export_base_url);
+  const exportOrigin = new URL(exportBaseUrl).origin;
+  // Fullstory documents "Authorization: Basic <key>" with the key exactly as issued (not base64 of user:pass).
+  const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless };
+  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin] });
+  const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, { ...auth, credentialOrigins: [exportOrigin] });
+  const presignedDownloads = clientFromConfig(config, environment, { ...auth, authHeaders: {}, credentialOrigins: [], hideQuery: true });
+  return {
+    http,
+    bundleDownloads,
+    presignedDownloads,
+    baseUrl: config.base_url,
+    exportBaseUrl,
+    apiTitle: title,
+    segmentId: String(config.segment_id),
+    windowMs: Number(config.segment_export_window_hours) * 3_600_000,
+    settleMs: Number(config.segment_export_settle_minutes) * 60_000,
+    pollIntervalMs: Number(config.operation_poll_seconds) * 1000,
+    operationTimeoutMs: Number(config.operation_timeout_minutes) * 60_000,
+    defaultLookbackMs: 30 * 86_400_000,
+  };
+}

@@ -1,0 +1,14 @@
+import { moveUndeclaredMembers } from '../../core/json-text';
+import type { JsonSchema } from '../../core/stream';
+
+/** Where every top-level key an events schema does not declare goes (custom user_*, evt_*, page_* vars). */
+export const CUSTOM_VARS = 'custom_vars';
+
+/**
+ * Events pass through as text: declared keys stay, the rest move unchanged into `custom_vars`, so
+ * the platform (which drops undeclared top-level keys) loses nothing and 64-bit ids keep every digit.
+ */
+export function eventShaper(schema: JsonSchema): (eventText: string) => string {
+  const declared = new Set(Object.keys((schema.properties ?? {}) as Record<string, unknown>));
+  return (eventText) => moveUndeclaredMembers(eventText, declared, CUSTOM_VARS);
+}

@@ -1,0 +1,76 @@
+import type { ApiDefinition } from '../../core/api';
+import { ConfigError, ConnectorError, SystemError } from '../../core/errors';
+import { apiOption } from '../../core/spec';
+import { joinUrl, type StreamDefinition } from '../../core/stream';
+import { tuningFields } from '../../core/tuning';
+import { connectFullstory, title, type FullstoryApi } from './api';
+import { legacyExportStreams } from './legacy-export';
+import { listStreams } from './lists';
+import { segmentExportStreams } from './segment-export';
+import { settingsStreams } from './settings';
+
+/** A 403 names the key level the stream needs (reading data: Admin or Architect; privacy: Admin). */
+function needsKey(level: string, stream: StreamDefinition<FullstoryApi>): StreamDefinition<FullstoryApi> {
+  return {
+    ...stream,
+    async *read(api, context) {
+      try {
+        yield* stream.read(api, context);
+      } catch (error) {
+        if (error instanceof ConnectorError && error.httpStatus === 403) throw new ConfigError(`${error.message} Stream "${stream.name}" needs ${level} API key.`);
+        throw error;
+      }
+    },
+  };
+}
+
+const streams = [...legacyExportStreams, ...segmentExportStreams, ...listStreams, ...settingsStreams].map((stream) =>
+  needsKey(stream.name === 'settings_privacy' || stream.name === 'settings_privacy_history' ? 'an Admin' : 'an Admin or Architect', stream),
+);
+
+const number = (title: string, description: string, value: number, minimum: number) => ({ type: 'number', title, description, minimum, default: value, examples: [value] });
+
+export const fullstory: ApiDefinition<FullstoryApi> = {
+  name: 'fullstory',
+  title,
+  specOption: apiOption({
+    name: 'fullstory',
+    title,
+    description: 'Fullstory: legacy Data Export bundles, segment exports, users, sessions, webhooks and recording settings.',
+    apiKeyDescription: 'Fullstory API key (Settings → Integrations → API Keys), Admin or Architect level (privacy settings need Admin). Sent as "Authorization: Basic <key>", exactly as issued.',
+    defaultBaseUrl: 'https://api.fullstory.com',
+    startDateDescription:
+      'Lower bound of the incremental streams (export bundles and their events, segment events, settings history) on the first sync, and of the individuals export. Empty: all legacy bundles and history, and the last 30 days for segment exports.',
+    extra: {
+      export_base_url: {
+        type: 'string',
+        title: 'Legacy Data Export base URL',
+        description: 'Base URL of the legacy Data Export API (list and get of export bundles).',
+        format: 'uri',
+        pattern: '^https?://',
+        default: 'https://export.fullstory.com/api/v1/export',
+        examples: ['https://export.fullstory.com/api/v1/export'],
+      },
+      segment_id: { type: 'string', title: 'Segment', description: 'Segment whose events and individuals the segment exports read.', minLength: 1, default: 'everyone', examples: ['everyone'] },
+      segment_export_window_hours: { ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1), type: 'integer' },
+      segment_export_settle_minutes: {
+        ...number('Settle delay (minutes)', 'segment_events reads up to now minus this delay, since Fullstory still processes recent events.', 60, 0),
+        type: 'integer',
+      },
+      operation_timeout_minutes: number('Export wait limit (minutes)', 'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.', 60, 1),
+      operation_poll_seconds: number('Export poll interval (seconds)', 'Wait between two polls of an export operation.', 10, 0.01),
+      legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
+      ...tuningFields(
+        { requestsPerMinute: 60, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },
+        'Fullstory answers 429 with Retry-After when a limit is hit.',
+      ),
+    },
+  }),
+  connect: connectFullstory,
+  async check(api) {
+    // Cheap, and it needs the same key level as reading data.
+    const { body } = await api.http.getJson(joinUrl(api.baseUrl, '/segments/v1'), { limit: 1 });
+    if (!Array.isArray((body as { segments?: unknown })?.segments)) throw new SystemError(`${title} answered GET /segments/v1 without a "segments" list; is base_url https://api.fullstory.com?`);
+  },
+  streams,
+};

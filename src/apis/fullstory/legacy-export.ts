@@ -1,0 +1,105 @@
+// Legacy Data Export (deprecated by Fullstory, still live): GET {export}/list?start=<unix s> answers
+// the first 20 bundles that end after `start`, oldest first; GET {export}/get?id=<Id> is the bundle,
+// a JSON array of events, gzipped or not. Downloads are limited to 2 per minute.
+import { downloadItems } from '../../core/download';
+import { ConfigError, SystemError } from '../../core/errors';
+import { JsonArraySplitter } from '../../core/json-text';
+import { joinUrl, type ReadContext, type StreamDefinition } from '../../core/stream';
+import type { FullstoryApi } from './api';
+import { eventShaper } from './events';
+import bundleSchema from './schemas/export_bundles.json';
+import eventsSchema from './schemas/events.json';
+
+const PAGE = 20;
+
+interface Bundle {
+  Id: number | string;
+  Start: number;
+  Stop: number;
+  [key: string]: unknown;
+}
+
+/** Where reading starts: the state's `Stop` (unix seconds), else start_date, else the beginning. */
+function startFrom(context: ReadContext, stream: string): number {
+  const saved = context.state?.Stop;
+  if (saved !== undefined && saved !== null) {
+    if (typeof saved !== 'number' || !Number.isInteger(saved) || saved < 0) {
+      throw new ConfigError(`State for stream "${stream}": "Stop" must be a unix time in seconds, got ${JSON.stringify(saved)}`);
+    }
+    return saved;
+  }
+  return context.startDate ? Math.floor(Date.parse(context.startDate) / 1000) : 0;
+}
+
+/** Pages of bundles, oldest first, from `start` on. */
+async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[]> {
+  const url = joinUrl(api.exportBaseUrl, '/list');
+  for (let from = start; ; ) {
+    const { body } = await api.http.getJson(url, { start: from });
+    const bundles = (body as { exports?: unknown })?.exports;
+    if (!Array.isArray(bundles)) throw new SystemError(`Fullstory answered GET /list?start=${from} without an "exports" list`);
+    for (const bundle of bundles as Bundle[]) {
+      if (!bundle || typeof bundle.Stop !== 'number' || bundle.Id === undefined) {
+        throw new SystemError(`Fullstory answered GET /list?start=${from} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
+      }
+    }
+    yield bundles;
+    if (bundles.length < PAGE) return;
+    const last = bundles[bundles.length - 1].Stop;
+    if (last <= from) throw new SystemError(`Fullstory's bundle list did not advance past start=${from}; stopping instead of looping`);
+    from = last;
+  }
+}
+
+/** A bundle as JSON text, its Id digit for digit (the lossless parse kept an Id beyond 2^53 as a string). */
+function bundleJson({ Id, ...rest }: Bundle): string {
+  const id = typeof Id === 'string' && /^-?\d+$/.test(Id) ? Id : JSON.stringify(Id);
+  const others = JSON.stringify(rest);
+  return others === '{}' ? `{"Id":${id}}` : `{"Id":${id},${others.slice(1)}`;
+}
+
+const exportBundles: StreamDefinition<FullstoryApi> = {
+  name: 'export_bundles',
+  schema: bundleSchema,
+  primaryKey: [['Id']],
+  cursorField: ['Stop'],
+  async *read(api, context) {
+    const incremental = context.syncMode === 'incremental';
+    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'export_bundles');
+    for await (const bundles of bundlePages(api, stop)) {
+      for (const bundle of bundles) yield { type: 'raw_record', json: bundleJson(bundle) };
+      if (bundles.length > 0) stop = bundles[bundles.length - 1].Stop;
+      if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
+    }
+    yield { type: 'checkpoint', state: incremental ? { Stop: stop } : {} };
+  },
+};
+
+const shapeEvent = eventShaper(eventsSchema);
+
+/**
+ * Events of every bundle, in bundle order. The state is the `Stop` of the last bundle whose events
+ * were all written, so a sync cut short resumes with the next bundle (or repeats the one it was in).
+ */
+const events: StreamDefinition<FullstoryApi> = {
+  name: 'events',
+  schema: eventsSchema,
+  cursorField: ['EventStart'],
+  async *read(api, context) {
+    const incremental = context.syncMode === 'incremental';
+    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events');
+    for await (const bundles of bundlePages(api, stop)) {
+      for (const bundle of bundles) {
+        const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
+        for await (const event of downloadItems(api.bundleDownloads, request, () => new JsonArraySplitter())) {
+          yield { type: 'raw_record', json: shapeEvent(event) };
+        }
+        stop = bundle.Stop;
+        if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
+      }
+    }
+    yield { type: 'checkpoint', state: incremental ? { Stop: stop } : {} };
+  },
+};
+
+export const legacyExportStreams = [exportBundles, events];

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { FullstoryMock } from '../mocks/fullstory';
+
+const KINDS = ['blocking', 'domain', 'geo', 'privacy', 'features', 'targeting'];
+const LISTS = ['segments', 'operations', 'webhook_endpoints', 'webhook_event_types', 'users', 'sessions'];
+const full = (streams: string[]) => catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh'])));
+
+describe('Fullstory lists, users, sessions and settings through the CLI', () => {
+  let mock: FullstoryMock;
+  before(async () => {
+    mock = await new FullstoryMock().start();
+  });
+  after(() => mock.close());
+
+  test('check sends "Authorization: Basic <key as issued>" and lists one segment', async () => {
+    const result = await runConnector('check', { config: mock.connectorConfig() });
+    assert.deepEqual(result.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
+    const request = mock.requests.at(-1)!;
+    assert.equal(`${request.path}?${request.query}`, '/segments/v1?limit=1');
+    assert.equal(request.headers.authorization, `Basic ${mock.apiKey}`);
+  });
+
+  test('check with a bad key shows the v2 message and code', async () => {
+    const result = await runConnector('check', { config: mock.connectorConfig({ api_key: 'nope' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(result.messages.at(-1)!.connectionStatus, { status: 'FAILED', message: 'Fullstory rejected the API key (HTTP 401): Unauthorized: invalid API key (code unauthorized)' });
+  });
+
+  test('discover: every stream with its key and cursor', async () => {
+    const result = await runConnector('discover', { config: mock.connectorConfig() });
+    const streams = result.messages.find((m) => m.type === 'CATALOG')!.catalog.streams as Message[];
+    assert.deepEqual(
+      streams.map((s) => [s.name, s.source_defined_primary_key ?? null, s.default_cursor_field ?? null]),
+      [
+        ['export_bundles', [['Id']], ['Stop']],
+        ['events', null, ['EventStart']],
+        ['segment_events', null, ['EventStart']],
+        ['segment_individuals', [['IndvId']], null],
+        ['segments', [['id']], null],
+        ['operations', [['id']], null],
+        ['webhook_endpoints', [['id']], null],
+        ['webhook_event_types', [['eventName']], null],
+        ['users', [['id']], null],
+        ['sessions', [['userId'], ['sessionId']], null],
+        ...KINDS.map((k) => [`settings_${k}`, null, null]),
+        ...KINDS.map((k) => [`settings_${k}_history`, null, ['metadata', 'lastUpdated']]),
+      ],
+    );
+  });
+
+  test('lists: exact records over token pages; users with an ESTIMATE; sessions per identified user, ids as strings', async () => {
+    mock.operations.push({ id: 'op-old', type: 'DELETE_USER', state: 'COMPLETED', estimatePctComplete: 100 });
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(LISTS) });
+    assert.equal(result.code, 0, result.stdout.slice(-1000));
+    assert.deepEqual(recordsOf(result.messages, 'segments'), mock.segments);
+    assert.deepEqual(recordsOf(result.messages, 'operations'), mock.operations);
+    assert.deepEqual(recordsOf(result.messages, 'webhook_endpoints'), mock.endpoints);
+    assert.deepEqual(recordsOf(result.messages, 'webhook_event_types'), mock.eventDefs);
+    assert.deepEqual(recordsOf(result.messages, 'users'), mock.users);
+    const estimates = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ESTIMATE').map((m) => m.trace.estimate);
+    assert.deepEqual(estimates, [{ name: 'users', type: 'STREAM', row_estimate: 45 }]);
+    const segmentPages = mock.requests.slice(start).filter((r) => r.path === '/segments/v1').map((r) => r.query.toString());
+    assert.deepEqual(segmentPages, ['limit=100', `limit=100&paginationToken=${Buffer.from('100').toString('base64url')}`]);
+
+    const sessions = recordsOf(result.messages, 'sessions');
+    const identified = mock.users.map((u, index) => ({ u, index })).filter(({ u }) => u.uid);
+    const expected = identified.flatMap(({ u, index }) =>
+      Array.from({ length: index % 3 }, (_, s) => ({
+        userId: index % 2 === 0 ? u.id : String(1000 + index),
+        sessionId: String(900 + s),
+        createdTime: String(1_700_000_000 + s),
+        fsUrl: `https://app.fullstory.com/ui/o-1/session/${index}:${s}`,
+      })),
+    );
+    assert.deepEqual(sessions, expected);
+    assert.ok(mock.requests.slice(start).some((r) => r.path === '/v2/users' && r.query.get('is_identified') === 'true'));
+  });
+
+  test('a user deleted between the list and its sessions (404) is logged and skipped', async () => {
+    const uid = String(mock.users[0].uid);
+    mock.inject({ path: '/sessions/v2', query: { uid }, kind: 'status', status: 404, body: { message: 'user not found', code: 'resource_not_found' } });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['sessions']) });
+    assert.equal(result.code, 0);
+    assert.ok(result.messages.some((m) => m.type === 'LOG' && m.log.message === `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`));
+  });
+
+  test('settings: one record each; history: every version, both token spellings', async () => {
+    const streams = [...KINDS.map((k) => `settings_${k}`), ...KINDS.map((k) => `settings_${k}_history`)];
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(streams) });
+    assert.equal(result.code, 0);
+    for (const kind of KINDS) {
+      assert.deepEqual(recordsOf(result.messages, `settings_${kind}`), [mock.settings[kind].current], kind);
+      assert.deepEqual(recordsOf(result.messages, `settings_${kind}_history`), mock.settings[kind].versions, kind);
+    }
+    const geoPages = mock.requests.slice(start).filter((r) => r.path === '/settings/recording/v1/geo/history');
+    assert.equal(geoPages.length, 3, 'next_pagination_token followed');
+  });
+
+  test('history incremental: state is the newest metadata.lastUpdated; the next sync yields only newer versions', async () => {
+    const catalog = catalogFor({ settings_geo_history: 'incremental' });
+    const config = mock.connectorConfig({ start_date: undefined });
+    const first = await runConnector('read', { config, catalog });
+    assert.deepEqual(recordsOf(first.messages, 'settings_geo_history'), mock.settings.geo.versions);
+    const state = lastStates(first.messages);
+    assert.deepEqual(state[0].stream.stream_state, { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' });
+    const newer = { ...mock.settings.geo.versions[0], recordGeoZones: ['new'], metadata: { lastUpdated: '2024-03-01T00:00:00.000Z' } };
+    mock.settings.geo.versions.splice(4, 0, newer);
+    const second = await runConnector('read', { config, catalog, state });
+    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [newer]);
+    assert.deepEqual(statesOf(second.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { 'metadata.lastUpdated': '2024-03-01T00:00:00.000Z' });
+  });
+
+  test('an Architect key: privacy streams fail with config_error naming the Admin key, the others complete', async () => {
+    const config = mock.connectorConfig({ api_key: mock.architectKey });
+    const result = await runConnector('read', { config, catalog: full(['settings_blocking', 'settings_privacy', 'settings_privacy_history', 'segments']) });
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
+      ['config_error', 'Stream "settings_privacy": Fullstory denied access to GET /settings/recording/v1/privacy (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy" needs an Admin API key.'],
+      ['config_error', 'Stream "settings_privacy_history": Fullstory denied access to GET /settings/recording/v1/privacy/history (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy_history" needs an Admin API key.'],
+    ]);
+    for (const stream of ['settings_blocking', 'segments']) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE']);
+  });
+});

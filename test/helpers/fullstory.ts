@@ -1,0 +1,29 @@
+// Oracles for Fullstory tests, independent of the connector's text handling: events parsed with
+// big integers kept as strings, custom keys partitioned by the schema's declared names.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJsonLossless } from '../../src/core/json-text';
+import type { Message } from './connector';
+import { repoRoot } from './shared';
+
+const declared = (schema: string) =>
+  new Set(Object.keys(JSON.parse(readFileSync(join(repoRoot, 'src', 'apis', 'fullstory', 'schemas', `${schema}.json`), 'utf8')).properties));
+
+/** What the record for one exported event must be: declared keys kept, the rest under custom_vars. */
+export function expectedEvent(text: string, schema: 'events' | 'segment_events' | 'segment_individuals'): Record<string, unknown> {
+  const keys = declared(schema);
+  keys.delete('custom_vars');
+  const event = parseJsonLossless(text) as Record<string, unknown>;
+  const kept = Object.fromEntries(Object.entries(event).filter(([key]) => keys.has(key)));
+  const moved = Object.fromEntries(Object.entries(event).filter(([key]) => !keys.has(key)));
+  return Object.keys(moved).length > 0 ? { ...kept, custom_vars: moved } : kept;
+}
+
+/** stdout parsed without losing digits (the connector's own messages use JSON.parse). */
+export const losslessMessages = (stdout: string): Message[] =>
+  stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => parseJsonLossless(line) as Message);
+
+export const recordsIn = (messages: Message[], stream: string) => messages.filter((m) => m.type === 'RECORD' && m.record.stream === stream).map((m) => m.record.data);

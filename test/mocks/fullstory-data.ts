@@ -1,0 +1,122 @@
+// The Fullstory mock's dataset. Events are kept as JSON text, as Fullstory serves them, so ids above
+// 2^53 exist digit for digit; tests compare what the connector printed with these texts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/shared';
+
+export interface Bundle {
+  Id: string; // digits; written as a JSON integer
+  Start: number;
+  Stop: number;
+  /** The events, each one JSON object text. */
+  events: string[];
+}
+
+export interface FullstoryDataOptions {
+  bundles?: number;
+  /** Events per bundle besides the sample ones. */
+  eventsPerBundle?: number;
+  /** Unix seconds of the first bundle's start. */
+  firstBundleStart?: number;
+  /** Segment export events: how many, and over which time span ending at `segmentEnd`. */
+  segmentEvents?: number;
+  segmentSpanMs?: number;
+  segmentEnd?: number;
+  individuals?: number;
+  users?: number;
+}
+
+/** The 144 real-shaped events of hauser's test data (MIT), one text each. */
+export function sampleEvents(): string[] {
+  const text = readFileSync(join(repoRoot, 'test', 'fixtures', 'fullstory-hauser-raw.json'), 'utf8');
+  // Split on the top-level "},{" boundaries the file uses, then check each piece is one object.
+  const pieces = text.trim().slice(1, -1).trim().split(/(?<=\}),\s*(?=\{"IndvId")/);
+  for (const piece of pieces) JSON.parse(piece);
+  return pieces;
+}
+
+const BIG = 9_007_199_254_740_993n; // 2^53 + 1: the first integer JSON.parse cannot keep
+
+/** A generated event with 64-bit ids above 2^53, custom variables and, now and then, optional keys left out. */
+export function generatedEvent(i: number, eventStart: string): string {
+  const indv = BIG + BigInt(i % 37) * 1_000_003n;
+  const session = BIG * 2n + BigInt(i);
+  const fields = [
+    `"IndvId":${indv}`,
+    `"UserId":${indv}`,
+    `"SessionId":${session}`,
+    `"PageId":${BIG * 3n + BigInt(i)}`,
+    `"EventStart":${JSON.stringify(eventStart)}`,
+    `"EventType":${JSON.stringify(['click', 'navigate', 'change', 'custom'][i % 4])}`,
+    ...(i % 4 === 3 ? [`"EventCustomName":"Order Completed"`, `"evt_total_real":${(i * 1.25).toFixed(2)}`, `"evt_order_id_str":"ord-${i}"`] : []),
+    ...(i % 3 === 0 ? [`"user_plan_str":"pro"`] : []),
+    ...(i % 5 === 0 ? [`"page_experiment_str":"b","EventTargetText":"Buy \\"now\\" \\u2713"`] : []),
+    `"PageUrl":"https://shop.example.com/p/${i}"`,
+    `"PageDuration":${1000 + i}`,
+    ...(i % 7 === 0 ? [`"PageClusterId":${i}`] : []),
+  ];
+  return `{${fields.join(',')}}`;
+}
+
+export function generateBundles(options: FullstoryDataOptions = {}): Bundle[] {
+  const count = options.bundles ?? 25;
+  const perBundle = options.eventsPerBundle ?? 30;
+  const first = options.firstBundleStart ?? 1_700_000_000;
+  const samples = sampleEvents();
+  const perSample = Math.ceil(samples.length / count);
+  return Array.from({ length: count }, (_, b) => {
+    const start = first + b * 3600;
+    const generated = Array.from({ length: perBundle }, (_, i) => generatedEvent(b * perBundle + i, new Date((start + i) * 1000).toISOString()));
+    return { Id: String(BIG * 4n + BigInt(b)), Start: start, Stop: start + 3600, events: [...samples.slice(b * perSample, (b + 1) * perSample), ...generated] };
+  });
+}
+
+/** Segment export events: EventStart spread evenly over the span; NDJSON rows are these texts. */
+export function generateSegmentEvents(options: FullstoryDataOptions = {}): { text: string; at: number }[] {
+  const count = options.segmentEvents ?? 300;
+  const end = options.segmentEnd ?? Date.now();
+  const span = options.segmentSpanMs ?? 3 * 86_400_000;
+  return Array.from({ length: count }, (_, i) => {
+    const at = end - span + Math.floor((i * span) / count);
+    return { text: generatedEvent(10_000 + i, new Date(at).toISOString()), at };
+  });
+}
+
+export function generateIndividuals(count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ Created: '2024-01-02T03:04:05.000Z', Uid: i % 2 ? `uid-${i}` : '', DisplayName: `Person ${i}`, NumSessions: i + 1, TotalSec: i * 10.5, user_plan_str: 'pro' })
+      .replace('{', `{"IndvId":${BIG * 5n + BigInt(i)},`),
+  );
+}
+
+export function generateUsers(count: number): Record<string, unknown>[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${BIG * 6n + BigInt(i)}`,
+    ...(i % 3 === 2 ? {} : { uid: `uid-${i}` }),
+    display_name: `Person ${i}`,
+    email: `person${i}@example.com`,
+    is_being_deleted: false,
+    properties: { plan: i % 2 ? 'pro' : 'free', seats: i },
+    app_url: `https://app.fullstory.com/ui/o-1/user/${i}`,
+  }));
+}
+
+const meta = (i: number) => ({ created: '2023-01-01T00:00:00Z', createdBy: 'admin@example.com', lastUpdated: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(), lastUpdatedBy: 'admin@example.com' });
+
+/** Current settings and their saved versions (oldest last, the order is not documented). */
+export function generateSettings(): Record<string, { current: Record<string, unknown>; versions: Record<string, unknown>[] }> {
+  const kinds: Record<string, (i: number) => Record<string, unknown>> = {
+    blocking: (i) => ({ blockedIps: [`10.0.0.${i}`], blockedUas: ['bot'], blockedAppIds: [] }),
+    domain: (i) => ({ onlyRecordKnownDomains: i % 2 === 0, domains: [{ domain: `shop${i}.example.com`, disabled: false }] }),
+    geo: (i) => ({ recordGeoMode: 'RECORD_ALL', recordGeoZones: [`zone-${i}`] }),
+    privacy: (i) => ({ elementBlocks: [{ selector: `.secret-${i}`, type: 'EXCLUDE', scope: 'ALL' }], discardIpAddresses: true, defaultPrivacyMode: 'PRIVATE' }),
+    features: (i) => ({ enabled: true, consoleWatcher: i % 2 === 0, ajaxWatcher: true, resourceUploading: false, recordingShutoff: false, clientSideRageClick: true }),
+    targeting: (i) => ({ sessionTargetingRules: [{ scope: 'SESSION', conditions: [{ attr: 'app_version', op: 'EQ', values: [{ versionVal: `1.${i}` }] }], children: [] }] }),
+  };
+  return Object.fromEntries(
+    Object.entries(kinds).map(([kind, make]) => {
+      const versions = Array.from({ length: 7 }, (_, i) => ({ ...make(i), metadata: meta(i) })).reverse();
+      return [kind, { current: versions[0], versions }];
+    }),
+  );
+}

@@ -1,0 +1,223 @@
+// A mock of Fullstory as its documents describe it: "Authorization: Basic <key>", v2 errors
+// {message, code}, 429 with Retry-After in seconds, legacy export list (20 bundles ending after
+// `start`, oldest first) and get (gzip or plain, 2 downloads per window), segment exports as
+// operations (PENDING → COMPLETED/FAILED) with the file on a second origin behind a pre-signed URL
+// that refuses an Authorization header, token-paged lists, settings with history (both token
+// spellings), users and sessions. An Architect key gets 403 on privacy settings.
+import { gzipSync } from 'node:zlib';
+import { generateBundles, generateIndividuals, generateSegmentEvents, generateSettings, generateUsers, type Bundle, type FullstoryDataOptions } from './fullstory-data';
+import { MockServer, type MockRequest, type MockResponse } from './server';
+
+export interface FullstoryMockOptions extends FullstoryDataOptions {
+  /** Legacy downloads allowed per window (Fullstory: 2 per minute). */
+  downloadLimit?: { limit: number; windowMs: number } | false;
+  /** Polls an export operation answers PENDING before COMPLETED. */
+  pendingPolls?: number;
+}
+
+const error = (status: number, code: string, message: string): MockResponse => ({ status, body: { message, code } });
+
+export class FullstoryMock extends MockServer {
+  readonly apiKey = 'na1.fs-admin-key/abc123==';
+  readonly architectKey = 'na1.fs-architect-key/def456==';
+  readonly storage: MockServer;
+  bundles: Bundle[];
+  segmentEvents: { text: string; at: number }[];
+  individuals: string[];
+  users: Record<string, unknown>[];
+  settings = generateSettings();
+  segments = Array.from({ length: 130 }, (_, i) => ({ id: `seg-${i}`, name: `Segment ${i}`, creator: 'admin@example.com', created: '2024-02-01T00:00:00Z', url: `https://app.fullstory.com/ui/o-1/segments/seg-${i}` }));
+  endpoints = Array.from({ length: 3 }, (_, i) => ({ id: `ep-${i}`, url: `https://hooks.example.com/${i}`, enabled: i !== 1, eventTypes: [{ eventName: 'note.created' }], created: '2024-02-01T00:00:00Z' }));
+  eventDefs = [{ eventName: 'note.created', displayName: 'Note created' }, { eventName: 'segment.created', displayName: 'Segment created' }];
+  operations: Record<string, unknown>[] = [];
+  /** Set to make the next export operations fail. */
+  failExports = false;
+  downloads = 0;
+  private downloadWindow = { start: 0, count: 0 };
+  private readonly polls = new Map<string, number>();
+  private readonly exportFiles = new Map<string, Buffer>();
+
+  constructor(private readonly options: FullstoryMockOptions = {}) {
+    super((request, server) => (server as FullstoryMock).route(request));
+    this.bundles = generateBundles(options);
+    this.segmentEvents = generateSegmentEvents(options);
+    this.individuals = generateIndividuals(options.individuals ?? 40);
+    this.users = generateUsers(options.users ?? 45);
+    this.storage = new MockServer((request) => this.serveFile(request));
+  }
+
+  override async start(): Promise<this> {
+    await this.storage.start();
+    return super.start();
+  }
+
+  override async close(): Promise<void> {
+    await this.storage.close();
+    await super.close();
+  }
+
+  get baseUrl(): string {
+    return this.url;
+  }
+
+  get exportBaseUrl(): string {
+    return `${this.url}/api/v1/export`;
+  }
+
+  connectorConfig(overrides: Record<string, unknown> = {}): { api: Record<string, unknown> } {
+    return {
+      api: {
+        name: 'fullstory',
+        api_key: this.apiKey,
+        base_url: this.baseUrl,
+        export_base_url: this.exportBaseUrl,
+        start_date: new Date(Date.now() - 4 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
+        requests_per_minute: 6000,
+        legacy_downloads_per_minute: 6000,
+        operation_poll_seconds: 0.01,
+        retry_initial_delay_seconds: 0.05,
+        max_wait_seconds: 10,
+        request_timeout_seconds: 2,
+        ...overrides,
+      },
+    };
+  }
+
+  private route(request: MockRequest): MockResponse | Promise<MockResponse> {
+    const auth = request.headers.authorization;
+    if (auth !== `Basic ${this.apiKey}` && auth !== `Basic ${this.architectKey}`) return error(401, 'unauthorized', 'Unauthorized: invalid API key');
+    const admin = auth === `Basic ${this.apiKey}`;
+    const { path, query } = request;
+    if (path.startsWith('/api/v1/export/')) return this.legacy(request);
+    if (request.method === 'POST' && path === '/segments/v1/exports') return this.createExport(request);
+    let match: RegExpExecArray | null;
+    if ((match = /^\/operations\/v1\/([^/]+)$/.exec(path))) return this.operation(match[1]);
+    if ((match = /^\/search\/v1\/exports\/([^/]+)\/results$/.exec(path))) {
+      const file = `${match[1]}.ndjson.gz`;
+      return this.exportFiles.has(file)
+        ? { status: 200, body: { location: `${this.storage.url}/exports/${file}?X-Goog-Signature=sig${match[1]}&X-Goog-Expires=300`, expires: new Date(Date.now() + 300_000).toISOString() } }
+        : error(404, 'resource_not_found', 'export not found');
+    }
+    if ((match = /^\/settings\/recording\/v1\/([a-z]+)(\/history)?$/.exec(path))) {
+      const kind = this.settings[match[1]];
+      if (!kind) return error(404, 'resource_not_found', `no settings ${match[1]}`);
+      if (match[1] === 'privacy' && !admin) return error(403, 'forbidden', 'This operation requires an Admin API key');
+      if (!match[2]) return { status: 200, body: kind.current };
+      // Some history endpoints spell the token in snake_case.
+      const tokenKey = ['geo', 'targeting'].includes(match[1]) ? 'next_pagination_token' : 'nextPaginationToken';
+      return this.tokenPage(kind.versions, query.get('paginationToken'), 3, 'versions', tokenKey);
+    }
+    const limit = Number(query.get('limit') ?? '20');
+    if (path.endsWith('/v1') || path === '/webhooks/v1/endpoints') {
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) return error(400, 'invalid_argument', 'limit must be between 1 and 100');
+    }
+    switch (path) {
+      case '/segments/v1':
+        return this.tokenPage(this.segments, query.get('paginationToken'), limit, 'segments', 'nextPaginationToken');
+      case '/operations/v1':
+        return this.tokenPage(this.operations, query.get('paginationToken'), limit, 'operations', 'nextPaginationToken');
+      case '/webhooks/v1/endpoints':
+        return this.tokenPage(this.endpoints, query.get('paginationToken'), limit, 'endpoints', 'nextPaginationToken');
+      case '/webhooks/v1/event-types':
+        return { status: 200, body: { eventDefs: this.eventDefs } };
+      case '/v2/users': {
+        const users = query.get('is_identified') === 'true' ? this.users.filter((u) => u.uid) : this.users;
+        const page = this.tokenPage(users, query.get('page_token'), 20, 'results', 'next_page_token');
+        (page.body as Record<string, unknown>).total_records = String(users.length);
+        return page;
+      }
+      case '/sessions/v2':
+        return this.sessions(query.get('uid'));
+    }
+    return error(404, 'resource_not_found', `No route for ${request.method} ${path}`);
+  }
+
+  /** Opaque tokens (base64 of the offset), as the v1 APIs use. */
+  private tokenPage(items: unknown[], token: string | null, size: number, key: string, tokenKey: string): MockResponse {
+    const offset = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
+    const next = offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
+    return { status: 200, body: { [key]: items.slice(offset, offset + size), ...(next ? { [tokenKey]: next } : {}) } };
+  }
+
+  private sessions(uid: string | null): MockResponse {
+    const index = this.users.findIndex((u) => u.uid === uid);
+    if (index < 0) return error(404, 'resource_not_found', `no user with uid ${uid}`);
+    // Ids come as strings, or as bare integers (small ones here, so JSON.parse keeps them).
+    const sessions = Array.from({ length: index % 3 }, (_, s) =>
+      index % 2 === 0
+        ? `{"userId":"${this.users[index].id}","sessionId":"${900 + s}","createdTime":"${1_700_000_000 + s}","fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`
+        : `{"userId":${1000 + index},"sessionId":${900 + s},"createdTime":${1_700_000_000 + s},"fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`,
+    );
+    return { status: 200, body: `{"sessions":[${sessions.join(',')}]}` };
+  }
+
+  private legacy(request: MockRequest): MockResponse {
+    if (request.path === '/api/v1/export/list') {
+      const start = Number(request.query.get('start'));
+      if (!Number.isInteger(start)) return { status: 400, body: 'start must be unix seconds' };
+      const page = this.bundles.filter((b) => b.Stop > start).slice(0, 20);
+      return { status: 200, body: `{"exports":[${page.map((b) => `{"Id":${b.Id},"Start":${b.Start},"Stop":${b.Stop}}`).join(',')}]}` };
+    }
+    if (request.path === '/api/v1/export/get') {
+      const limit = this.options.downloadLimit ?? false;
+      if (limit) {
+        const now = Date.now();
+        if (now - this.downloadWindow.start >= limit.windowMs) this.downloadWindow = { start: now, count: 0 };
+        if (++this.downloadWindow.count > limit.limit) {
+          this.rateLimited++;
+          const wait = Math.max(1, Math.ceil((this.downloadWindow.start + limit.windowMs - now) / 1000));
+          return { status: 429, headers: { 'Retry-After': String(wait) }, body: { message: 'Too many export downloads', code: 'too_many_requests' } };
+        }
+      }
+      const bundle = this.bundles.find((b) => b.Id === request.query.get('id'));
+      if (!bundle) return error(404, 'resource_not_found', 'no such bundle');
+      this.downloads++;
+      const text = `[${bundle.events.join(',')}]`;
+      // Odd bundles come as a gzip file, even ones as plain JSON (both happen).
+      return Number(bundle.Id.slice(-1)) % 2 === 1 ? { status: 200, headers: { 'Content-Type': 'application/gzip' }, body: gzipSync(text) } : { status: 200, body: text };
+    }
+    return { status: 404, body: 'not found' };
+  }
+
+  private createExport(request: MockRequest): MockResponse {
+    const body = JSON.parse(request.body) as { segmentId?: string; type?: string; format?: string; timeRange?: { start?: string; end?: string }; segmentTimeRange?: unknown };
+    if (body.segmentId !== 'everyone' || body.format !== 'FORMAT_NDJSON' || !['TYPE_EVENT', 'TYPE_INDIVIDUAL'].includes(String(body.type))) {
+      return error(400, 'invalid_argument', `bad export request ${request.body}`);
+    }
+    const start = Date.parse(body.timeRange?.start ?? '');
+    const end = Date.parse(body.timeRange?.end ?? '');
+    if (!(start < end) || JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange)) return error(400, 'invalid_argument', 'bad timeRange');
+    const id = `op-${this.operations.length + 1}`;
+    const rows = body.type === 'TYPE_EVENT' ? this.segmentEvents.filter((e) => e.at >= start && e.at < end).map((e) => e.text) : this.individuals;
+    this.exportFiles.set(`exp-${id}.ndjson.gz`, gzipSync(rows.map((row) => `${row}\n`).join('')));
+    this.operations.push({ id, type: 'SEARCH_EXPORT', state: 'PENDING', estimatePctComplete: 0, createdAt: new Date().toISOString(), details: { timeRange: body.timeRange } });
+    return { status: 200, body: { operationId: id } };
+  }
+
+  private operation(id: string): MockResponse {
+    const operation = this.operations.find((o) => o.id === id);
+    if (!operation) return error(404, 'resource_not_found', `no operation ${id}`);
+    const polls = (this.polls.get(id) ?? 0) + 1;
+    this.polls.set(id, polls);
+    if (polls > (this.options.pendingPolls ?? 2)) {
+      Object.assign(
+        operation,
+        this.failExports
+          ? { state: 'FAILED', errorDetails: 'export exceeded the maximum size', finishedAt: new Date().toISOString() }
+          : { state: 'COMPLETED', estimatePctComplete: 100, results: { searchExportId: `exp-${id}`, expires: new Date(Date.now() + 86_400_000).toISOString() }, finishedAt: new Date().toISOString() },
+      );
+    } else {
+      operation.estimatePctComplete = polls * 30;
+    }
+    return { status: 200, body: operation };
+  }
+
+  /** The storage host: signed URLs only, and (as Google Cloud Storage does) no second credential. */
+  private serveFile(request: MockRequest): MockResponse {
+    if (request.headers.authorization) return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: '<Error><Code>InvalidArgument</Code><Message>Cannot use both a signed URL and an Authorization header.</Message></Error>' };
+    const file = request.path.replace('/exports/', '');
+    if (request.query.get('X-Goog-Signature') !== `sig${file.replace('.ndjson.gz', '')}`) return { status: 403, body: '<Error><Code>SignatureDoesNotMatch</Code></Error>' };
+    const body = this.exportFiles.get(file);
+    return body ? { status: 200, headers: { 'Content-Type': 'application/gzip' }, body } : { status: 404, body: 'no such file' };
+  }
+}
