@@ -1,11 +1,13 @@
 // `npm run demo`: a full sync of every stream of each API against its bundled mock (PersistIQ with
 // its real 100 requests/minute limit scaled to a 1-second window; Mindstamp with null items, offset
-// pages and unsorted updated_at), each followed by a per-stream summary table.
+// pages and unsorted updated_at; Fullstory with legacy bundles, segment exports polled to completion,
+// settings and history), each followed by a per-stream summary table.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MAIN, writeTemp, type Message } from './helpers/connector';
 import { repoRoot } from './helpers/shared';
+import { FullstoryMock } from './mocks/fullstory';
 import { MindstampMock } from './mocks/mindstamp';
 import { PersistIqMock } from './mocks/persistiq';
 import type { MockServer } from './mocks/server';
@@ -15,8 +17,8 @@ interface DemoMock extends MockServer {
   baseUrl: string;
 }
 
-async function sync(api: string, mock: DemoMock): Promise<number | null> {
-  const config = { api: { name: api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
+async function sync(api: string, mock: DemoMock, extra: Record<string, unknown> = {}): Promise<number | null> {
+  const config = { api: { name: api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000, ...extra } };
   const catalog = JSON.parse(readFileSync(join(repoRoot, 'catalogs', `${api}.json`), 'utf8'));
   console.log(`\n== ${api}: mock on ${mock.url}; running: node dist/main.js read --config … --catalog catalogs/${api}.json\n`);
   const started = Date.now();
@@ -48,10 +50,18 @@ async function sync(api: string, mock: DemoMock): Promise<number | null> {
   return code;
 }
 
+async function fullstory(): Promise<number | null> {
+  // The mock allows 30 bundle downloads a minute, the connector is told the same.
+  const mock = await new FullstoryMock({ downloadLimit: { limit: 30, windowMs: 60_000 } }).start();
+  // No start_date: every bundle and settings version; segment exports cover the last 30 days in 10-day windows.
+  return sync('fullstory', mock, { export_base_url: mock.exportBaseUrl, segment_export_window_hours: 240, legacy_downloads_per_minute: 30, operation_poll_seconds: 0.2 });
+}
+
 async function main(): Promise<void> {
   const codes = [
     await sync('persistiq', await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 1_000 } }).start()),
     await sync('mindstamp', await new MindstampMock().start()),
+    await fullstory(),
   ];
   process.exit(codes.every((code) => code === 0) ? 0 : 1);
 }

@@ -28,7 +28,15 @@ const streams = [...legacyExportStreams, ...segmentExportStreams, ...listStreams
   needsKey(stream.name === 'settings_privacy' || stream.name === 'settings_privacy_history' ? 'an Admin' : 'an Admin or Architect', stream),
 );
 
-const number = (title: string, description: string, value: number, minimum: number) => ({ type: 'number', title, description, minimum, default: value, examples: [value] });
+/** A numeric field; a minimum of 0 is exclusive for durations that must be positive. */
+const number = (title: string, description: string, value: number, minimum: number) => ({
+  type: 'number',
+  title,
+  description,
+  ...(minimum === 0 ? { exclusiveMinimum: 0 } : { minimum }),
+  default: value,
+  examples: [value],
+});
 
 export const fullstory: ApiDefinition<FullstoryApi> = {
   name: 'fullstory',
@@ -54,11 +62,12 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
       segment_id: { type: 'string', title: 'Segment', description: 'Segment whose events and individuals the segment exports read.', minLength: 1, default: 'everyone', examples: ['everyone'] },
       segment_export_window_hours: { ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1), type: 'integer' },
       segment_export_settle_minutes: {
-        ...number('Settle delay (minutes)', 'segment_events reads up to now minus this delay, since Fullstory still processes recent events.', 60, 0),
+        ...number('Settle delay (minutes)', 'segment_events reads up to now minus this delay, since Fullstory still processes recent events.', 60, 1),
         type: 'integer',
+        minimum: 0,
       },
-      operation_timeout_minutes: number('Export wait limit (minutes)', 'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.', 60, 1),
-      operation_poll_seconds: number('Export poll interval (seconds)', 'Wait between two polls of an export operation.', 10, 0.01),
+      operation_timeout_minutes: number('Export wait limit (minutes)', 'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.', 60, 0),
+      operation_poll_seconds: number('Export poll interval (seconds)', 'Wait between two polls of an export operation.', 10, 0),
       legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
       ...tuningFields(
         { requestsPerMinute: 60, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },

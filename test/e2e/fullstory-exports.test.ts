@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf } from '../helpers/connector';
+import { expectedEvent, losslessMessages, recordsIn } from '../helpers/fullstory';
+import { FullstoryMock } from '../mocks/fullstory';
+
+const allEvents = (mock: FullstoryMock) => mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events')));
+
+describe('Fullstory legacy Data Export', () => {
+  let mock: FullstoryMock;
+  before(async () => {
+    mock = await new FullstoryMock().start();
+  });
+  beforeEach(() => {
+    mock.faults.length = 0;
+  });
+  after(() => mock.close());
+  const config = () => mock.connectorConfig({ start_date: undefined });
+
+  test('export_bundles: 20 per list call, oldest first, Ids digit for digit, state = last Stop', async () => {
+    const start = mock.requests.length;
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ export_bundles: 'incremental' }) });
+    assert.equal(result.code, 0);
+    const messages = losslessMessages(result.stdout);
+    assert.deepEqual(recordsIn(messages, 'export_bundles'), mock.bundles.map((b) => ({ Id: b.Id, Start: b.Start, Stop: b.Stop })));
+    assert.ok(result.stdout.includes(`{"Id":${mock.bundles[0].Id},"Start":`), 'Id is a JSON integer with every digit');
+    const lists = mock.requests.slice(start).map((r) => `${r.path}?${r.query}`);
+    assert.deepEqual(lists, ['/api/v1/export/list?start=0', `/api/v1/export/list?start=${mock.bundles[19].Stop}`]);
+    assert.deepEqual(statesOf(result.messages, 'export_bundles').map((s) => s.stream.stream_state), [{ Stop: mock.bundles[19].Stop }, { Stop: mock.bundles[24].Stop }]);
+
+    const again = await runConnector('read', { config: config(), catalog: catalogFor({ export_bundles: 'incremental' }), state: lastStates(result.messages) });
+    assert.deepEqual(recordsIn(losslessMessages(again.stdout), 'export_bundles'), []);
+    assert.deepEqual(statesOf(again.messages, 'export_bundles').map((s) => s.stream.stream_state), [{ Stop: mock.bundles[24].Stop }]);
+  });
+
+  test('events: every event of every bundle (the 144 sample ones among them), custom keys moved, 64-bit ids exact', async () => {
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }) });
+    assert.equal(result.code, 0, result.stdout.slice(-1000));
+    const records = recordsIn(losslessMessages(result.stdout), 'events');
+    assert.deepEqual(records, allEvents(mock));
+    assert.equal(records.filter((r) => r.EventType === 'uservar' || r.PageLatLong !== undefined).length >= 144, true);
+    // 2^53 + 1 as a JSON number: JSON.parse would have printed ...992.
+    assert.ok(result.stdout.includes('"IndvId":9007199254740993,'));
+    assert.ok(records.some((r) => (r.custom_vars as Record<string, unknown> | undefined)?.['evt_order.total_real'] !== undefined), 'sample custom vars kept');
+    // One STATE per bundle: the Stop of the last bundle fully written.
+    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), mock.bundles.map((b) => ({ Stop: b.Stop })));
+    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.sourceStats.recordCount), mock.bundles.map((b) => b.events.length));
+  });
+
+  test('resuming from each bundle STATE: every event once, no duplicates', async () => {
+    const full = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }) });
+    const messages = losslessMessages(full.stdout);
+    for (const cut of [3, 19, 20, 24]) {
+      const index = messages.findIndex((m) => m.type === 'STATE' && m.state.stream.stream_state.Stop === mock.bundles[cut].Stop);
+      const printed = messages.slice(0, index + 1);
+      const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: lastStates(printed) });
+      assert.deepEqual([...recordsIn(printed, 'events'), ...recordsIn(losslessMessages(resumed.stdout), 'events')], allEvents(mock), `cut after bundle ${cut}`);
+    }
+  });
+
+  test('a bundle download reset mid-body, or answered 429 with Retry-After: no event lost or repeated', async () => {
+    mock.inject(
+      { path: '/api/v1/export/get', query: { id: mock.bundles[2].Id }, kind: 'reset_mid_body', fraction: 0.6 },
+      { path: '/api/v1/export/get', query: { id: mock.bundles[3].Id }, kind: 'truncate', fraction: 0.5 },
+      { path: '/api/v1/export/get', query: { id: mock.bundles[5].Id }, kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: { message: 'Too many export downloads', code: 'too_many_requests' } },
+    );
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), allEvents(mock));
+    const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
+    assert.equal(warnings.filter((w) => /^Fullstory: the download of export bundle \d+ broke off after \d+ items/.test(w)).length, 2);
+  });
+});
+
+describe('Fullstory segment export', () => {
+  let mock: FullstoryMock;
+  before(async () => {
+    mock = await new FullstoryMock().start();
+  });
+  beforeEach(() => {
+    mock.failExports = false;
+  });
+  after(() => mock.close());
+
+  test('segment_events: one export per window up to now minus the settle delay; the file is fetched without the key', async () => {
+    const config = mock.connectorConfig();
+    const result = await runConnector('read', { config, catalog: catalogFor({ segment_events: 'incremental' }) });
+    assert.equal(result.code, 0, result.stdout.slice(-1000));
+    const states = statesOf(result.messages, 'segment_events').map((s) => s.stream.stream_state.EventStart as string);
+    const from = Date.parse(String(config.api.start_date));
+    const until = Date.parse(states.at(-1)!);
+    assert.ok(Math.abs(until - (Date.now() - 3_600_000)) < 30_000, `reads up to now - 60 min, got ${states.at(-1)}`);
+    assert.equal(states.length, 4, 'four windows of 24 h over ~4 days');
+    const expected = mock.segmentEvents.filter((e) => e.at >= from && e.at < until).map((e) => expectedEvent(e.text, 'segment_events'));
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_events'), expected);
+    assert.ok(mock.storage.requests.length >= 4 && mock.storage.requests.every((r) => r.headers.authorization === undefined));
+    assert.ok(result.messages.some((m) => m.type === 'LOG' && /^Fullstory export of events of segment "everyone" from .+: operation op-\d+ PENDING, 30% done$/.test(m.log.message)));
+
+    // The next sync (no settle delay now) reads exactly the rest.
+    const next = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: 0 }), catalog: catalogFor({ segment_events: 'incremental' }), state: lastStates(result.messages) });
+    const rest = mock.segmentEvents.filter((e) => e.at >= until).map((e) => expectedEvent(e.text, 'segment_events'));
+    assert.ok(rest.length > 0);
+    assert.deepEqual(recordsIn(losslessMessages(next.stdout), 'segment_events'), rest);
+  });
+
+  test('segment_individuals: every individual, IndvId digit for digit', async () => {
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+    assert.ok(result.stdout.includes(`"IndvId":${45035996273704965n}`));
+  });
+
+  test('a FAILED export operation: ERROR trace with Fullstory\'s errorDetails, exit 1', async () => {
+    mock.failExports = true;
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh', segments: 'full_refresh' }) });
+    assert.equal(result.code, 1);
+    const [error] = errorsOf(result.messages);
+    assert.equal(error.failure_type, 'system_error');
+    assert.match(error.message, /^Stream "segment_individuals": Fullstory could not export individuals of segment "everyone" from \S+ to \S+: operation op-\d+ FAILED: export exceeded the maximum size$/);
+    assert.deepEqual(statusesOf(result.messages, 'segments'), ['STARTED', 'RUNNING', 'COMPLETE']);
+  });
+
+  test('an operation that stays PENDING past operation_timeout_minutes: transient_error, never a silent wait', async () => {
+    const slow = await new FullstoryMock({ pendingPolls: 1000 }).start();
+    try {
+      const result = await runConnector('read', { config: slow.connectorConfig({ operation_timeout_minutes: 0.005, operation_poll_seconds: 0.05 }), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+      assert.equal(result.code, 1);
+      assert.match(errorsOf(result.messages)[0].message, /^Stream "segment_individuals": Fullstory's export of individuals .+ \(operation op-1\) was still PENDING after 0\.005 minutes \(operation_timeout_minutes\)$/);
+      assert.equal(errorsOf(result.messages)[0].failure_type, 'transient_error');
+      assert.ok(result.messages.filter((m) => m.type === 'LOG' && / PENDING, \d+% done$/.test(m.log.message)).length >= 3);
+    } finally {
+      await slow.close();
+    }
+  });
+});
