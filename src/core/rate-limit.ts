@@ -1,12 +1,14 @@
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Proactive limiter: at most `limit` requests in any sliding `windowMs`. A sliding window never
- * exceeds a server's fixed-window count either, so a key used only by this sync provokes no 429.
- * `pauseUntil` lets the client honour a server that says its budget is spent (remaining = 0).
+ * Proactive limiter: requests evenly spaced, `windowMs / limit` apart. Evenly spaced requests stay
+ * within `limit` per window however the server counts (a sliding window, or fixed windows starting
+ * anywhere), so a key used only by this sync provokes no 429, and the limit scales: 120 a minute is
+ * also 2 a second. `pauseUntil` lets the client honour a server that says its budget is spent.
  */
 export class RateLimiter {
-  private readonly sentAt: number[] = [];
+  private readonly intervalMs: number;
+  private nextAt = 0;
   private pausedUntil = 0;
 
   constructor(
@@ -15,16 +17,15 @@ export class RateLimiter {
     private readonly onWait: (ms: number) => void = () => undefined,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
+    this.intervalMs = windowMs / limit;
   }
 
   async acquire(): Promise<void> {
     for (;;) {
       const now = Date.now();
-      while (this.sentAt.length > 0 && this.sentAt[0] <= now - this.windowMs) this.sentAt.shift();
-      let readyAt = this.pausedUntil;
-      if (this.sentAt.length >= this.limit) readyAt = Math.max(readyAt, this.sentAt[0] + this.windowMs);
+      const readyAt = Math.max(this.nextAt, this.pausedUntil);
       if (readyAt <= now) {
-        this.sentAt.push(now);
+        this.nextAt = now + this.intervalMs;
         return;
       }
       this.onWait(readyAt - now);

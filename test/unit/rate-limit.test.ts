@@ -40,24 +40,25 @@ async function grantTimes(limit: number, windowMs: number, count: number, concur
 
 describe('RateLimiter', () => {
   for (const concurrent of [false, true]) {
-    test(`5 per 200 ms: 15 ${concurrent ? 'concurrent' : 'sequential'} acquires take at least 400 ms, never more than 5 in a 200 ms window`, async () => {
+    test(`5 per 200 ms: 15 ${concurrent ? 'concurrent' : 'sequential'} acquires are 40 ms apart, never more than 5 in any 200 ms window`, async () => {
       const { times, elapsed } = await grantTimes(5, 200, 15, concurrent);
       assert.equal(times.length, 15);
-      assert.ok(elapsed >= 400, `15 acquisitions took only ${elapsed} ms`);
-      assert.ok(times[14] - times[0] >= 400, `granted within ${times[14] - times[0]} ms`);
-      assert.equal(busiestWindow(times, 200), 5);
-      for (let i = 5; i < 15; i++) assert.ok(times[i] - times[i - 5] >= 200, `grants ${i - 5} and ${i} are ${times[i] - times[i - 5]} ms apart`);
+      assert.ok(elapsed >= 14 * 40, `15 acquisitions took only ${elapsed} ms`);
+      for (let i = 1; i < 15; i++) assert.ok(times[i] - times[i - 1] >= 40, `grants ${i - 1} and ${i} are ${times[i] - times[i - 1]} ms apart`);
+      assert.ok(busiestWindow(times, 200) <= 5);
+      // Nor in a scaled window: 1 per 40 ms.
+      assert.equal(busiestWindow(times, 40), 1);
     });
   }
 
-  test('the first `limit` acquisitions do not wait, the next one reports its wait', async () => {
+  test('the first acquisition does not wait, the next one reports its wait', async () => {
     const waits: number[] = [];
     const limiter = new RateLimiter(3, 150, (ms) => waits.push(ms));
-    for (let i = 0; i < 3; i++) await limiter.acquire();
+    await limiter.acquire();
     assert.deepEqual(waits, []);
     await limiter.acquire();
     assert.ok(waits.length >= 1);
-    assert.ok(waits[0] > 0 && waits[0] <= 150, `reported wait ${waits[0]} ms`);
+    assert.ok(waits[0] > 0 && waits[0] <= 50, `reported wait ${waits[0]} ms`);
   });
 
   test('pauseUntil holds every acquisition until that time, and never shortens a pause', async () => {
