@@ -120,6 +120,16 @@ describe('Fullstory segment export', () => {
     assert.deepEqual(recordsIn(losslessMessages(next.stdout), 'segment_events'), rest);
   });
 
+  test('a segment export file reset mid-body and truncated: downloaded again, every row once', async () => {
+    mock.storage.inject({ path: /^\/exports\//, kind: 'reset_mid_body', fraction: 0.5 }, { path: /^\/exports\//, kind: 'truncate', fraction: 0.8 });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+    const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
+    assert.equal(warnings.length, 2);
+    assert.ok(warnings.every((w) => /^Fullstory: the download of export exp-op-\d+ broke off after \d+ items/.test(w) && !w.includes('Signature')), warnings.join('\n'));
+  });
+
   test('segment_individuals: every individual, IndvId digit for digit', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);
