@@ -1,6 +1,7 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
 import { RateLimiter } from './rate-limit';
 
@@ -72,6 +73,13 @@ function isRetryable(error: AxiosError): boolean {
   return retryableCodes.has(error.response.status) || error.response.status >= 500;
 }
 
+/** Strict gunzip (a truncated stream throws), recognised by its magic bytes; then UTF-8 text. */
+function decodeBody(data: unknown): string {
+  if (typeof data === 'string') return data;
+  const bytes = Buffer.from(data as ArrayBuffer);
+  return (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+}
+
 export function describeRequest(config: AxiosRequestConfig | undefined): string {
   if (!config?.url) return 'request';
   const url = new URL(config.url);
@@ -89,12 +97,13 @@ export class HttpClient {
     const { log } = options;
     this.axios = axios.create({
       timeout: options.timeoutMs,
-      headers: { 'User-Agent': options.userAgent, Accept: 'application/json' },
-      // Parse JSON ourselves, so a malformed body becomes a clear error instead of a silent string.
-      responseType: 'text',
+      headers: { 'User-Agent': options.userAgent, Accept: 'application/json', 'Accept-Encoding': 'gzip' },
+      // Bytes in, decompressed and parsed here: axios's own gunzip accepts a truncated body, and a
+      // malformed body must become a clear error instead of a silent string.
+      responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
-      decompress: true,
+      decompress: false,
     });
     if (options.requestsPerMinute) {
       this.limiter = new RateLimiter(options.requestsPerMinute, 60_000, (ms) => {
@@ -109,6 +118,28 @@ export class HttpClient {
       if (this.limiter) await this.limiter.acquire();
       return config;
     });
+    // Before axios-retry's interceptor, so a body cut short inside its gzip stream is retried.
+    this.axios.interceptors.response.use(
+      (response) => {
+        if (response.config.responseType !== 'arraybuffer') return response;
+        try {
+          response.data = decodeBody(response.data);
+        } catch (error) {
+          throw new AxiosError(`the body could not be decompressed (${(error as Error).message})`, (error as NodeJS.ErrnoException).code, response.config, response.request, response);
+        }
+        return response;
+      },
+      (error: AxiosError) => {
+        if (error.response?.config.responseType === 'arraybuffer') {
+          try {
+            error.response.data = decodeBody(error.response.data);
+          } catch {
+            error.response.data = '';
+          }
+        }
+        throw error;
+      },
+    );
     this.axios.interceptors.response.use((response) => {
       // The server says the budget is spent: do not send the next request before its reset.
       if (this.limiter && response.headers['x-ratelimit-remaining'] === '0') {

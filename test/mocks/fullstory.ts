@@ -39,6 +39,7 @@ export class FullstoryMock extends MockServer {
 
   constructor(private readonly options: FullstoryMockOptions = {}) {
     super((request, server) => (server as FullstoryMock).route(request));
+    this.gzipWhenAccepted = true;
     this.bundles = generateBundles(options);
     this.segmentEvents = generateSegmentEvents(options);
     this.individuals = generateIndividuals(options.individuals ?? 40);

@@ -145,6 +145,7 @@ export class MindstampMock extends MockServer {
 
   constructor(options: MindstampOptions = {}) {
     super((request, server) => (server as MindstampMock).route(request));
+    this.gzipWhenAccepted = true;
     this.apiKey = options.apiKey ?? 'ms-test-token-4b5c6d';
     this.data = generateMindstampData(options);
     this.honoursSince = options.honoursSince ?? false;

@@ -87,6 +87,7 @@ export class PersistIqMock extends MockServer {
 
   constructor(options: PersistIqOptions = {}) {
     super((request, server) => (server as PersistIqMock).route(request));
+    this.gzipWhenAccepted = true;
     this.apiKey = options.apiKey ?? 'piq-test-key-9f8e7d';
     const generated = generatePersistIqData(options);
     this.data = generated.data;

@@ -69,6 +69,8 @@ export class MockServer {
   /** 429s the rate limit provoked (a well-behaved client provokes none). */
   rateLimited = 0;
   rateLimit: RateLimit | undefined;
+  /** Compress JSON answers when the client accepts gzip, as the APIs' web servers do. */
+  gzipWhenAccepted = false;
   private readonly server: Server;
   private windowStart = 0;
   private windowCount = 0;
@@ -160,6 +162,7 @@ export class MockServer {
         break;
     }
     const response = await this.handler(request, this);
+    if (this.gzipWhenAccepted && response.status === 200 && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) response.gzip ??= true;
     if (fault?.kind === 'rewrite') response.body = fault.rewrite(response.body, request);
     if (fault?.kind === 'reset_mid_body' || fault?.kind === 'truncate' || fault?.kind === 'hang_mid_body') {
       const body = this.encode(response);
