@@ -88,4 +88,23 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
       ['config_error', 'Stream "leads": State for stream "leads": "updated_at" must be an ISO 8601 date-time, got "yesterday"'],
     ]);
   });
+
+  test('state file that is not JSON, catalog file that does not exist', async () => {
+    await expectConfigError({ config: good, catalog, extra: ['--state', writeTemp('state.json', '[{"type":')] }, /^The state file \/.*state\.json is not valid JSON: /);
+    await expectConfigError({ config: good, extra: ['--catalog', '/nonexistent/catalog.json'] }, /^Cannot read the catalog file \/nonexistent\/catalog\.json: no such file$/);
+  });
+  test('Mindstamp and Fullstory fields: wrong type, bad URL, a poll interval of 0', async () => {
+    await expectConfigError({ config: { api: { name: 'mindstamp', api_key: 12345 } }, catalog: catalogFor({ videos: 'full_refresh' }) }, /^Invalid config: config\.api\.api_key must be string$/);
+    const fullstory = { name: 'fullstory', api_key: KEY };
+    await expectConfigError({ config: { api: { ...fullstory, export_base_url: 'ftp://export.example.com' } }, catalog: catalogFor({ events: 'full_refresh' }) }, /config\.api\.export_base_url must match pattern/);
+    await expectConfigError({ config: { api: { ...fullstory, operation_poll_seconds: 0 } }, catalog: catalogFor({ events: 'full_refresh' }) }, /^Invalid config: config\.api\.operation_poll_seconds must be > 0$/);
+  });
+  test('a Fullstory bundle state that is not unix seconds fails the stream with config_error', async () => {
+    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { Stop: '2024-01-01' } } }];
+    const result = await runConnector('read', { config: { api: { name: 'fullstory', api_key: KEY, export_base_url: 'http://127.0.0.1:9/x' } }, catalog: catalogFor({ events: 'incremental' }), state, secrets: [KEY] });
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
+      ['config_error', 'Stream "events": State for stream "events": "Stop" must be a unix time in seconds, got "2024-01-01"'],
+    ]);
+  });
 });

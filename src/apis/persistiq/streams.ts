@@ -28,8 +28,10 @@ export const streams = [
   list('lead_statuses', leadStatuses),
   list('lead_fields', leadFields),
   // Events are an append-only log: `start_at` bounds it on the server, `created_at` is the cursor.
+  // Whether `start_at` is inclusive is not documented: the event at the state's instant, already
+  // written by the previous sync, is dropped here.
   list('events', events, {
-    incremental: { cursor: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: false, whenMissing: 'ignore' },
+    incremental: { cursor: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: true, whenMissing: 'ignore' },
   }),
   list('dnc_domains', dncDomains),
   list('tags', tags),
