@@ -58,17 +58,19 @@ describe('Fullstory legacy Data Export', () => {
     }
   });
 
-  test('a bundle download reset mid-body, or answered 429 with Retry-After: no event lost or repeated', async () => {
+  test('a bundle download reset before headers or mid-body, truncated, stalled, or answered 429 with Retry-After: no event lost or repeated', async () => {
     mock.inject(
       { path: '/api/v1/export/get', query: { id: mock.bundles[2].Id }, kind: 'reset_mid_body', fraction: 0.6 },
       { path: '/api/v1/export/get', query: { id: mock.bundles[3].Id }, kind: 'truncate', fraction: 0.5 },
       { path: '/api/v1/export/get', query: { id: mock.bundles[5].Id }, kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: { message: 'Too many export downloads', code: 'too_many_requests' } },
+      { path: '/api/v1/export/get', query: { id: mock.bundles[6].Id }, kind: 'reset' },
+      { path: '/api/v1/export/get', query: { id: mock.bundles[7].Id }, kind: 'hang_mid_body', fraction: 0.3 },
     );
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), allEvents(mock));
     const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
-    assert.equal(warnings.filter((w) => /^Fullstory: the download of export bundle \d+ broke off after \d+ items/.test(w)).length, 2);
+    assert.equal(warnings.filter((w) => /^Fullstory: the download of export bundle \d+ broke off after \d+ items/.test(w)).length, 3);
   });
 });
 

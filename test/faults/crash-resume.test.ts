@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { catalogFor, MAIN, writeTemp, type Message } from '../helpers/connector';
+import { assertNoSecrets, catalogFor, MAIN, writeTemp, type Message } from '../helpers/connector';
 import { expectedEvent, losslessMessages } from '../helpers/fullstory';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
@@ -23,7 +23,9 @@ interface Run {
 async function runUntil(config: unknown, catalog: unknown, state: unknown, killAfter: number | undefined): Promise<Run> {
   const args = [MAIN, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalog)];
   if (state) args.push('--state', writeTemp('state.json', state));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let text = '';
   let records = 0;
   let killed = false;
@@ -35,6 +37,7 @@ async function runUntil(config: unknown, catalog: unknown, state: unknown, killA
     }
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assertNoSecrets(text + stderr, [(config as { api: { api_key: string } }).api.api_key]);
   const lines = text.split('\n');
   lines.pop(); // a line cut by the kill never reached the platform
   for (const line of lines) assertProtocolLine(line);
