@@ -13,6 +13,8 @@ export interface FullstoryMockOptions extends FullstoryDataOptions {
   downloadLimit?: { limit: number; windowMs: number } | false;
   /** Polls an export operation answers PENDING before COMPLETED. */
   pendingPolls?: number;
+  /** Serve every bundle gzipped (default: odd ids gzipped, even ids plain). */
+  gzipAllBundles?: boolean;
 }
 
 const error = (status: number, code: string, message: string): MockResponse => ({ status, body: { message, code } });
@@ -36,6 +38,7 @@ export class FullstoryMock extends MockServer {
   private downloadWindow = { start: 0, count: 0 };
   private readonly polls = new Map<string, number>();
   private readonly exportFiles = new Map<string, Buffer>();
+  private readonly bundleFiles = new Map<string, Buffer>();
 
   constructor(private readonly options: FullstoryMockOptions = {}) {
     super((request, server) => (server as FullstoryMock).route(request));
@@ -173,11 +176,23 @@ export class FullstoryMock extends MockServer {
       const bundle = this.bundles.find((b) => b.Id === request.query.get('id'));
       if (!bundle) return error(404, 'resource_not_found', 'no such bundle');
       this.downloads++;
-      const text = `[${bundle.events.join(',')}]`;
-      // Odd bundles come as a gzip file, even ones as plain JSON (both happen).
-      return Number(bundle.Id.slice(-1)) % 2 === 1 ? { status: 200, headers: { 'Content-Type': 'application/gzip' }, body: gzipSync(text) } : { status: 200, body: text };
+      // Odd bundles come as a gzip file (never compressed again), even ones as plain JSON (both happen).
+      if (!this.options.gzipAllBundles && Number(bundle.Id.slice(-1)) % 2 === 0) return { status: 200, body: `[${bundle.events.join(',')}]` };
+      return { status: 200, headers: { 'Content-Type': 'application/gzip' }, body: this.bundleFile(bundle), gzip: false };
     }
     return { status: 404, body: 'not found' };
+  }
+
+  /** A bundle as the gzip file the export host serves (built once). */
+  bundleFile(bundle: Bundle): Buffer {
+    const file = this.bundleFiles.get(bundle.Id) ?? gzipSync(`[${bundle.events.join(',')}]`);
+    this.bundleFiles.set(bundle.Id, file);
+    return file;
+  }
+
+  /** The gzip NDJSON file of a segment export, as the storage host serves it. */
+  exportFile(operationId: string): Buffer | undefined {
+    return this.exportFiles.get(`exp-${operationId}.ndjson.gz`);
   }
 
   private createExport(request: MockRequest): MockResponse {

@@ -1,0 +1,186 @@
+// `npm run bench [-- --write]`: throughput and memory of the built connector against the mock APIs,
+// each next to baselines measured in the same run (ratios hold across machines; absolute numbers are
+// noted only). `--write` records the table and the machine in bench/RESULTS.md.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { MAIN, writeTemp, catalogFor } from '../helpers/connector';
+import { repoRoot } from '../helpers/shared';
+import { FullstoryMock } from '../mocks/fullstory';
+import { PersistIqMock } from '../mocks/persistiq';
+import { measure, type Measured } from './measure';
+
+export interface Sizes {
+  events: number;
+  smallEvents: number;
+  leads: number;
+  writerLines: number;
+  wallRuns: number;
+}
+
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, wallRuns: 5 };
+
+export interface Row {
+  case: string;
+  what: string;
+  records: number;
+  seconds: number;
+  perSecond: number;
+  mbPerSecond: number;
+  peakRssMb: number;
+}
+
+export interface Goal {
+  name: string;
+  value: number;
+  target: string;
+  met: boolean;
+}
+
+const BASELINES = join(repoRoot, 'build', 'test', 'bench', 'baselines.js');
+
+const row = (caseName: string, what: string, m: Measured, records: number, inputBytes: number): Row => ({
+  case: caseName,
+  what,
+  records,
+  seconds: m.wallMs / 1000,
+  perSecond: records / (m.wallMs / 1000),
+  mbPerSecond: inputBytes / 1e6 / (m.wallMs / 1000),
+  peakRssMb: m.peakRssMb,
+});
+
+const fullstoryConfig = (mock: FullstoryMock, extra: Record<string, unknown> = {}) => ({
+  api: { name: 'fullstory', api_key: mock.apiKey, base_url: mock.baseUrl, export_base_url: mock.exportBaseUrl, legacy_downloads_per_minute: 600_000, requests_per_minute: 600_000, operation_poll_seconds: 0.05, ...extra },
+});
+
+/** Case 1/2: one gzipped legacy bundle of `count` events. */
+async function legacyBundle(count: number, caseName: string, baselines: boolean): Promise<Row[]> {
+  const mock = await new FullstoryMock({ bundles: 1, eventsPerBundle: count - 144, gzipAllBundles: true, segmentEvents: 0, individuals: 0, users: 0 }).start();
+  try {
+    const file = mock.bundleFile(mock.bundles[0]);
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bundle.json.gz');
+    writeFileSync(path, file);
+    const rawBytes = mock.bundles[0].events.reduce((sum, e) => sum + e.length + 1, 1);
+    const config = writeTemp('config.json', fullstoryConfig(mock));
+    const catalog = writeTemp('catalog.json', catalogFor({ events: 'full_refresh' }));
+    const rows = [row(caseName, 'connector: events, RECORD lines to a pipe', await measure([MAIN, 'read', '--config', config, '--catalog', catalog]), count, rawBytes)];
+    if (baselines) {
+      rows.push(row(caseName, 'A: JSON.parse(gunzipSync(file))', await measure([BASELINES, 'parse-array', path]), count, rawBytes));
+      rows.push(row(caseName, "B: JSONStream.parse('*') pipeline", await measure([BASELINES, 'jsonstream', path]), count, rawBytes));
+      rows.push(row(caseName, 'C: gunzip to stdout, no parsing', await measure([BASELINES, 'gunzip-cat', path]), count, rawBytes));
+    }
+    if (rows[0].records !== count) throw new Error(`connector printed ${rows[0].records} of ${count} events`);
+    return rows;
+  } finally {
+    await mock.close();
+  }
+}
+
+/** Case 3: a segment export NDJSON file of `count` events. */
+async function segmentExport(count: number): Promise<Row[]> {
+  const day = 86_400_000;
+  const mock = await new FullstoryMock({ bundles: 0, segmentEvents: count, segmentSpanMs: day / 2, segmentEnd: Date.now() - day / 4, individuals: 0, users: 0 }).start();
+  try {
+    const config = writeTemp('config.json', fullstoryConfig(mock, { segment_export_window_hours: 24, segment_export_settle_minutes: 0, start_date: new Date(Date.now() - day).toISOString().replace(/\.\d+Z$/, 'Z') }));
+    const catalog = writeTemp('catalog.json', catalogFor({ segment_events: 'full_refresh' }));
+    const rawBytes = mock.segmentEvents.reduce((sum, e) => sum + e.text.length + 1, 0);
+    const connector = await measure([MAIN, 'read', '--config', config, '--catalog', catalog]);
+    if (connector.records !== count) throw new Error(`connector printed ${connector.records} of ${count} segment events`);
+    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'export.ndjson.gz');
+    writeFileSync(path, mock.exportFile(String(mock.operations[0].id))!);
+    return [
+      row('3 segment export NDJSON', 'connector: segment_events', connector, count, rawBytes),
+      row('3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', await measure([BASELINES, 'parse-ndjson', path]), count, rawBytes),
+      row('3 segment export NDJSON', 'C: gunzip to stdout, no parsing', await measure([BASELINES, 'gunzip-cat', path]), count, rawBytes),
+    ];
+  } finally {
+    await mock.close();
+  }
+}
+
+/** Case 4: PersistIQ leads over pages of 100, limit lifted. */
+async function persistiqLeads(count: number): Promise<Row[]> {
+  const mock = await new PersistIqMock({ rateLimit: false, counts: { leads: count } }).start();
+  try {
+    const config = writeTemp('config.json', mock.connectorConfig({ requests_per_minute: 600_000 }));
+    const catalog = writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }));
+    const connector = await measure([MAIN, 'read', '--config', config, '--catalog', catalog]);
+    const baseline = await measure([BASELINES, 'axios-loop', `${mock.baseUrl}/leads`, mock.apiKey, String(Math.ceil(count / 100))]);
+    if (connector.records !== count || baseline.records !== count) throw new Error(`leads: connector ${connector.records}, baseline ${baseline.records} of ${count}`);
+    return [row('4 PersistIQ leads', 'connector: leads', connector, count, connector.bytes), row('4 PersistIQ leads', 'baseline: plain axios loop', baseline, count, baseline.bytes)];
+  } finally {
+    await mock.close();
+  }
+}
+
+async function median(args: string[], runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) times.push((await measure(args)).wallMs);
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number> }> {
+  const rows: Row[] = [];
+  rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true)));
+  rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false)));
+  rows.push(...(await segmentExport(sizes.events)));
+  rows.push(...(await persistiqLeads(sizes.leads)));
+  const writer = await measure([BASELINES, 'writer', String(sizes.writerLines)]);
+  rows.push(row('5 output writer', `${sizes.writerLines} RECORD lines of ~${Math.round(writer.bytes / sizes.writerLines)} bytes`, writer, sizes.writerLines, writer.bytes));
+  const config = writeTemp('config.json', { api: { name: 'persistiq', api_key: 'bench-key' } });
+  const wall = {
+    'node -e 0': await median(['-e', '0'], sizes.wallRuns),
+    spec: await median([MAIN, 'spec'], sizes.wallRuns),
+    discover: await median([MAIN, 'discover', '--config', config], sizes.wallRuns),
+  };
+  const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
+  const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
+  const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
+  const [c4, base4] = ['connector', 'baseline'].map((w) => find('4 ', w));
+  const small = find('2 ', 'connector');
+  const ratio = (value: number, target: number, name: string, label = `≥ ${target}`): Goal => ({ name, value, target: label, met: value >= target });
+  const goals: Goal[] = [
+    ratio(c1.perSecond / a1.perSecond, 1, 'case 1: connector ÷ A (records/s)'),
+    ratio(c1.perSecond / b1.perSecond, 3, 'case 1: connector ÷ B (records/s)'),
+    { name: 'case 1: connector ÷ C (share of the limit)', value: c1.perSecond / ceil1.perSecond, target: 'reported', met: true },
+    { name: 'case 1: connector peak RSS (MB)', value: c1.peakRssMb, target: '≤ 128', met: c1.peakRssMb <= 128 },
+    { name: `case 2: peak RSS ${sizes.events} ÷ ${sizes.smallEvents} events`, value: c1.peakRssMb / small.peakRssMb, target: '≤ 1.3', met: c1.peakRssMb / small.peakRssMb <= 1.3 },
+    ratio(c3.perSecond / a3.perSecond, 1, 'case 3: connector ÷ A (records/s)'),
+    { name: 'case 3: connector ÷ C (share of the limit)', value: c3.perSecond / ceil3.perSecond, target: 'reported', met: true },
+    ratio(c4.perSecond / base4.perSecond, 0.8, 'case 4: connector ÷ plain axios loop (records/s)'),
+    ratio(find('5 ', '').perSecond, 250_000, 'case 5: writer lines/s'),
+    { name: 'case 5: writer peak RSS (MB)', value: find('5 ', '').peakRssMb, target: '≤ 100', met: find('5 ', '').peakRssMb <= 100 },
+    { name: 'case 6: spec ÷ node -e 0 (wall)', value: wall.spec / wall['node -e 0'], target: '≤ 3', met: wall.spec / wall['node -e 0'] <= 3 },
+    { name: 'case 6: discover ÷ node -e 0 (wall)', value: wall.discover / wall['node -e 0'], target: '≤ 3', met: wall.discover / wall['node -e 0'] <= 3 },
+  ];
+  return { rows, goals, wall };
+}
+
+const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+export function report(result: Awaited<ReturnType<typeof runBench>>): string {
+  const lines = [
+    '| case | run | records | s | records/s | MB/s | peak RSS MB |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...result.rows.map((r) => `| ${r.case} | ${r.what} | ${r.records.toLocaleString('en-US')} | ${fixed(r.seconds)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${fixed(r.mbPerSecond, 1)} | ${fixed(r.peakRssMb, 0)} |`),
+    '',
+    `Wall time (median): node -e 0 ${fixed(result.wall['node -e 0'], 0)} ms, spec ${fixed(result.wall.spec, 0)} ms, discover ${fixed(result.wall.discover, 0)} ms.`,
+    '',
+    '| goal | value | target | met |',
+    '| --- | ---: | --- | --- |',
+    ...result.goals.map((g) => `| ${g.name} | ${fixed(g.value)} | ${g.target} | ${g.met ? 'yes' : '**no**'} |`),
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const result = await runBench(FULL);
+  const table = report(result);
+  console.log(table);
+  if (process.argv.includes('--write')) {
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`;
+    writeFileSync(join(repoRoot, 'bench', 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machine}.\n\n${table}\n`);
+  }
+}
+
+if (require.main === module) void main();

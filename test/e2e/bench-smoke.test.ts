@@ -1,0 +1,30 @@
+// A smoke run of `npm run bench` with tiny sizes, so the benchmark cannot rot: every case runs, every
+// count matches (runBench throws otherwise), every goal is computed. Goals are not judged here:
+// speed is measured by `npm run bench`, never by timed unit tests.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { report, runBench } from '../bench/run';
+
+test('the benchmark runs every case end to end with tiny sizes', async () => {
+  const result = await runBench({ events: 2000, smallEvents: 400, leads: 500, writerLines: 5000, wallRuns: 1 });
+  assert.deepEqual(
+    result.rows.map((r) => [r.case.replace(/\d[\d,]* events/, 'N events'), r.what.replace(/\d+ RECORD lines of ~\d+ bytes/, 'lines'), r.records]),
+    [
+      ['1 legacy bundle, N events', 'connector: events, RECORD lines to a pipe', 2000],
+      ['1 legacy bundle, N events', 'A: JSON.parse(gunzipSync(file))', 2000],
+      ['1 legacy bundle, N events', "B: JSONStream.parse('*') pipeline", 2000],
+      ['1 legacy bundle, N events', 'C: gunzip to stdout, no parsing', 2000],
+      ['2 legacy bundle, N events', 'connector: events, RECORD lines to a pipe', 400],
+      ['3 segment export NDJSON', 'connector: segment_events', 2000],
+      ['3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', 2000],
+      ['3 segment export NDJSON', 'C: gunzip to stdout, no parsing', 2000],
+      ['4 PersistIQ leads', 'connector: leads', 500],
+      ['4 PersistIQ leads', 'baseline: plain axios loop', 500],
+      ['5 output writer', 'lines', 5000],
+    ],
+  );
+  for (const r of result.rows) assert.ok(r.seconds > 0 && r.peakRssMb > 0, `${r.case} ${r.what} measured`);
+  assert.equal(result.goals.length, 12);
+  assert.ok(result.goals.every((g) => Number.isFinite(g.value)));
+  assert.match(report(result), /^\| case \| run \| records \|/);
+});
