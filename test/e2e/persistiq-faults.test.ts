@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp } from '../helpers/connector';
+import { assertNoSecrets, catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp } from '../helpers/connector';
 import { PersistIqMock } from '../mocks/persistiq';
 import { MockServer } from '../mocks/server';
 
@@ -135,7 +135,9 @@ describe('SIGTERM (how the platform cancels a sync)', () => {
       const catalog = writeTemp('catalog.json', catalogFor({ tags: 'full_refresh', leads: 'full_refresh' }));
       const child = spawn(process.execPath, [MAIN, 'read', '--config', config, '--catalog', catalog]);
       let stdout = '';
+      let stderr = '';
       child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       while (!mock.requests.some((r) => r.query.get('page') === '3')) await new Promise((resolve) => setTimeout(resolve, 20));
       const signalledAt = Date.now();
       child.kill('SIGTERM');
@@ -143,6 +145,7 @@ describe('SIGTERM (how the platform cancels a sync)', () => {
       assert.equal(code, 143);
       assert.ok(Date.now() - signalledAt < 10_000);
       assert.ok(stdout.endsWith('\n'), 'only whole lines');
+      assertNoSecrets(stdout + stderr, [mock.apiKey]);
       const messages = stdout.trim().split('\n').map((line) => JSON.parse(line));
       assert.deepEqual(recordsOf(messages, 'leads').map((r) => r.id), mock.data.leads.slice(0, 200).map((l) => l.id));
       assert.equal(statesOf(messages, 'leads').length, 0, 'leads checkpoint only at their end');
