@@ -1,5 +1,6 @@
-// JSON handled as text: large exports are cut into elements without building objects, so 64-bit
-// integers keep every digit and memory stays flat however big the body is.
+// JSON handled as text: large exports are cut into objects without building them, so 64-bit
+// integers keep every digit, memory stays flat however big the body is, and the hot path does
+// one pass over the bytes (string contents are skipped with indexOf, at memchr speed).
 import { SystemError } from './errors';
 
 /** Integers beyond 2^53 lose digits in JSON.parse; outside strings, they become strings instead. */
@@ -10,220 +11,191 @@ export function parseJsonLossless(text: string): unknown {
   return JSON.parse(text.replace(STRING_OR_BIG_INTEGER, (token) => (token[0] === '"' || Number.isSafeInteger(Number(token)) ? token : `"${token}"`)));
 }
 
-const STRUCTURAL = /[[\]{}",]/g;
-const isBlank = (text: string) => text.trim() === '';
-
-/**
- * Cuts a JSON array, fed in chunks of any size, into the raw text of its top-level elements. It
- * tracks strings and nesting only: each element's own grammar is checked by whoever reads it.
- */
-export class JsonArraySplitter {
-  private text = '';
-  private pos = 0;
-  private depth = 0;
-  private inString = false;
-  private elementStart = 0;
-  private sawComma = false;
-  private closed = false;
-
-  /** The elements completed by this chunk. */
-  push(chunk: string): string[] {
-    const elements: string[] = [];
-    const text = this.text === '' ? chunk : this.text + chunk;
-    let i = this.pos;
-    while (i < text.length) {
-      if (this.inString) {
-        const quote = text.indexOf('"', i);
-        if (quote < 0) {
-          i = text.length;
-          break;
-        }
-        let backslashes = 0;
-        while (text.charCodeAt(quote - 1 - backslashes) === 92) backslashes++;
-        if (backslashes % 2 === 0) this.inString = false;
-        i = quote + 1;
-        continue;
-      }
-      STRUCTURAL.lastIndex = i;
-      const match = STRUCTURAL.exec(text);
-      if (!match) {
-        if (this.depth === 0 && !isBlank(text.slice(i))) this.fail(this.closed ? 'text after the array' : 'expected a JSON array');
-        i = text.length;
-        break;
-      }
-      const at = match.index;
-      const char = match[0];
-      if (this.depth === 0) {
-        if (this.closed || char !== '[' || !isBlank(text.slice(i, at))) this.fail(this.closed ? 'text after the array' : 'expected a JSON array');
-        this.depth = 1;
-        this.elementStart = at + 1;
-      } else if (char === '"') {
-        this.inString = true;
-      } else if (char === '[' || char === '{') {
-        this.depth++;
-      } else if (this.depth > 1) {
-        if (char !== ',') this.depth--;
-      } else if (char === ',') {
-        elements.push(this.element(text, at));
-        this.elementStart = at + 1;
-        this.sawComma = true;
-      } else if (char === ']') {
-        const last = text.slice(this.elementStart, at);
-        if (!isBlank(last) || this.sawComma) elements.push(this.element(text, at));
-        this.depth = 0;
-        this.closed = true;
-      } else {
-        this.fail('a "}" closes the array');
-      }
-      i = at + 1;
-    }
-    // Keep only the unfinished element.
-    const keepFrom = this.depth > 0 ? this.elementStart : i;
-    this.text = text.slice(keepFrom);
-    this.pos = i - keepFrom;
-    this.elementStart -= keepFrom;
-    return elements;
-  }
-
-  /** Call at the end of the body: an array that never closed means the body was cut short. */
-  end(): void {
-    if (!this.closed) throw new TruncatedBodyError('the body ended before its JSON array closed');
-    if (!isBlank(this.text.slice(this.pos))) this.fail('text after the array');
-  }
-
-  private element(text: string, end: number): string {
-    const element = text.slice(this.elementStart, end).trim();
-    if (element === '') this.fail('an empty array element');
-    return element;
-  }
-
-  private fail(what: string): never {
-    throw new SystemError(`Malformed JSON array: ${what}`);
-  }
-}
-
 /** The body ended early (no closing bracket, a cut gzip stream): worth downloading again. */
 export class TruncatedBodyError extends Error {}
 
-/** Cuts newline-delimited JSON into lines (blank lines skipped); each line is one value. */
-export class NdjsonSplitter {
-  private rest = '';
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const COLON = 58;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const INCOMPLETE = -1;
 
-  push(chunk: string): string[] {
-    const lines = (this.rest + chunk).split('\n');
-    this.rest = lines.pop()!;
-    return lines.map((line) => line.trim()).filter((line) => line !== '');
-  }
-
-  end(): string[] {
-    const last = this.rest.trim();
-    this.rest = '';
-    return last === '' ? [] : [last];
-  }
-}
-
-const WHITESPACE = /[ \t\n\r]*/y;
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"/y;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const LITERAL = /true|false|null/y;
 
-class MemberScanner {
-  pos = 0;
-  constructor(readonly text: string) {}
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
-  skipWhitespace(): void {
-    WHITESPACE.lastIndex = this.pos;
-    WHITESPACE.exec(this.text);
-    this.pos = WHITESPACE.lastIndex;
-  }
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
 
-  expect(char: string): void {
-    if (this.text[this.pos] !== char) this.fail(`expected "${char}"`);
-    this.pos++;
-  }
-
-  token(pattern: RegExp, what: string): string {
-    pattern.lastIndex = this.pos;
-    const match = pattern.exec(this.text);
-    if (!match) this.fail(`expected ${what}`);
-    this.pos = pattern.lastIndex;
-    return match[0];
-  }
-
-  /** Skips one value; nested objects and arrays are checked with JSON.parse (they are rare in events). */
-  value(): void {
-    const char = this.text[this.pos];
-    if (char === '"') this.token(STRING, 'a string');
-    else if (char === '{' || char === '[') this.container();
-    else if (char === 't' || char === 'f' || char === 'n') this.token(LITERAL, 'a value');
-    else this.token(NUMBER, 'a value');
-  }
-
-  private container(): void {
-    const start = this.pos;
-    let depth = 0;
-    for (let i = start; i < this.text.length; i++) {
-      const c = this.text[i];
-      if (c === '"') {
-        STRING.lastIndex = i;
-        if (!STRING.exec(this.text)) this.fail('a broken string');
-        i = STRING.lastIndex - 1;
-      } else if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') {
-        depth--;
-        if (depth === 0) {
-          const text = this.text.slice(start, i + 1);
-          try {
-            JSON.parse(text);
-          } catch {
-            this.fail('a malformed nested value');
-          }
-          this.pos = i + 1;
-          return;
-        }
-      }
-    }
-    this.fail('an unclosed nested value');
-  }
-
-  fail(what: string): never {
-    throw new SystemError(`Malformed JSON object at character ${this.pos}: ${what}: ${this.text.slice(0, 120)}`);
+/** Index just past the string whose opening quote is at `open`, or INCOMPLETE. */
+function stringEnd(text: string, open: number): number {
+  for (let i = open; ; ) {
+    i = text.indexOf('"', i + 1);
+    if (i < 0) return INCOMPLETE;
+    let backslashes = 0;
+    while (text.charCodeAt(i - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return i + 1;
   }
 }
 
-/**
- * Rewrites one JSON object's text: members whose key is in `declared` stay where they are, every
- * other member moves, unchanged, into one object member named `into`. Values are never parsed, so
- * numbers keep their digits. The object's grammar is checked on the way.
- */
-export function moveUndeclaredMembers(objectText: string, declared: ReadonlySet<string>, into: string): string {
-  const scanner = new MemberScanner(objectText);
-  const kept: string[] = [];
-  const moved: string[] = [];
-  scanner.skipWhitespace();
-  scanner.expect('{');
-  scanner.skipWhitespace();
-  if (objectText[scanner.pos] === '}') {
-    scanner.pos++;
-  } else {
-    for (;;) {
-      const start = scanner.pos;
-      const rawKey = scanner.token(STRING, 'a key');
-      const key = rawKey.includes('\\') ? (JSON.parse(rawKey) as string) : rawKey.slice(1, -1);
-      scanner.skipWhitespace();
-      scanner.expect(':');
-      scanner.skipWhitespace();
-      scanner.value();
-      (declared.has(key) && key !== into ? kept : moved).push(objectText.slice(start, scanner.pos));
-      scanner.skipWhitespace();
-      const next = objectText[scanner.pos++];
-      if (next === '}') break;
-      if (next !== ',') scanner.fail('expected "," or "}"');
-      scanner.skipWhitespace();
-    }
+/** Index just past the object or array opening at `open` (strings skipped), or INCOMPLETE. */
+function containerEnd(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      const end = stringEnd(text, i);
+      if (end < 0) return INCOMPLETE;
+      i = end - 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
   }
-  scanner.skipWhitespace();
-  if (scanner.pos !== objectText.length) scanner.fail('text after the object');
-  if (moved.length > 0) kept.push(`"${into}":{${moved.join(',')}}`);
-  return `{${kept.join(',')}}`;
+  return INCOMPLETE;
+}
+
+function fail(what: string, text: string, at: number): never {
+  throw new SystemError(`Malformed JSON: ${what} at "${text.slice(Math.max(0, at - 40), at + 40)}"`);
+}
+
+/**
+ * Reads a stream of JSON objects, a top-level array of them (`array`) or one per line (`ndjson`),
+ * fed as text chunks of any size, and returns each object's text with every member whose key is not
+ * `declared` moved, unchanged, into one object member named `into`. Values are never parsed, so
+ * numbers keep their digits. Keys, separators, brackets and scalar tokens are checked on the way;
+ * nested values are checked with JSON.parse (they are rare in events).
+ */
+export class ObjectStreamShaper {
+  private text = '';
+  private stage: 'start' | 'first' | 'item' | 'after' | 'done';
+  private readonly kept: number[] = [];
+  private readonly moved: number[] = [];
+
+  constructor(
+    private readonly format: 'array' | 'ndjson',
+    private readonly declared: ReadonlySet<string>,
+    private readonly into: string,
+  ) {
+    this.stage = format === 'array' ? 'start' : 'item';
+  }
+
+  /** The objects completed by this chunk, shaped. */
+  push(chunk: string): string[] {
+    const out: string[] = [];
+    const text = this.text === '' ? chunk : this.text + chunk;
+    let i = 0;
+    for (;;) {
+      i = skipSpace(text, i);
+      if (i >= text.length) break;
+      const c = text.charCodeAt(i);
+      if (this.stage === 'item' || (this.stage === 'first' && c !== CLOSE_BRACKET)) {
+        if (c !== OPEN_BRACE) fail('expected an object', text, i);
+        const end = this.object(text, i, out);
+        if (end === INCOMPLETE) break;
+        i = end;
+        this.stage = this.format === 'array' ? 'after' : 'item';
+      } else if (this.stage === 'start') {
+        if (c !== OPEN_BRACKET) fail('expected a JSON array', text, i);
+        this.stage = 'first';
+        i++;
+      } else if (this.stage === 'after' && c === COMMA) {
+        this.stage = 'item';
+        i++;
+      } else if ((this.stage === 'after' || this.stage === 'first') && c === CLOSE_BRACKET) {
+        this.stage = 'done';
+        i++;
+      } else {
+        fail(this.stage === 'done' ? 'text after the array' : 'expected "," or "]"', text, i);
+      }
+    }
+    this.text = text.slice(i);
+    return out;
+  }
+
+  /** At the end of the body: an unfinished object or array means it was cut short. */
+  end(): string[] {
+    const rest = this.text.trim();
+    if (rest !== '' || (this.format === 'array' && this.stage !== 'done')) throw new TruncatedBodyError('the body ended inside its JSON');
+    return [];
+  }
+
+  /** Shapes the object opening at `start` into `out`; returns the index past it, or INCOMPLETE. */
+  private object(text: string, start: number, out: string[]): number {
+    const { kept, moved } = this;
+    kept.length = 0;
+    moved.length = 0;
+    let i = skipSpace(text, start + 1);
+    if (i >= text.length) return INCOMPLETE;
+    if (text.charCodeAt(i) === CLOSE_BRACE) {
+      out.push('{}');
+      return i + 1;
+    }
+    for (;;) {
+      if (text.charCodeAt(i) !== QUOTE) fail('expected a key', text, i);
+      const keyEnd = stringEnd(text, i);
+      if (keyEnd < 0) return INCOMPLETE;
+      const memberStart = i;
+      const rawKey = text.slice(i + 1, keyEnd - 1);
+      const key = rawKey.includes('\\') ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
+      i = skipSpace(text, keyEnd);
+      if (i >= text.length) return INCOMPLETE;
+      if (text.charCodeAt(i) !== COLON) fail('expected ":"', text, i);
+      i = skipSpace(text, i + 1);
+      if (i >= text.length) return INCOMPLETE;
+      const valueEnd = this.value(text, i);
+      if (valueEnd === INCOMPLETE) return INCOMPLETE;
+      (this.declared.has(key) && key !== this.into ? kept : moved).push(memberStart, valueEnd);
+      i = skipSpace(text, valueEnd);
+      if (i >= text.length) return INCOMPLETE;
+      const separator = text.charCodeAt(i);
+      if (separator === CLOSE_BRACE) break;
+      if (separator !== COMMA) fail('expected "," or "}"', text, i);
+      i = skipSpace(text, i + 1);
+      if (i >= text.length) return INCOMPLETE;
+    }
+    const end = i + 1;
+    if (moved.length === 0) {
+      out.push(text.slice(start, end));
+      return end;
+    }
+    let shaped = '{';
+    for (let m = 0; m < kept.length; m += 2) shaped += `${text.slice(kept[m], kept[m + 1])},`;
+    shaped += `"${this.into}":{`;
+    for (let m = 0; m < moved.length; m += 2) shaped += `${m > 0 ? ',' : ''}${text.slice(moved[m], moved[m + 1])}`;
+    out.push(`${shaped}}}`);
+    return end;
+  }
+
+  /** Index past the value at `i`, or INCOMPLETE when the text ends first. */
+  private value(text: string, i: number): number {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return stringEnd(text, i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const end = containerEnd(text, i);
+      if (end === INCOMPLETE) return INCOMPLETE;
+      try {
+        JSON.parse(text.slice(i, end));
+      } catch {
+        fail('a malformed nested value', text, i);
+      }
+      return end;
+    }
+    let end = i;
+    while (end < text.length) {
+      const d = text.charCodeAt(end);
+      if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
+      end++;
+    }
+    if (end >= text.length) return INCOMPLETE;
+    const pattern = c === 116 || c === 102 || c === 110 ? LITERAL : NUMBER;
+    pattern.lastIndex = i;
+    if (!pattern.test(text) || pattern.lastIndex !== end) fail('expected a value', text, i);
+    return end;
+  }
 }

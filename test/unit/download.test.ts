@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { downloadItems } from '../../src/core/download';
-import { JsonArraySplitter, NdjsonSplitter } from '../../src/core/json-text';
+import { ObjectStreamShaper } from '../../src/core/json-text';
 import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 
 const events = Array.from({ length: 500 }, (_, i) => ({ IndvId: `${5189870820212736000n + BigInt(i)}`, EventType: 'click', i }));
 // Written by hand so the ids are JSON integers above 2^53.
 const arrayText = `[${events.map((e) => `{"IndvId":${e.IndvId},"EventType":"click","i":${e.i}}`).join(',\n')}]`;
+const KEYS = new Set(['IndvId', 'EventType', 'i']);
 const expected = events.map((e) => `{"IndvId":${e.IndvId},"EventType":"click","i":${e.i}}`);
 
 describe('downloadItems', () => {
@@ -41,7 +42,7 @@ describe('downloadItems', () => {
   const client = () => testHttpClient(server.url, { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300, log: (level, message) => logs.push(`${level} ${message}`) });
   const read = async (path: string, ndjson = false) => {
     const items: string[] = [];
-    for await (const item of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => (ndjson ? new NdjsonSplitter() : new JsonArraySplitter()))) items.push(item);
+    for await (const item of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(item);
     return items;
   };
 
@@ -70,7 +71,7 @@ describe('downloadItems', () => {
     const items: string[] = [];
     await assert.rejects(
       async () => {
-        for await (const item of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new JsonArraySplitter())) items.push(item);
+        for await (const item of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(item);
       },
       { name: 'TransientError', message: new RegExp(`^Mock: the download of bundle 42 broke off 4 times \\(last: .+\\); ${items.length || '\\d+'} items were delivered$`) },
     );
@@ -79,7 +80,7 @@ describe('downloadItems', () => {
 
   test('a body that is not JSON is a SystemError, not retried', async () => {
     const before = server.requests.length;
-    await assert.rejects(read('/not-json'), { name: 'SystemError', message: 'Mock: reading /not-json failed: Malformed JSON array: expected a JSON array' });
+    await assert.rejects(read('/not-json'), { name: 'SystemError', message: /^Mock: reading \/not-json failed: Malformed JSON: expected a JSON array at "<html>oops<\/html>"$/ });
     assert.equal(server.requests.length - before, 1);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { JsonArraySplitter, moveUndeclaredMembers, NdjsonSplitter, parseJsonLossless, TruncatedBodyError } from '../../src/core/json-text';
+import { ObjectStreamShaper, parseJsonLossless, TruncatedBodyError } from '../../src/core/json-text';
 
 /** A small deterministic PRNG, so a failure can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -36,102 +36,80 @@ function randomValue(next: () => number, depth = 0): unknown {
 /** JSON text with random whitespace between tokens (JSON.stringify with a random indent). */
 const serialise = (value: unknown, next: () => number) => JSON.stringify(value, null, next() < 0.5 ? undefined : ' '.repeat(Math.floor(next() * 3)));
 
-const splitAll = (chunks: string[]) => {
-  const splitter = new JsonArraySplitter();
-  const elements = chunks.flatMap((chunk) => splitter.push(chunk));
-  splitter.end();
-  return elements;
+const randomObject = (next: () => number): Record<string, unknown> => {
+  for (;;) {
+    const value = randomValue(next, 0);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  }
 };
 
-describe('JsonArraySplitter', () => {
-  test('property: random arrays split at every boundary give the elements JSON.parse gives', () => {
+/** What the shaper must give for one object: declared members kept, the others under custom_vars. */
+function partition(object: Record<string, unknown>, declared: Set<string>): Record<string, unknown> {
+  const kept = Object.fromEntries(Object.entries(object).filter(([key]) => declared.has(key) && key !== 'custom_vars'));
+  const moved = Object.fromEntries(Object.entries(object).filter(([key]) => !declared.has(key) || key === 'custom_vars'));
+  return Object.keys(moved).length > 0 ? { ...kept, custom_vars: moved } : kept;
+}
+
+const shapeAll = (format: 'array' | 'ndjson', declared: Set<string>, chunks: string[]) => {
+  const shaper = new ObjectStreamShaper(format, declared, 'custom_vars');
+  const objects = chunks.flatMap((chunk) => shaper.push(chunk));
+  return [...objects, ...shaper.end()];
+};
+
+describe('ObjectStreamShaper', () => {
+  test('property: random objects as an array and as NDJSON, split at every boundary, give what JSON.parse gives', () => {
     for (let seed = 1; seed <= 60; seed++) {
       const next = random(seed);
-      const array = Array.from({ length: Math.floor(next() * 6) }, () => randomValue(next));
-      const text = ` ${serialise(array, next)}\n`;
-      const expected = JSON.parse(text) as unknown[];
-      for (let cut = 0; cut <= text.length; cut++) {
-        const elements = splitAll([text.slice(0, cut), text.slice(cut)]);
-        assert.deepEqual(elements.map((e) => JSON.parse(e)), expected, `seed ${seed}, cut at ${cut}`);
+      const objects = Array.from({ length: Math.floor(next() * 5) }, () => randomObject(next));
+      const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+      const declared = new Set(keys.filter(() => next() < 0.5));
+      const expected = objects.map((o) => partition(o, declared));
+      const texts = { array: ` ${serialise(objects, next)}\n`, ndjson: objects.map((o) => JSON.stringify(o)).join('\n') + (next() < 0.5 ? '\n' : '') };
+      for (const format of ['array', 'ndjson'] as const) {
+        const text = texts[format];
+        for (let cut = 0; cut <= text.length; cut++) {
+          const shaped = shapeAll(format, declared, [text.slice(0, cut), text.slice(cut)]);
+          assert.deepEqual(shaped.map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, cut at ${cut}`);
+        }
+        assert.deepEqual(shapeAll(format, declared, [...text]).map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, single characters`);
       }
-      // And in many small random chunks, one character at a time included.
-      const chunks: string[] = [];
-      for (let i = 0; i < text.length; ) {
-        const size = 1 + Math.floor(next() * 7);
-        chunks.push(text.slice(i, i + size));
-        i += size;
-      }
-      assert.deepEqual(splitAll(chunks).map((e) => JSON.parse(e)), expected, `seed ${seed}, small chunks`);
-      assert.deepEqual(splitAll([...text]).map((e) => JSON.parse(e)), expected, `seed ${seed}, single characters`);
     }
   });
 
-  test('keeps 64-bit integers as written', () => {
-    assert.deepEqual(splitAll(['[{"IndvId": 5189870820212736123}, 9223372036854775807]']), ['{"IndvId": 5189870820212736123}', '9223372036854775807']);
+  const declared = new Set(['IndvId', 'EventType', 'PageUrl', 'custom_vars']);
+
+  test('moves custom keys as text, digit for digit; an object with nothing to move passes through unchanged', () => {
+    const event = '{"IndvId": 5189870820212736123, "user_plan_str":"pro", "EventType":"click", "evt_total_real": 12.50, "page_x": {"a":[1,2]}}';
+    assert.deepEqual(shapeAll('array', declared, [`[${event},{"EventType":"x"}, { } ,{"custom_vars":1}]`]), [
+      '{"IndvId": 5189870820212736123,"EventType":"click","custom_vars":{"user_plan_str":"pro","evt_total_real": 12.50,"page_x": {"a":[1,2]}}}',
+      '{"EventType":"x"}',
+      '{}',
+      // A key named like the target is moved too, so nothing is overwritten.
+      '{"custom_vars":{"custom_vars":1}}',
+    ]);
+    assert.deepEqual(shapeAll('array', declared, ['  [', ' ]  ']), []);
   });
 
   test('a body cut short is a TruncatedBodyError; other damage is a SystemError', () => {
-    assert.throws(() => splitAll(['[{"a":1},{"b"']), TruncatedBodyError);
-    assert.throws(() => splitAll(['']), TruncatedBodyError);
+    for (const text of ['[{"a":1},{"b"', '', '[', '[{"a":1}', '[{"a":1},']) assert.throws(() => shapeAll('array', declared, [text]), TruncatedBodyError, text);
+    assert.throws(() => shapeAll('ndjson', declared, ['{"a":1}\n{"b":']), TruncatedBodyError);
     const malformed: [string, RegExp][] = [
       ['{"a":1}', /expected a JSON array/],
       ['x[1]', /expected a JSON array/],
-      ['[1,,2]', /an empty array element/],
-      ['[1,]', /an empty array element/],
-      ['[1]}', /text after the array/],
-      ['[1] [2]', /text after the array/],
-      ['[1}', /a "}" closes the array/],
+      ['[1]', /expected an object/],
+      ['[{"a":1},,{}]', /expected an object/],
+      ['[{"a":1},]', /expected an object/],
+      ['[{"a":1}] [2]', /text after the array/],
+      ['[{"a":1}}', /expected "," or "\]"/],
+      ['[{"a":}]', /expected a value/],
+      ['[{"a" 1}]', /expected ":"/],
+      ['[{a:1}]', /expected a key/],
+      ['[{"a":1,}]', /expected a key/],
+      ['[{"a":tru}]', /expected a value/],
+      ['[{"a":01}]', /expected a value/],
+      ['[{"a":[1,}]', /a malformed nested value/],
     ];
-    for (const [text, message] of malformed) assert.throws(() => splitAll([text]), { name: 'SystemError', message }, text);
-  });
-
-  test('an empty array has no elements', () => {
-    assert.deepEqual(splitAll(['  [', ' ]  ']), []);
-  });
-});
-
-describe('NdjsonSplitter', () => {
-  test('lines across chunks, blank lines skipped, a last line without newline kept', () => {
-    const splitter = new NdjsonSplitter();
-    const lines = [...splitter.push('{"a":1}\n{"b"'), ...splitter.push(':2}\n\n'), ...splitter.push('{"c":3}'), ...splitter.end()];
-    assert.deepEqual(lines, ['{"a":1}', '{"b":2}', '{"c":3}']);
-  });
-});
-
-describe('moveUndeclaredMembers', () => {
-  const declared = new Set(['IndvId', 'EventType', 'PageUrl', 'custom_vars']);
-
-  test('moves custom keys as text, digit for digit', () => {
-    const event = '{"IndvId": 5189870820212736123, "user_plan_str":"pro", "EventType":"click", "evt_total_real": 12.50, "page_x": {"a":[1,2]}}';
-    assert.equal(
-      moveUndeclaredMembers(event, declared, 'custom_vars'),
-      '{"IndvId": 5189870820212736123,"EventType":"click","custom_vars":{"user_plan_str":"pro","evt_total_real": 12.50,"page_x": {"a":[1,2]}}}',
-    );
-    assert.equal(moveUndeclaredMembers('{"EventType":"x"}', declared, 'custom_vars'), '{"EventType":"x"}');
-    assert.equal(moveUndeclaredMembers(' { } ', declared, 'custom_vars'), '{}');
-    // A key named like the target is moved too, so nothing is overwritten.
-    assert.equal(moveUndeclaredMembers('{"custom_vars":1}', declared, 'custom_vars'), '{"custom_vars":{"custom_vars":1}}');
-  });
-
-  test('property: the result parses to the same members, partitioned', () => {
-    for (let seed = 1; seed <= 200; seed++) {
-      const next = random(seed);
-      const object = randomValue(next, 0);
-      if (!object || typeof object !== 'object' || Array.isArray(object)) continue;
-      const names = Object.keys(object);
-      const keep = new Set(names.filter(() => next() < 0.5));
-      const text = serialise(object, next);
-      const result = JSON.parse(moveUndeclaredMembers(text, keep, 'custom_vars')) as Record<string, unknown>;
-      const moved = Object.fromEntries(Object.entries(object).filter(([key]) => !keep.has(key)));
-      const expected = { ...Object.fromEntries(Object.entries(object).filter(([key]) => keep.has(key))), ...(Object.keys(moved).length ? { custom_vars: moved } : {}) };
-      assert.deepEqual(result, expected, `seed ${seed}: ${text}`);
-    }
-  });
-
-  test('malformed objects are SystemErrors', () => {
-    for (const text of ['[1]', '{"a":}', '{"a" 1}', '{a:1}', '{"a":1,}', '{"a":tru}', '{"a":1} x', '{"a":"\u0001"}', '{"a":[1,}']) {
-      assert.throws(() => moveUndeclaredMembers(text, declared, 'custom_vars'), { name: 'SystemError' }, text);
-    }
+    for (const [text, message] of malformed) assert.throws(() => shapeAll('array', declared, [text]), { name: 'SystemError', message }, text);
   });
 });
 

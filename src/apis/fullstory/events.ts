@@ -1,4 +1,4 @@
-import { moveUndeclaredMembers } from '../../core/json-text';
+import { ObjectStreamShaper } from '../../core/json-text';
 import type { JsonSchema } from '../../core/stream';
 
 /** Where every top-level key an events schema does not declare goes (custom user_*, evt_*, page_* vars). */
@@ -7,8 +7,9 @@ export const CUSTOM_VARS = 'custom_vars';
 /**
  * Events pass through as text: declared keys stay, the rest move unchanged into `custom_vars`, so
  * the platform (which drops undeclared top-level keys) loses nothing and 64-bit ids keep every digit.
+ * Returns a factory: each download gets a fresh shaper.
  */
-export function eventShaper(schema: JsonSchema): (eventText: string) => string {
+export function eventShaper(schema: JsonSchema, format: 'array' | 'ndjson'): () => ObjectStreamShaper {
   const declared = new Set(Object.keys((schema.properties ?? {}) as Record<string, unknown>));
-  return (eventText) => moveUndeclaredMembers(eventText, declared, CUSTOM_VARS);
+  return () => new ObjectStreamShaper(format, declared, CUSTOM_VARS);
 }

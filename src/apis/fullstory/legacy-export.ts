@@ -3,7 +3,6 @@
 // a JSON array of events, gzipped or not. Downloads are limited to 2 per minute.
 import { downloadItems } from '../../core/download';
 import { ConfigError, SystemError } from '../../core/errors';
-import { JsonArraySplitter } from '../../core/json-text';
 import { joinUrl, type ReadContext, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
 import { eventShaper } from './events';
@@ -75,7 +74,7 @@ const exportBundles: StreamDefinition<FullstoryApi> = {
   },
 };
 
-const shapeEvent = eventShaper(eventsSchema);
+const eventsOfBundle = eventShaper(eventsSchema, 'array');
 
 /**
  * Events of every bundle, in bundle order. The state is the `Stop` of the last bundle whose events
@@ -91,9 +90,7 @@ const events: StreamDefinition<FullstoryApi> = {
     for await (const bundles of bundlePages(api, stop)) {
       for (const bundle of bundles) {
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
-        for await (const event of downloadItems(api.bundleDownloads, request, () => new JsonArraySplitter())) {
-          yield { type: 'raw_record', json: shapeEvent(event) };
-        }
+        for await (const event of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_record', json: event };
         stop = bundle.Stop;
         if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
       }

@@ -3,8 +3,8 @@
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
 import { downloadItems } from '../../core/download';
+import type { ObjectStreamShaper } from '../../core/json-text';
 import { ConfigError, SystemError, TransientError } from '../../core/errors';
-import { NdjsonSplitter } from '../../core/json-text';
 import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
 import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../core/stream';
@@ -58,16 +58,14 @@ async function* awaitExport(api: FullstoryApi, operationId: string, what: string
 }
 
 /** One export from request to rows: each row shaped as text. */
-async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, shape: (row: string) => string): AsyncGenerator<StreamItem> {
+async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: () => ObjectStreamShaper): AsyncGenerator<StreamItem> {
   const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" from ${range.start} to ${range.end}`;
   const operationId = await createExport(api, type, range);
   const searchExportId = yield* awaitExport(api, operationId, what);
   const { body } = await api.http.getJson(joinUrl(api.baseUrl, `/search/v1/exports/${encodeURIComponent(searchExportId)}/results`));
   const location = (body as { location?: unknown })?.location;
   if (typeof location !== 'string' || !/^https?:\/\//.test(location)) throw new SystemError(`Fullstory gave no download location for export ${searchExportId}`);
-  for await (const row of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, () => new NdjsonSplitter())) {
-    yield { type: 'raw_record', json: shape(row) };
-  }
+  for await (const row of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_record', json: row };
 }
 
 /** The lower bound: state, else start_date, else the default lookback. */
@@ -82,8 +80,8 @@ function lowerBound(api: FullstoryApi, context: ReadContext, stateKey: string | 
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
-const shapeEvent = eventShaper(eventsSchema);
-const shapeIndividual = eventShaper(individualsSchema);
+const shapeEvent = eventShaper(eventsSchema, 'ndjson');
+const shapeIndividual = eventShaper(individualsSchema, 'ndjson');
 
 /**
  * Events in time windows (segment_export_window_hours) from the state up to now minus a settle delay
