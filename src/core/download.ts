@@ -51,7 +51,8 @@ export async function* decodedText(body: Readable, idleTimeoutMs: number): Async
   for (let layer = 0; layer < 2; layer++) {
     const head = await peek(source);
     if (!head || !isGzip(head)) break;
-    source = pipeline(source, createGunzip(), () => undefined);
+    // Large output chunks: each one is a round trip to zlib's thread pool.
+    source = pipeline(source, createGunzip({ chunkSize: 256 * 1024 }), () => undefined);
   }
   const decoder = new StringDecoder('utf8');
   let timer: NodeJS.Timeout | undefined;
@@ -91,10 +92,11 @@ export interface DownloadRequest {
 }
 
 /**
- * Items of a streamed download, each as raw text. On a broken body the download starts again, up to
+ * Items of a streamed download, each as raw text, in batches (one per chunk of the body: a generator
+ * step per item would cost more than the item). On a broken body the download starts again, up to
  * the client's max_retries, and the items already yielded are skipped.
  */
-export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<string> {
+export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<string[]> {
   const { maxRetries, backoffBaseMs, timeoutMs, apiTitle, log } = http.options;
   let delivered = 0;
   for (let attempt = 0; ; attempt++) {
@@ -102,15 +104,19 @@ export async function* downloadItems(http: HttpClient, request: DownloadRequest,
     const response = await http.getStream(request.url, request.params);
     try {
       const splitter = newSplitter();
-      const fresh = function* (items: string[]) {
-        for (const item of items) {
-          if (seen++ < delivered) continue;
-          delivered++;
-          yield item;
-        }
+      // Only the items past those already delivered by an earlier attempt.
+      const fresh = (items: string[]): string[] => {
+        const skip = Math.max(0, Math.min(items.length, delivered - seen));
+        seen += items.length;
+        delivered += items.length - skip;
+        return skip === 0 ? items : items.slice(skip);
       };
-      for await (const text of decodedText(response.data, timeoutMs)) yield* fresh(splitter.push(text));
-      yield* fresh(splitter.end() ?? []);
+      for await (const text of decodedText(response.data, timeoutMs)) {
+        const items = fresh(splitter.push(text));
+        if (items.length > 0) yield items;
+      }
+      const last = fresh(splitter.end() ?? []);
+      if (last.length > 0) yield last;
       return;
     } catch (error) {
       const reason = (error as Error).message;

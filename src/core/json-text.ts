@@ -76,6 +76,8 @@ export class ObjectStreamShaper {
   private stage: 'start' | 'first' | 'item' | 'after' | 'done';
   private readonly kept: number[] = [];
   private readonly moved: number[] = [];
+  /** Declared keys by length and first character: a key is looked up without making a string of it. */
+  private readonly buckets = new Map<number, string[]>();
 
   constructor(
     private readonly format: 'array' | 'ndjson',
@@ -83,6 +85,25 @@ export class ObjectStreamShaper {
     private readonly into: string,
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
+    for (const key of declared) {
+      if (key === into || key === '') continue;
+      const bucket = key.length * 65536 + key.charCodeAt(0);
+      this.buckets.set(bucket, [...(this.buckets.get(bucket) ?? []), key]);
+    }
+  }
+
+  /** Whether the key whose text spans [start, end) (quotes excluded) is declared. */
+  private isDeclared(text: string, start: number, end: number): boolean {
+    const candidates = this.buckets.get((end - start) * 65536 + text.charCodeAt(start));
+    if (candidates) for (const candidate of candidates) if (text.startsWith(candidate, start)) return true;
+    // Not found as written: it may still be a declared key spelled with escapes.
+    for (let i = start; i < end; i++) {
+      if (text.charCodeAt(i) === BACKSLASH) {
+        const key = JSON.parse(`"${text.slice(start, end)}"`) as string;
+        return this.declared.has(key) && key !== this.into;
+      }
+    }
+    return false;
   }
 
   /** The objects completed by this chunk, shaped. */
@@ -141,8 +162,7 @@ export class ObjectStreamShaper {
       const keyEnd = stringEnd(text, i);
       if (keyEnd < 0) return INCOMPLETE;
       const memberStart = i;
-      const rawKey = text.slice(i + 1, keyEnd - 1);
-      const key = rawKey.includes('\\') ? (JSON.parse(`"${rawKey}"`) as string) : rawKey;
+      const declared = this.isDeclared(text, i + 1, keyEnd - 1);
       i = skipSpace(text, keyEnd);
       if (i >= text.length) return INCOMPLETE;
       if (text.charCodeAt(i) !== COLON) fail('expected ":"', text, i);
@@ -150,7 +170,7 @@ export class ObjectStreamShaper {
       if (i >= text.length) return INCOMPLETE;
       const valueEnd = this.value(text, i);
       if (valueEnd === INCOMPLETE) return INCOMPLETE;
-      (this.declared.has(key) && key !== this.into ? kept : moved).push(memberStart, valueEnd);
+      (declared ? kept : moved).push(memberStart, valueEnd);
       i = skipSpace(text, valueEnd);
       if (i >= text.length) return INCOMPLETE;
       const separator = text.charCodeAt(i);

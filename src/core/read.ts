@@ -43,10 +43,12 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
             sinceState++;
             break;
           }
-          case 'raw_record': {
-            const pending = out.rawRecord(name, item.json);
-            if (pending) await pending;
-            sinceState++;
+          case 'raw_records': {
+            for (const json of item.json) {
+              const pending = out.rawRecord(name, json);
+              if (pending) await pending;
+            }
+            sinceState += item.json.length;
             break;
           }
           case 'checkpoint': {

@@ -20,8 +20,8 @@ export interface ReadContext {
 /** What a stream yields to the read loop, in order. */
 export type StreamItem =
   | { type: 'record'; data: JsonRecord }
-  /** A record whose data is already JSON text (passed through without parse → stringify). */
-  | { type: 'raw_record'; json: string }
+  /** Records whose data is already JSON text (passed through without parse → stringify), in batches. */
+  | { type: 'raw_records'; json: string[] }
   /** State covering every record yielded before it. */
   | { type: 'checkpoint'; state: StreamState }
   /** Any other message (estimates, logs) passed straight to the output. */

@@ -74,23 +74,6 @@ describe('Fullstory legacy Data Export', () => {
   });
 });
 
-describe('Fullstory legacy download limit (2 per minute, scaled to 2 per second)', () => {
-  test('bundle downloads provoke no 429 and use at least 95 % of the allowed rate', async () => {
-    const mock = await new FullstoryMock({ bundles: 7, eventsPerBundle: 5, downloadLimit: { limit: 2, windowMs: 1000 } }).start();
-    try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120 }), catalog: catalogFor({ events: 'full_refresh' }) });
-      assert.equal(result.code, 0);
-      assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), allEvents(mock));
-      assert.equal(mock.rateLimited, 0, 'no 429 provoked');
-      const downloads = mock.requests.filter((r) => r.path === '/api/v1/export/get').map((r) => r.at);
-      const rate = (downloads.length - 1) / ((downloads.at(-1)! - downloads[0]) / 1000);
-      assert.ok(rate >= 0.95 * 2 && rate <= 2.05, `achieved ${rate.toFixed(2)} downloads/s of 2 allowed`);
-    } finally {
-      await mock.close();
-    }
-  });
-});
-
 describe('Fullstory segment export', () => {
   let mock: FullstoryMock;
   before(async () => {

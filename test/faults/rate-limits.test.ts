@@ -4,8 +4,10 @@
 // waits for it when X-RateLimit-Remaining reaches 0: up to 1 s lost per window to that rounding, so
 // the window must be long enough (here 30 s) for the rounding to stay well under 5 %.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { catalogFor, recordsOf, runConnector } from '../helpers/connector';
+import { expectedEvent, losslessMessages, recordsIn } from '../helpers/fullstory';
+import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
 
 test('PersistIQ: 150 requests per 30-second window, 200 pages of leads: no 429, >= 95 % of the allowed rate', async () => {
@@ -22,4 +24,21 @@ test('PersistIQ: 150 requests per 30-second window, 200 pages of leads: no 429, 
   } finally {
     await mock.close();
   }
+});
+
+describe('Fullstory legacy download limit (2 per minute, scaled to 2 per second)', () => {
+  test('bundle downloads provoke no 429 and use at least 95 % of the allowed rate', async () => {
+    const mock = await new FullstoryMock({ bundles: 7, eventsPerBundle: 5, downloadLimit: { limit: 2, windowMs: 1000 } }).start();
+    try {
+      const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120 }), catalog: catalogFor({ events: 'full_refresh' }) });
+      assert.equal(result.code, 0);
+      assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events'))));
+      assert.equal(mock.rateLimited, 0, 'no 429 provoked');
+      const downloads = mock.requests.filter((r) => r.path === '/api/v1/export/get').map((r) => r.at);
+      const rate = (downloads.length - 1) / ((downloads.at(-1)! - downloads[0]) / 1000);
+      assert.ok(rate >= 0.95 * 2 && rate <= 2.05, `achieved ${rate.toFixed(2)} downloads/s of 2 allowed`);
+    } finally {
+      await mock.close();
+    }
+  });
 });

@@ -42,7 +42,7 @@ describe('downloadItems', () => {
   const client = () => testHttpClient(server.url, { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300, log: (level, message) => logs.push(`${level} ${message}`) });
   const read = async (path: string, ndjson = false) => {
     const items: string[] = [];
-    for await (const item of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(item);
+    for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(...batch);
     return items;
   };
 
@@ -71,7 +71,7 @@ describe('downloadItems', () => {
     const items: string[] = [];
     await assert.rejects(
       async () => {
-        for await (const item of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(item);
+        for await (const batch of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(...batch);
       },
       { name: 'TransientError', message: new RegExp(`^Mock: the download of bundle 42 broke off 4 times \\(last: .+\\); ${items.length || '\\d+'} items were delivered$`) },
     );

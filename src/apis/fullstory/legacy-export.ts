@@ -66,7 +66,7 @@ const exportBundles: StreamDefinition<FullstoryApi> = {
     const incremental = context.syncMode === 'incremental';
     let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'export_bundles');
     for await (const bundles of bundlePages(api, stop)) {
-      for (const bundle of bundles) yield { type: 'raw_record', json: bundleJson(bundle) };
+      yield { type: 'raw_records', json: bundles.map(bundleJson) };
       if (bundles.length > 0) stop = bundles[bundles.length - 1].Stop;
       if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
     }
@@ -90,7 +90,7 @@ const events: StreamDefinition<FullstoryApi> = {
     for await (const bundles of bundlePages(api, stop)) {
       for (const bundle of bundles) {
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
-        for await (const event of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_record', json: event };
+        for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_records', json: events };
         stop = bundle.Stop;
         if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
       }

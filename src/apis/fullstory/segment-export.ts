@@ -65,7 +65,7 @@ async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange
   const { body } = await api.http.getJson(joinUrl(api.baseUrl, `/search/v1/exports/${encodeURIComponent(searchExportId)}/results`));
   const location = (body as { location?: unknown })?.location;
   if (typeof location !== 'string' || !/^https?:\/\//.test(location)) throw new SystemError(`Fullstory gave no download location for export ${searchExportId}`);
-  for await (const row of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_record', json: row };
+  for await (const batch of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_records', json: batch };
 }
 
 /** The lower bound: state, else start_date, else the default lookback. */
