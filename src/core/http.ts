@@ -5,8 +5,9 @@ import { gunzipSync } from 'node:zlib';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
 import { RateLimiter } from './rate-limit';
 
-export type Params = Record<string, string | number | boolean | undefined>;
-export type Logger = (level: 'INFO' | 'WARN' | 'ERROR' | 'DEBUG', message: string) => void;
+import { describeRequest, type Logger, type Params } from './request';
+
+export { describeRequest, type Logger, type Params };
 
 export interface HttpClientOptions {
   /** Human name of the API, used in every error message ("PersistIQ rejected the API key"). */
@@ -78,15 +79,6 @@ function decodeBody(data: unknown): string {
   if (typeof data === 'string') return data;
   const bytes = Buffer.from(data as ArrayBuffer);
   return (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-}
-
-export function describeRequest(config: AxiosRequestConfig | undefined): string {
-  if (!config?.url) return 'request';
-  const url = new URL(config.url);
-  for (const [key, value] of Object.entries(config.params ?? {})) {
-    if (value !== undefined) url.searchParams.set(key, String(value));
-  }
-  return `${(config.method ?? 'get').toUpperCase()} ${url.pathname}${url.search}`;
 }
 
 export class HttpClient {

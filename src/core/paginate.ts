@@ -1,6 +1,6 @@
 import { SystemError } from './errors';
 import type { HttpClient, Params } from './http';
-import { describeRequest } from './http';
+import { describeRequest } from './request';
 
 export interface PageRequest {
   url: string;

@@ -1,7 +1,7 @@
 import { DatetimeCursor } from './cursor';
 import { SystemError } from './errors';
 import type { HttpClient, Logger, Params } from './http';
-import { describeRequest } from './http';
+import { describeRequest } from './request';
 import { fetchPages, recordsAt, type Paginator } from './paginate';
 import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
 

@@ -1,5 +1,5 @@
 import type { ApiConfig, ConnectEnvironment } from './api';
-import { HttpClient, type HttpClientOptions } from './http';
+import type { HttpClient, HttpClientOptions } from './http';
 import type { JsonSchema } from './stream';
 
 export interface TuningDefaults {
@@ -61,7 +61,10 @@ type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'credentialOrigins' 
 
 /** Builds an API's HTTP client from its (defaults-applied) config. */
 export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironment, specifics: ClientSpecifics): HttpClient {
-  return new HttpClient({
+  // Loaded on first use: spec and discover send no request and need not load axios.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { HttpClient: Client } = require('./http') as typeof import('./http');
+  return new Client({
     ...specifics,
     userAgent: environment.userAgent,
     log: environment.log,

@@ -1,7 +1,7 @@
 import { ConnectorError } from '../../core/errors';
 import { fetchPages, nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
 import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
-import { describeRequest } from '../../core/http';
+import { describeRequest } from '../../core/request';
 import type { FullstoryApi } from './api';
 import operations from './schemas/operations.json';
 import segments from './schemas/segments.json';
