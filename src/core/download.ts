@@ -52,7 +52,7 @@ export async function* decodedText(body: Readable, idleTimeoutMs: number): Async
     const head = await peek(source);
     if (!head || !isGzip(head)) break;
     // Large output chunks: each one is a round trip to zlib's thread pool.
-    source = pipeline(source, createGunzip({ chunkSize: 64 * 1024 }), () => undefined);
+    source = pipeline(source, createGunzip({ chunkSize: 128 * 1024 }), () => undefined);
   }
   const decoder = new StringDecoder('utf8');
   let timer: NodeJS.Timeout | undefined;

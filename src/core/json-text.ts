@@ -23,9 +23,54 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const INCOMPLETE = -1;
+/** Keys shorter than this are looked up in an array slot. */
+const MAX_FAST_KEY = 64;
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const LITERAL = /true|false|null/y;
+const isDigit = (c: number) => c >= 48 && c <= 57;
+
+const NOT_A_VALUE = -2;
+
+/** Index past the digits from `i`. */
+function digitsEnd(text: string, i: number): number {
+  while (isDigit(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/**
+ * Index past the JSON number or literal at `start`, INCOMPLETE when the text ends inside it, or
+ * NOT_A_VALUE. One hand-written pass: these are the hot path's scalars.
+ */
+function scalarEnd(text: string, start: number): number {
+  const c = text.charCodeAt(start);
+  if (c === 116 || c === 102 || c === 110) {
+    const literal = c === 116 ? 'true' : c === 102 ? 'false' : 'null';
+    // Complete only once the character after it is known.
+    if (text.length - start <= literal.length) return literal.startsWith(text.slice(start)) ? INCOMPLETE : NOT_A_VALUE;
+    return text.startsWith(literal, start) ? start + literal.length : NOT_A_VALUE;
+  }
+  let i = start;
+  if (c === 45) i++; // -
+  const first = text.charCodeAt(i);
+  if (first === 48) i++;
+  else if (isDigit(first)) i = digitsEnd(text, i + 1);
+  else return i >= text.length ? INCOMPLETE : NOT_A_VALUE;
+  if (text.charCodeAt(i) === 46) {
+    const fraction = i + 1;
+    i = digitsEnd(text, fraction);
+    if (i === fraction) return i >= text.length ? INCOMPLETE : NOT_A_VALUE;
+  }
+  const e = text.charCodeAt(i);
+  if (e === 101 || e === 69) {
+    i++;
+    const sign = text.charCodeAt(i);
+    if (sign === 43 || sign === 45) i++;
+    const exponent = i;
+    i = digitsEnd(text, exponent);
+    if (i === exponent) return i >= text.length ? INCOMPLETE : NOT_A_VALUE;
+  }
+  // A number is complete only once the character after it is known.
+  return i >= text.length ? INCOMPLETE : i;
+}
 
 const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
@@ -76,8 +121,11 @@ export class ObjectStreamShaper {
   private stage: 'start' | 'first' | 'item' | 'after' | 'done';
   private readonly kept: number[] = [];
   private readonly moved: number[] = [];
-  /** Declared keys by length and first character: a key is looked up without making a string of it. */
-  private readonly buckets = new Map<number, string[]>();
+  /**
+   * Declared keys by length and first character (an array slot, not a hash): a key is looked up
+   * without making a string of it. Longer or non-ASCII keys take the slow path.
+   */
+  private readonly buckets: (string[] | undefined)[] = [];
 
   constructor(
     private readonly format: 'array' | 'ndjson',
@@ -86,24 +134,26 @@ export class ObjectStreamShaper {
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
     for (const key of declared) {
-      if (key === into || key === '') continue;
-      const bucket = key.length * 65536 + key.charCodeAt(0);
-      this.buckets.set(bucket, [...(this.buckets.get(bucket) ?? []), key]);
+      if (key === into || key === '' || key.length >= MAX_FAST_KEY || key.charCodeAt(0) > 127) continue;
+      const slot = key.length * 128 + key.charCodeAt(0);
+      this.buckets[slot] = [...(this.buckets[slot] ?? []), key];
     }
   }
 
   /** Whether the key whose text spans [start, end) (quotes excluded) is declared. */
   private isDeclared(text: string, start: number, end: number): boolean {
-    const candidates = this.buckets.get((end - start) * 65536 + text.charCodeAt(start));
-    if (candidates) for (const candidate of candidates) if (text.startsWith(candidate, start)) return true;
-    // Not found as written: it may still be a declared key spelled with escapes.
-    for (let i = start; i < end; i++) {
-      if (text.charCodeAt(i) === BACKSLASH) {
-        const key = JSON.parse(`"${text.slice(start, end)}"`) as string;
-        return this.declared.has(key) && key !== this.into;
-      }
+    const length = end - start;
+    const first = text.charCodeAt(start);
+    if (length < MAX_FAST_KEY && first <= 127) {
+      const candidates = this.buckets[length * 128 + first];
+      if (candidates) for (const candidate of candidates) if (text.startsWith(candidate, start)) return true;
+      let escaped = false;
+      for (let i = start; i < end && !escaped; i++) escaped = text.charCodeAt(i) === BACKSLASH;
+      if (!escaped) return false;
     }
-    return false;
+    // A long or non-ASCII key, or one spelled with escapes: decoded and looked up.
+    const key = JSON.parse(`"${text.slice(start, end)}"`) as string;
+    return this.declared.has(key) && key !== this.into;
   }
 
   /** The objects completed by this chunk, shaped. */
@@ -206,16 +256,12 @@ export class ObjectStreamShaper {
       }
       return end;
     }
-    let end = i;
-    while (end < text.length) {
-      const d = text.charCodeAt(end);
-      if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
-      end++;
+    const end = scalarEnd(text, i);
+    if (end === NOT_A_VALUE) fail('expected a value', text, i);
+    if (end !== INCOMPLETE) {
+      const next = text.charCodeAt(end);
+      if (next !== COMMA && next !== CLOSE_BRACE && next !== CLOSE_BRACKET && !isSpace(next)) fail('expected a value', text, i);
     }
-    if (end >= text.length) return INCOMPLETE;
-    const pattern = c === 116 || c === 102 || c === 110 ? LITERAL : NUMBER;
-    pattern.lastIndex = i;
-    if (!pattern.test(text) || pattern.lastIndex !== end) fail('expected a value', text, i);
     return end;
   }
 }

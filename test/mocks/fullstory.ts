@@ -32,6 +32,8 @@ export class FullstoryMock extends MockServer {
   endpoints = Array.from({ length: 3 }, (_, i) => ({ id: `ep-${i}`, url: `https://hooks.example.com/${i}`, enabled: i !== 1, eventTypes: [{ eventName: 'note.created' }], created: '2024-02-01T00:00:00Z' }));
   eventDefs = [{ eventName: 'note.created', displayName: 'Note created' }, { eventName: 'segment.created', displayName: 'Segment created' }];
   operations: Record<string, unknown>[] = [];
+  /** Time the mock spent building export files (the server's work, not the client's). */
+  exportPreparationMs = 0;
   /** Set to make the next export operations fail. */
   failExports = false;
   downloads = 0;
@@ -204,8 +206,10 @@ export class FullstoryMock extends MockServer {
     const end = Date.parse(body.timeRange?.end ?? '');
     if (!(start < end) || JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange)) return error(400, 'invalid_argument', 'bad timeRange');
     const id = `op-${this.operations.length + 1}`;
+    const preparing = Date.now();
     const rows = body.type === 'TYPE_EVENT' ? this.segmentEvents.filter((e) => e.at >= start && e.at < end).map((e) => e.text) : this.individuals;
     this.exportFiles.set(`exp-${id}.ndjson.gz`, gzipSync(rows.map((row) => `${row}\n`).join('')));
+    this.exportPreparationMs += Date.now() - preparing;
     this.operations.push({ id, type: 'SEARCH_EXPORT', state: 'PENDING', estimatePctComplete: 0, createdAt: new Date().toISOString(), details: { timeRange: body.timeRange } });
     return { status: 200, body: { operationId: id } };
   }

@@ -88,6 +88,19 @@ describe('ObjectStreamShaper', () => {
       '{"custom_vars":{"custom_vars":1}}',
     ]);
     assert.deepEqual(shapeAll('array', declared, ['  [', ' ]  ']), []);
+    // Keys spelled with escapes, long keys and non-ASCII keys are found too.
+    const long = `k${'x'.repeat(70)}`;
+    const special = new Set(['EventType', long, 'évènement']);
+    assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`]);
+  });
+
+  test('scalars: every JSON number and literal passes as written, anything else is refused', () => {
+    const valid = ['0', '-0', '7', '-12', '12.5', '0.001', '1e5', '1E+5', '-1.0e-2', '123456789012345678901234567890', 'true', 'false', 'null'];
+    const text = `[{${valid.map((v, i) => `"k${i}":${v}`).join(',')}}]`;
+    assert.deepEqual(shapeAll('array', new Set(valid.map((_, i) => `k${i}`)), [text]), [text.slice(1, -1)]);
+    for (const bad of ['01', '1.', '.5', '-', '1e', '1e+', '+1', '1.2.3', 'tru', 'nul', 'True', '0x1', 'NaN', '-Infinity', '1-2']) {
+      assert.throws(() => shapeAll('array', declared, [`[{"a":${bad}}]`]), { name: 'SystemError', message: /expected a value/ }, bad);
+    }
   });
 
   test('a body cut short is a TruncatedBodyError; other damage is a SystemError', () => {
