@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { report, runBench } from '../bench/run';
 
 test('the benchmark runs every case end to end with tiny sizes', async () => {
-  const result = await runBench({ events: 2000, smallEvents: 400, leads: 500, writerLines: 5000, wallRuns: 1 });
+  const result = await runBench({ events: 2000, smallEvents: 400, leads: 500, writerLines: 5000, runs: 1, wallRuns: 1 });
   assert.deepEqual(
     result.rows.map((r) => [r.case.replace(/\d[\d,]* events/, 'N events'), r.what.replace(/\d+ RECORD lines of ~\d+ bytes/, 'lines'), r.records]),
     [
