@@ -86,9 +86,10 @@ async function crashAndResume(
   let runs = 0;
   for (;;) {
     runs++;
-    // A random point within what is left to read (full-refresh streams are read again in full).
+    // A random point within the first half of what is left to read (full-refresh streams are read
+    // again in full), so the process is still running when the signal comes.
     const left = total - [...committed].filter(([stream]) => !fullRefresh.has(stream)).reduce((sum, [, ids]) => sum + ids.size, 0);
-    const killAfter = kills < KILLS ? 1 + Math.floor(next() * Math.max(1, left)) : undefined;
+    const killAfter = kills < KILLS ? 1 + Math.floor((next() * Math.max(1, left)) / 2) : undefined;
     const run = await runUntil(config, catalog, states.size ? [...states.values()] : undefined, killAfter);
     if (run.killed) kills++;
     // Per stream: records before its last STATE in this run are committed.
