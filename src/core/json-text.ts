@@ -114,7 +114,8 @@ function fail(what: string, text: string, at: number): never {
  * fed as text chunks of any size, and returns each object's text with every member whose key is not
  * `declared` moved, unchanged, into one object member named `into`. Values are never parsed, so
  * numbers keep their digits. Keys, separators, brackets and scalar tokens are checked on the way;
- * nested values are checked with JSON.parse (they are rare in events).
+ * nested values are checked with JSON.parse (they are rare in events); the contents of strings are
+ * passed on as they came (skipped with indexOf; gzip's checksum guards them in transit).
  */
 export class ObjectStreamShaper {
   private text = '';
