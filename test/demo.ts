@@ -51,10 +51,11 @@ async function sync(api: string, mock: DemoMock, extra: Record<string, unknown> 
 }
 
 async function fullstory(): Promise<number | null> {
-  // The mock allows 30 bundle downloads a minute, the connector is told the same.
-  const mock = await new FullstoryMock({ downloadLimit: { limit: 30, windowMs: 60_000 } }).start();
+  // The mock enforces a bundle download limit (Fullstory's 2 a minute, scaled up so the demo is
+  // quick); the connector is told the same and spaces its downloads to stay under it.
+  const mock = await new FullstoryMock({ downloadLimit: { limit: 600, windowMs: 60_000 } }).start();
   // No start_date: every bundle and settings version; segment exports cover the last 30 days in 10-day windows.
-  return sync('fullstory', mock, { export_base_url: mock.exportBaseUrl, segment_export_window_hours: 240, legacy_downloads_per_minute: 30, operation_poll_seconds: 0.2 });
+  return sync('fullstory', mock, { export_base_url: mock.exportBaseUrl, segment_export_window_hours: 240, legacy_downloads_per_minute: 600, operation_poll_seconds: 0.2 });
 }
 
 async function main(): Promise<void> {
