@@ -7,7 +7,7 @@ import { RateLimiter } from './rate-limit';
 
 import { describeRequest, type Logger, type Params } from './request';
 
-export { describeRequest, type Logger, type Params };
+export type { Logger, Params };
 
 export interface HttpClientOptions {
   /** Human name of the API, used in every error message ("PersistIQ rejected the API key"). */

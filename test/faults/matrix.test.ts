@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf, type Message, type RunResult } from '../helpers/connector';
 import { losslessMessages, recordsIn } from '../helpers/fullstory';
-import type { Fault, MockServer } from '../mocks/server';
-import { TARGETS } from './targets';
+import type { Fault } from '../mocks/server';
+import { FAULT_TUNING, TARGETS, type TargetMock } from './targets';
 
 const CAP_SECONDS = 5;
 
@@ -28,11 +28,12 @@ function assertWaitsWithinCap(result: RunResult): number {
 
 for (const target of TARGETS) {
   describe(`fault matrix: ${target.api}`, () => {
-    let mock: MockServer & { apiKey: string };
+    let mock: TargetMock;
+    const config = (overrides: Record<string, unknown> = {}) => mock.connectorConfig({ ...FAULT_TUNING, ...overrides });
     const on = (fault: Omit<Fault, 'path' | 'query'> & Partial<Fault>) => ({ path: target.path, query: target.secondPage, ...fault }) as Fault;
     const catalog = () => catalogFor({ [target.stream]: target.mode, [target.bystander]: 'full_refresh' });
     const read = async (overrides: Record<string, unknown> = {}, state?: unknown) => {
-      const result = await runConnector('read', { config: target.config(mock, overrides), catalog: catalog(), state });
+      const result = await runConnector('read', { config: config(overrides), catalog: catalog(), state });
       return { result, messages: losslessMessages(result.stdout) };
     };
     const expectAll = (messages: Message[]) => {
@@ -128,7 +129,7 @@ for (const target of TARGETS) {
 
     test('401: config_error, one request, no retry', async () => {
       const before = mock.requests.length;
-      const result = await runConnector('read', { config: target.config(mock, { api_key: 'revoked-key-0000' }), catalog: catalogFor({ [target.bystander]: 'full_refresh' }) });
+      const result = await runConnector('read', { config: config({ api_key: 'revoked-key-0000' }), catalog: catalogFor({ [target.bystander]: 'full_refresh' }) });
       assert.equal(result.code, 1);
       assert.equal(mock.requests.length - before, 1);
       const [error] = errorsOf(result.messages);

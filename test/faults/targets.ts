@@ -5,13 +5,15 @@ import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
 
+/** What every API mock offers: its key and a fast-test connector config. */
+export type TargetMock = MockServer & { apiKey: string; connectorConfig(overrides?: Record<string, unknown>): { api: Record<string, unknown> } };
+
 export interface FaultTarget {
   api: string;
   title: string;
   /** How the API's error text shows an injected {"error":"injected 504"} body. */
   injectedDetail: string;
-  start(): Promise<MockServer & { apiKey: string }>;
-  config(mock: MockServer, overrides?: Record<string, unknown>): { api: Record<string, unknown> };
+  start(): Promise<TargetMock>;
   /** The paged stream under fault, its sync mode, and the request path and query of its second page. */
   stream: string;
   mode: 'full_refresh' | 'incremental';
@@ -35,7 +37,8 @@ export interface FaultTarget {
   request: string;
 }
 
-const tuned = { max_retries: 3, max_wait_seconds: 5, request_timeout_seconds: 1, retry_initial_delay_seconds: 0.05 };
+/** A small retry budget, so the cases run fast and a retry wait above 5 s is a failure. */
+export const FAULT_TUNING = { max_retries: 3, max_wait_seconds: 5, request_timeout_seconds: 1, retry_initial_delay_seconds: 0.05 };
 
 export const TARGETS: FaultTarget[] = [
   {
@@ -43,7 +46,6 @@ export const TARGETS: FaultTarget[] = [
     title: 'PersistIQ',
     injectedDetail: '{"error":"injected 504"}',
     start: () => new PersistIqMock({ rateLimit: false }).start(),
-    config: (mock, overrides = {}) => (mock as PersistIqMock).connectorConfig({ ...tuned, ...overrides }),
     stream: 'leads',
     mode: 'incremental',
     path: '/v1/leads',
@@ -64,7 +66,6 @@ export const TARGETS: FaultTarget[] = [
     title: 'Mindstamp',
     injectedDetail: 'injected 504',
     start: () => new MindstampMock().start(),
-    config: (mock, overrides = {}) => (mock as MindstampMock).connectorConfig({ ...tuned, ...overrides }),
     stream: 'views',
     mode: 'incremental',
     path: '/api/v1/views',
@@ -85,7 +86,6 @@ export const TARGETS: FaultTarget[] = [
     title: 'Fullstory',
     injectedDetail: '{"error":"injected 504"}',
     start: () => new FullstoryMock().start(),
-    config: (mock, overrides = {}) => (mock as FullstoryMock).connectorConfig({ ...tuned, ...overrides }),
     stream: 'segments',
     mode: 'full_refresh',
     path: '/segments/v1',

@@ -6,7 +6,7 @@
 // spellings), users and sessions. An Architect key gets 403 on privacy settings.
 import { gzipSync } from 'node:zlib';
 import { generateBundles, generateIndividuals, generateSegmentEvents, generateSettings, generateUsers, type Bundle, type FullstoryDataOptions } from './fullstory-data';
-import { MockServer, type MockRequest, type MockResponse } from './server';
+import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
 export interface FullstoryMockOptions extends FullstoryDataOptions {
   /** Legacy downloads allowed per window (Fullstory: 2 per minute). */
@@ -78,12 +78,9 @@ export class FullstoryMock extends MockServer {
         base_url: this.baseUrl,
         export_base_url: this.exportBaseUrl,
         start_date: new Date(Date.now() - 4 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z'),
-        requests_per_minute: 6000,
+        ...FAST_TUNING,
         legacy_downloads_per_minute: 6000,
         operation_poll_seconds: 0.01,
-        retry_initial_delay_seconds: 0.05,
-        max_wait_seconds: 10,
-        request_timeout_seconds: 2,
         ...overrides,
       },
     };

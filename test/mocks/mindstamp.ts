@@ -3,7 +3,7 @@
 // /interactions paged by limit + offset, records in no particular updated_at order. Whether the
 // real server honours `since` is unknown, so the mock ignores it unless `honoursSince` is set
 // (and then filters inclusively, updated_at >= since, the less helpful of the two readings).
-import { MockServer, type MockRequest, type MockResponse } from './server';
+import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
 export const MINDSTAMP_STREAMS = ['videos', 'viewers', 'views', 'interactions'] as const;
 export type MindstampStream = (typeof MINDSTAMP_STREAMS)[number];
@@ -172,10 +172,7 @@ export class MindstampMock extends MockServer {
         name: 'mindstamp',
         api_key: this.apiKey,
         base_url: this.baseUrl,
-        requests_per_minute: 6000,
-        retry_initial_delay_seconds: 0.05,
-        max_wait_seconds: 10,
-        request_timeout_seconds: 2,
+        ...FAST_TUNING,
         ...overrides,
       },
     };

@@ -2,7 +2,7 @@
 // published conventions): x-api-key auth, the {status, errors, has_more, next_page, <resource>}
 // envelope with absolute next_page URLs on its own origin, pages from 1, updated_after / start_at
 // filters, 100 requests/minute with X-RateLimit-* headers and the documented 429 body.
-import { MockServer, type MockRequest, type MockResponse } from './server';
+import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
 export interface PersistIqData {
   users: Record<string, unknown>[];
@@ -124,10 +124,7 @@ export class PersistIqMock extends MockServer {
         name: 'persistiq',
         api_key: this.apiKey,
         base_url: this.baseUrl,
-        requests_per_minute: 6000,
-        retry_initial_delay_seconds: 0.05,
-        max_wait_seconds: 10,
-        request_timeout_seconds: 2,
+        ...FAST_TUNING,
         ...overrides,
       },
     };

@@ -62,6 +62,9 @@ const matches = (fault: Fault, request: MockRequest): boolean => {
   return Object.entries(fault.query ?? {}).every(([key, value]) => request.query.get(key) === value);
 };
 
+/** Config fields that keep tests fast: no proactive pacing to speak of, short backoff and timeouts. */
+export const FAST_TUNING = { requests_per_minute: 6000, retry_initial_delay_seconds: 0.05, max_wait_seconds: 10, request_timeout_seconds: 2 };
+
 /** A local HTTP server on 127.0.0.1 and a random port, with a request log and fault switches. */
 export class MockServer {
   readonly requests: MockRequest[] = [];
