@@ -1,11 +1,16 @@
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Proactive limiter: requests evenly spaced, `windowMs / limit` apart. Evenly spaced requests stay
- * within `limit` per window however the server counts (a sliding window, or fixed windows starting
- * anywhere), so a key used only by this sync provokes no 429, and the limit scales: 120 a minute is
- * also 2 a second. `pauseUntil` lets the client honour a server that says its budget is spent.
+ * Proactive limiter: requests evenly spaced, a little more than `windowMs / limit` apart. Evenly
+ * spaced requests stay within `limit` per window however the server counts (a sliding window, or
+ * fixed windows starting anywhere), so a key used only by this sync provokes no 429, and the limit
+ * scales: 120 a minute is also 2 a second. Requests reach the server with a few milliseconds of
+ * jitter, so exact spacing could put limit + 1 of them in one window; the 1 % slack absorbs that at
+ * 99 % of the allowed rate. `pauseUntil` lets the client honour a server that says its budget is spent.
  */
+/** Extra spacing, as a share of the interval (see RateLimiter). */
+const SLACK = 0.01;
+
 export class RateLimiter {
   private readonly intervalMs: number;
   private nextAt = 0;
@@ -17,7 +22,7 @@ export class RateLimiter {
     private readonly onWait: (ms: number) => void = () => undefined,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
-    this.intervalMs = windowMs / limit;
+    this.intervalMs = (windowMs / limit) * (1 + SLACK);
   }
 
   async acquire(): Promise<void> {
