@@ -1,19 +1,19 @@
 // Large downloads as a stream of items: download → (gunzip) → split → items, never the whole body in
-// memory. A body that breaks off midway is downloaded again and the items already delivered are
+// memory, and never decoded to text: items travel as bytes. A body that breaks off midway is downloaded again and the items already delivered are
 // skipped, so no item is emitted twice or lost.
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { SystemError, TransientError } from './errors';
 import type { HttpClient, Params } from './http';
+import type { JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
 import { sleep } from './rate-limit';
 
-/** Cuts decoded text into items; `end` flushes the last one and throws if the body was cut short. */
+/** Cuts a body's bytes into items; `end` flushes the last ones and throws if the body was cut short. */
 export interface Splitter {
-  push(chunk: string): string[];
-  end(): string[] | void;
+  push(chunk: Buffer): JsonBatch;
+  end(): JsonBatch;
 }
 
 const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
@@ -42,11 +42,11 @@ async function peek(stream: Readable): Promise<Buffer | undefined> {
 }
 
 /**
- * The body's text. Gzip is recognised by its magic bytes, whatever Content-Type or Content-Encoding
+ * The body's bytes, unpacked. Gzip is recognised by its magic bytes, whatever Content-Type or Content-Encoding
  * say (servers disagree on them); a body gzipped twice (a .gz file sent with Content-Encoding: gzip)
  * is unpacked twice.
  */
-export async function* decodedText(body: Readable, idleTimeoutMs: number): AsyncGenerator<string> {
+export async function* bodyBytes(body: Readable, idleTimeoutMs: number): AsyncGenerator<Buffer> {
   let source = body;
   for (let layer = 0; layer < 2; layer++) {
     const head = await peek(source);
@@ -54,7 +54,6 @@ export async function* decodedText(body: Readable, idleTimeoutMs: number): Async
     // Large output chunks: each one is a round trip to zlib's thread pool.
     source = pipeline(source, createGunzip({ chunkSize: 128 * 1024 }), () => undefined);
   }
-  const decoder = new StringDecoder('utf8');
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     clearTimeout(timer);
@@ -64,15 +63,12 @@ export async function* decodedText(body: Readable, idleTimeoutMs: number): Async
   try {
     for await (const chunk of source) {
       arm();
-      const text = decoder.write(chunk as Buffer);
-      if (text) yield text;
+      yield chunk as Buffer;
     }
   } finally {
     clearTimeout(timer);
     body.destroy();
   }
-  const tail = decoder.end();
-  if (tail) yield tail;
 }
 
 class IdleBodyError extends Error {}
@@ -96,7 +92,7 @@ export interface DownloadRequest {
  * step per item would cost more than the item). On a broken body the download starts again, up to
  * the client's max_retries, and the items already yielded are skipped.
  */
-export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<string[]> {
+export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<JsonBatch> {
   const { maxRetries, backoffBaseMs, timeoutMs, apiTitle, log } = http.options;
   let delivered = 0;
   for (let attempt = 0; ; attempt++) {
@@ -105,18 +101,18 @@ export async function* downloadItems(http: HttpClient, request: DownloadRequest,
     try {
       const splitter = newSplitter();
       // Only the items past those already delivered by an earlier attempt.
-      const fresh = (items: string[]): string[] => {
-        const skip = Math.max(0, Math.min(items.length, delivered - seen));
-        seen += items.length;
-        delivered += items.length - skip;
-        return skip === 0 ? items : items.slice(skip);
+      const fresh = (items: JsonBatch): JsonBatch => {
+        const skip = Math.max(0, Math.min(items.count, delivered - seen));
+        seen += items.count;
+        delivered += items.count - skip;
+        return items.drop(skip);
       };
-      for await (const text of decodedText(response.data, timeoutMs)) {
-        const items = fresh(splitter.push(text));
-        if (items.length > 0) yield items;
+      for await (const chunk of bodyBytes(response.data, timeoutMs)) {
+        const items = fresh(splitter.push(chunk));
+        if (items.count > 0) yield items;
       }
-      const last = fresh(splitter.end() ?? []);
-      if (last.length > 0) yield last;
+      const last = fresh(splitter.end());
+      if (last.count > 0) yield last;
       return;
     } catch (error) {
       const reason = (error as Error).message;

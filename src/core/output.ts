@@ -2,6 +2,11 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { AirbyteMessage, StreamState } from './protocol';
 import { stateMessage } from './protocol';
+import { copyRange, JsonBatch } from './json-batch';
+
+const NEWLINE = 10;
+/** Room past chunkBytes, so the line that fills a chunk fits without growing it. */
+const CHUNK_SLACK = 16 * 1024;
 
 const MASK = '**********';
 
@@ -49,15 +54,17 @@ export class SecretScrubber {
 }
 
 /**
- * Writes one JSON message per line. Lines are joined into chunks of about `chunkBytes` and written
- * with backpressure: when the destination's buffer is full, the writer (and through it the whole
- * read pipeline up to the HTTP socket) waits for 'drain'. Messages stay in emission order, so a
- * STATE line is never written before the RECORD lines it covers.
+ * Writes one JSON message per line. Lines are encoded straight into a byte chunk of about
+ * `chunkBytes`, written with backpressure: when the destination's buffer is full, the writer (and
+ * through it the whole read pipeline up to the HTTP socket) waits for 'drain'. Messages stay in
+ * emission order, so a STATE line is never written before the RECORD lines it covers.
  */
 export class OutputWriter {
-  private pending: string[] = [];
-  private pendingBytes = 0;
-  private readonly recordPrefixes = new Map<string, string>();
+  private chunk: Buffer;
+  private used = 0;
+  private readonly recordPrefixes = new Map<string, Buffer>();
+  /** `,"emitted_at":<ms>}}` and a newline, for the last emitted_at written. */
+  private recordSuffix = { emittedAt: -1, bytes: Buffer.alloc(0) };
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -65,15 +72,17 @@ export class OutputWriter {
     private readonly scrubber: SecretScrubber = new SecretScrubber([]),
     private readonly chunkBytes = 64 * 1024,
     private readonly idleFlushMs = 200,
-  ) {}
+  ) {
+    this.chunk = Buffer.allocUnsafe(chunkBytes + CHUNK_SLACK);
+  }
 
   /**
    * Writes any message; text of non-RECORD messages is scrubbed of secrets. Messages other than
    * RECORD are rare and mark progress (STATE, status, logs), so they go out at once.
    */
   emit(message: AirbyteMessage): Promise<void> | void {
-    if (message.type === 'RECORD') return this.push(JSON.stringify(message));
-    const pending = this.push(JSON.stringify(this.scrubber.scrub(message)));
+    if (message.type === 'RECORD') return this.pushLine(JSON.stringify(message));
+    const pending = this.pushLine(JSON.stringify(this.scrubber.scrub(message)));
     return pending ? pending.then(() => this.writeChunk()) : this.writeChunk();
   }
 
@@ -81,14 +90,36 @@ export class OutputWriter {
     return this.rawRecord(stream, JSON.stringify(data), emittedAt);
   }
 
-  /** A RECORD whose `data` is already serialised JSON text (used to pass records through unparsed). */
+  /** A RECORD whose `data` is already serialised JSON text. */
   rawRecord(stream: string, dataJson: string, emittedAt = Date.now()): Promise<void> | void {
+    return this.rawRecords(stream, JsonBatch.of([dataJson]), emittedAt);
+  }
+
+  /** RECORDs whose `data` are the batch's JSON texts, copied as bytes (never decoded or parsed). */
+  rawRecords(stream: string, batch: JsonBatch, emittedAt = Date.now()): Promise<void> | void {
     let prefix = this.recordPrefixes.get(stream);
     if (prefix === undefined) {
-      prefix = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`;
+      prefix = Buffer.from(`{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`);
       this.recordPrefixes.set(stream, prefix);
     }
-    return this.push(`${prefix}${dataJson},"emitted_at":${emittedAt}}}`);
+    if (this.recordSuffix.emittedAt !== emittedAt) this.recordSuffix = { emittedAt, bytes: Buffer.from(`,"emitted_at":${emittedAt}}}\n`) };
+    const suffix = this.recordSuffix.bytes;
+    const { bytes, ends } = batch;
+    for (let k = 0, start = 0; k < ends.length; start = ends[k++]) {
+      const room = prefix.length + ends[k] - start + suffix.length;
+      if (this.used + room > this.chunk.length) this.grow(room);
+      const chunk = this.chunk;
+      let used = this.used;
+      chunk.set(prefix, used);
+      used += prefix.length + copyRange(bytes, start, ends[k], chunk, used + prefix.length);
+      chunk.set(suffix, used);
+      this.used = used += suffix.length;
+      if (used >= this.chunkBytes) {
+        const drained = this.writeChunk();
+        if (drained) return drained.then(() => this.rawRecords(stream, batch.drop(k + 1), emittedAt));
+      }
+    }
+    this.armIdleTimer();
   }
 
   /** Secrets become known only once the config is read; from then on they are masked. */
@@ -106,21 +137,36 @@ export class OutputWriter {
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
 
-  private push(line: string): Promise<void> | void {
-    this.pending.push(line);
-    this.pendingBytes += line.length + 1;
-    if (this.pendingBytes >= this.chunkBytes) return this.writeChunk();
-    // Records of a slow API must not sit in memory while the next page is fetched.
-    this.idleTimer ??= setTimeout(() => void this.writeChunk().catch(() => undefined), this.idleFlushMs).unref();
+  private pushLine(line: string): Promise<void> | void {
+    // UTF-16 code units become at most 3 bytes each.
+    const room = 3 * line.length + 1;
+    if (this.used + room > this.chunk.length) this.grow(room);
+    this.used += this.chunk.write(line, this.used);
+    this.chunk[this.used++] = NEWLINE;
+    return this.used >= this.chunkBytes ? this.writeChunk() : this.armIdleTimer();
   }
 
-  private async writeChunk(): Promise<void> {
+  /** Makes room for `bytes` more in the chunk (a line longer than the slack is rare). */
+  private grow(bytes: number): void {
+    const larger = Buffer.allocUnsafe(Math.max(this.chunkBytes + CHUNK_SLACK, this.used + bytes));
+    this.chunk.copy(larger, 0, 0, this.used);
+    this.chunk = larger;
+  }
+
+  /** Records of a slow API must not sit in memory while the next page is fetched. */
+  private armIdleTimer(): void {
+    this.idleTimer ??= setTimeout(() => void this.writeChunk()?.catch(() => undefined), this.idleFlushMs).unref();
+  }
+
+  /** Hands the chunk to the destination; resolves on 'drain' if the destination asked to wait. */
+  private writeChunk(): Promise<void> | void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (this.pending.length === 0) return;
-    const chunk = this.pending.join('\n') + '\n';
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.out.write(chunk)) await once(this.out, 'drain');
+    if (this.used === 0) return;
+    const written = this.chunk.subarray(0, this.used);
+    // The written bytes belong to the destination until it is done with them.
+    this.chunk = Buffer.allocUnsafe(this.chunkBytes + CHUNK_SLACK);
+    this.used = 0;
+    if (!this.out.write(written)) return once(this.out, 'drain').then(() => undefined);
   }
 }

@@ -44,11 +44,9 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
             break;
           }
           case 'raw_records': {
-            for (const json of item.json) {
-              const pending = out.rawRecord(name, json);
-              if (pending) await pending;
-            }
-            sinceState += item.json.length;
+            const pending = out.rawRecords(name, item.batch);
+            if (pending) await pending;
+            sinceState += item.batch.count;
             break;
           }
           case 'checkpoint': {

@@ -1,6 +1,7 @@
 import { DatetimeCursor } from './cursor';
 import { SystemError } from './errors';
 import type { HttpClient, Logger, Params } from './http';
+import type { JsonBatch } from './json-batch';
 import { describeRequest } from './request';
 import { fetchPages, recordsAt, type Paginator } from './paginate';
 import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
@@ -20,8 +21,8 @@ export interface ReadContext {
 /** What a stream yields to the read loop, in order. */
 export type StreamItem =
   | { type: 'record'; data: JsonRecord }
-  /** Records whose data is already JSON text (passed through without parse → stringify), in batches. */
-  | { type: 'raw_records'; json: string[] }
+  /** Records whose data is already JSON (passed through as bytes, without parse → stringify). */
+  | { type: 'raw_records'; batch: JsonBatch }
   /** State covering every record yielded before it. */
   | { type: 'checkpoint'; state: StreamState }
   /** Any other message (estimates, logs) passed straight to the output. */

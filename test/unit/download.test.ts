@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { downloadItems } from '../../src/core/download';
-import { ObjectStreamShaper } from '../../src/core/json-text';
+import { ObjectStreamShaper } from '../../src/core/object-shaper';
 import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 
@@ -42,7 +42,7 @@ describe('downloadItems', () => {
   const client = () => testHttpClient(server.url, { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300, log: (level, message) => logs.push(`${level} ${message}`) });
   const read = async (path: string, ndjson = false) => {
     const items: string[] = [];
-    for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(...batch);
+    for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(...batch.texts());
     return items;
   };
 
@@ -71,7 +71,7 @@ describe('downloadItems', () => {
     const items: string[] = [];
     await assert.rejects(
       async () => {
-        for await (const batch of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(...batch);
+        for await (const batch of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(...batch.texts());
       },
       { name: 'TransientError', message: new RegExp(`^Mock: the download of bundle 42 broke off 4 times \\(last: .+\\); ${items.length || '\\d+'} items were delivered$`) },
     );

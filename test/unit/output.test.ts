@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { JsonBatch } from '../../src/core/json-batch';
 import { OutputWriter, SecretScrubber } from '../../src/core/output';
 import { logMessage } from '../../src/core/protocol';
 
@@ -191,6 +192,33 @@ describe('OutputWriter', () => {
     await writer.rawRecord('events', '{"b":2,"a":12345678901234567890123,"x":1.50}', 42);
     await writer.flush();
     assert.deepEqual(sink.chunks, ['{"type":"RECORD","record":{"stream":"events","data":{"b":2,"a":12345678901234567890123,"x":1.50},"emitted_at":42}}\n']);
+  });
+});
+
+describe('OutputWriter.rawRecords', () => {
+  const texts = Array.from({ length: 7 }, (_, i) => `{"i":${i},"id":12345678901234567890,"s":"é"}`);
+  const lines = texts.map((text) => `{"type":"RECORD","record":{"stream":"events","data":${text},"emitted_at":7}}\n`);
+
+  test('a batch becomes RECORD lines byte for byte, batched into chunks', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.rawRecords('events', JsonBatch.of(texts), 7);
+    await writer.rawRecords('events', JsonBatch.EMPTY, 8);
+    assert.deepEqual(sink.chunks, []);
+    await writer.flush();
+    assert.deepEqual(sink.chunks, [lines.join('')]);
+  });
+
+  test('a chunk filled mid-batch waits for drain before the rest of the batch is copied', async () => {
+    const sink = new SlowSink(2);
+    const writer = new OutputWriter(sink, undefined, 200, 10_000);
+    const pending = writer.rawRecords('events', JsonBatch.of(texts), 7);
+    assert.ok(pending instanceof Promise);
+    assert.deepEqual(sink.chunks, [lines.slice(0, 2).join('')], 'two lines of ~110 bytes fill a 200-byte chunk');
+    await pending;
+    await writer.flush();
+    assert.equal(sink.maxInFlight, 1);
+    assert.equal(sink.chunks.join(''), lines.join(''));
   });
 });
 

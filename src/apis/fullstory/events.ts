@@ -1,11 +1,11 @@
-import { ObjectStreamShaper } from '../../core/json-text';
+import { ObjectStreamShaper } from '../../core/object-shaper';
 import type { JsonSchema } from '../../core/stream';
 
 /** Where every top-level key an events schema does not declare goes (custom user_*, evt_*, page_* vars). */
 export const CUSTOM_VARS = 'custom_vars';
 
 /**
- * Events pass through as text: declared keys stay, the rest move unchanged into `custom_vars`, so
+ * Events pass through as bytes: declared keys stay, the rest move unchanged into `custom_vars`, so
  * the platform (which drops undeclared top-level keys) loses nothing and 64-bit ids keep every digit.
  * Returns a factory: each download gets a fresh shaper.
  */

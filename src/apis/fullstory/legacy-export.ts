@@ -2,6 +2,7 @@
 // the first 20 bundles that end after `start`, oldest first; GET {export}/get?id=<Id> is the bundle,
 // a JSON array of events, gzipped or not. Downloads are limited to 2 per minute.
 import { downloadItems } from '../../core/download';
+import { JsonBatch } from '../../core/json-batch';
 import { ConfigError, SystemError } from '../../core/errors';
 import { joinUrl, type ReadContext, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
@@ -66,7 +67,7 @@ const exportBundles: StreamDefinition<FullstoryApi> = {
     const incremental = context.syncMode === 'incremental';
     let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'export_bundles');
     for await (const bundles of bundlePages(api, stop)) {
-      yield { type: 'raw_records', json: bundles.map(bundleJson) };
+      yield { type: 'raw_records', batch: JsonBatch.of(bundles.map(bundleJson)) };
       if (bundles.length > 0) stop = bundles[bundles.length - 1].Stop;
       if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
     }
@@ -90,7 +91,7 @@ const events: StreamDefinition<FullstoryApi> = {
     for await (const bundles of bundlePages(api, stop)) {
       for (const bundle of bundles) {
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
-        for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_records', json: events };
+        for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_records', batch: events };
         stop = bundle.Stop;
         if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
       }

@@ -3,7 +3,7 @@
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
 import { downloadItems } from '../../core/download';
-import type { ObjectStreamShaper } from '../../core/json-text';
+import type { ObjectStreamShaper } from '../../core/object-shaper';
 import { ConfigError, SystemError, TransientError } from '../../core/errors';
 import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
@@ -57,7 +57,7 @@ async function* awaitExport(api: FullstoryApi, operationId: string, what: string
   }
 }
 
-/** One export from request to rows: each row shaped as text. */
+/** One export from request to rows: each row shaped as bytes. */
 async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: () => ObjectStreamShaper): AsyncGenerator<StreamItem> {
   const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" from ${range.start} to ${range.end}`;
   const operationId = await createExport(api, type, range);
@@ -65,7 +65,7 @@ async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange
   const { body } = await api.http.getJson(joinUrl(api.baseUrl, `/search/v1/exports/${encodeURIComponent(searchExportId)}/results`));
   const location = (body as { location?: unknown })?.location;
   if (typeof location !== 'string' || !/^https?:\/\//.test(location)) throw new SystemError(`Fullstory gave no download location for export ${searchExportId}`);
-  for await (const batch of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_records', json: batch };
+  for await (const batch of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_records', batch };
 }
 
 /** The lower bound: state, else start_date, else the default lookback. */

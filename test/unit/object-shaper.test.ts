@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { TruncatedBodyError } from '../../src/core/json-text';
+import { JsonBatch } from '../../src/core/json-batch';
+import { ObjectStreamShaper } from '../../src/core/object-shaper';
+
+/** A small deterministic PRNG, so a failure can be replayed from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const TRICKY_STRINGS = ['', 'plain', 'quote " inside', 'backslash \\', 'ends with backslash \\\\', '\\"', 'brackets [{]} , :', 'tab\tnewline\n', 'unicode é ✓ 🍉', '\u0001', '"}]'];
+
+function randomValue(next: () => number, depth = 0): unknown {
+  const kind = Math.floor(next() * (depth > 2 ? 5 : 7));
+  switch (kind) {
+    case 0:
+      return TRICKY_STRINGS[Math.floor(next() * TRICKY_STRINGS.length)];
+    case 1:
+      return Math.floor((next() - 0.5) * 1e6);
+    case 2:
+      return (next() - 0.5) * 1e3;
+    case 3:
+      return [true, false, null][Math.floor(next() * 3)];
+    case 4:
+      return `s${Math.floor(next() * 1000)}`;
+    case 5:
+      return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+    default:
+      return Object.fromEntries(Array.from({ length: Math.floor(next() * 5) }, (_, i) => [`${TRICKY_STRINGS[i % TRICKY_STRINGS.length]}k${i}`, randomValue(next, depth + 1)]));
+  }
+}
+
+/** JSON text with random whitespace between tokens (JSON.stringify with a random indent). */
+const serialise = (value: unknown, next: () => number) => JSON.stringify(value, null, next() < 0.5 ? undefined : ' '.repeat(Math.floor(next() * 3)));
+
+const randomObject = (next: () => number): Record<string, unknown> => {
+  for (;;) {
+    const value = randomValue(next, 0);
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  }
+};
+
+/** What the shaper must give for one object: declared members kept, the others under custom_vars. */
+function partition(object: Record<string, unknown>, declared: Set<string>): Record<string, unknown> {
+  const kept = Object.fromEntries(Object.entries(object).filter(([key]) => declared.has(key) && key !== 'custom_vars'));
+  const moved = Object.fromEntries(Object.entries(object).filter(([key]) => !declared.has(key) || key === 'custom_vars'));
+  return Object.keys(moved).length > 0 ? { ...kept, custom_vars: moved } : kept;
+}
+
+/** Shapes the chunks (texts, or bytes to cut anywhere, inside a UTF-8 character too). */
+const shapeAll = (format: 'array' | 'ndjson', declared: Set<string>, chunks: (string | Buffer)[]) => {
+  const shaper = new ObjectStreamShaper(format, declared, 'custom_vars');
+  const objects = chunks.flatMap((chunk) => shaper.push(Buffer.from(chunk)).texts());
+  return [...objects, ...shaper.end().texts()];
+};
+
+describe('ObjectStreamShaper (bytes)', () => {
+  test('property: random objects as an array and as NDJSON, split at every boundary, give what JSON.parse gives', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const next = random(seed);
+      const objects = Array.from({ length: Math.floor(next() * 5) }, () => randomObject(next));
+      const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
+      const declared = new Set(keys.filter(() => next() < 0.5));
+      const expected = objects.map((o) => partition(o, declared));
+      const texts = { array: ` ${serialise(objects, next)}\n`, ndjson: objects.map((o) => JSON.stringify(o)).join('\n') + (next() < 0.5 ? '\n' : '') };
+      for (const format of ['array', 'ndjson'] as const) {
+        const bytes = Buffer.from(texts[format]);
+        for (let cut = 0; cut <= bytes.length; cut++) {
+          const shaped = shapeAll(format, declared, [bytes.subarray(0, cut), bytes.subarray(cut)]);
+          assert.deepEqual(shaped.map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, cut at byte ${cut}`);
+        }
+        const singleBytes = [...bytes].map((byte) => Buffer.from([byte]));
+        assert.deepEqual(shapeAll(format, declared, singleBytes).map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, single bytes`);
+      }
+    }
+  });
+
+  const declared = new Set(['IndvId', 'EventType', 'PageUrl', 'custom_vars']);
+
+  test('moves custom keys as bytes, digit for digit, neighbours as one run; an object with nothing to move passes through unchanged', () => {
+    const event = '{"IndvId": 5189870820212736123, "user_plan_str":"pro", "EventType":"click", "evt_total_real": 12.50, "page_x": {"a":[1,2]}}';
+    assert.deepEqual(shapeAll('array', declared, [`[${event},{"EventType":"x"}, { } ,{"custom_vars":1}]`]), [
+      '{"IndvId": 5189870820212736123,"EventType":"click","custom_vars":{"user_plan_str":"pro","evt_total_real": 12.50, "page_x": {"a":[1,2]}}}',
+      '{"EventType":"x"}',
+      '{ }',
+      // A key named like the target is moved too, so nothing is overwritten.
+      '{"custom_vars":{"custom_vars":1}}',
+    ]);
+    assert.deepEqual(shapeAll('array', declared, ['  [', ' ]  ']), []);
+    // Keys spelled with escapes, long keys and non-ASCII keys are found too.
+    const long = `k${'x'.repeat(70)}`;
+    const special = new Set(['EventType', long, 'évènement']);
+    assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`]);
+  });
+
+  test('scalars: every JSON number and literal passes as written, anything else is refused', () => {
+    const valid = ['0', '-0', '7', '-12', '12.5', '0.001', '1e5', '1E+5', '-1.0e-2', '123456789012345678901234567890', 'true', 'false', 'null'];
+    const text = `[{${valid.map((v, i) => `"k${i}":${v}`).join(',')}}]`;
+    assert.deepEqual(shapeAll('array', new Set(valid.map((_, i) => `k${i}`)), [text]), [text.slice(1, -1)]);
+    for (const bad of ['01', '1.', '.5', '-', '1e', '1e+', '+1', '1.2.3', 'tru', 'nul', 'True', '0x1', 'NaN', '-Infinity', '1-2']) {
+      assert.throws(() => shapeAll('array', declared, [`[{"a":${bad}}]`]), { name: 'SystemError', message: /expected a value/ }, bad);
+    }
+  });
+
+  test('a body cut short is a TruncatedBodyError; other damage is a SystemError', () => {
+    for (const text of ['[{"a":1},{"b"', '', '[', '[{"a":1}', '[{"a":1},']) assert.throws(() => shapeAll('array', declared, [text]), TruncatedBodyError, text);
+    assert.throws(() => shapeAll('ndjson', declared, ['{"a":1}\n{"b":']), TruncatedBodyError);
+    const malformed: [string, RegExp][] = [
+      ['{"a":1}', /expected a JSON array/],
+      ['x[1]', /expected a JSON array/],
+      ['[1]', /expected an object/],
+      ['[{"a":1},,{}]', /expected an object/],
+      ['[{"a":1},]', /expected an object/],
+      ['[{"a":1}] [2]', /text after the array/],
+      ['[{"a":1}}', /expected "," or "\]"/],
+      ['[{"a":}]', /expected a value/],
+      ['[{"a" 1}]', /expected ":"/],
+      ['[{a:1}]', /expected a key/],
+      ['[{"a":1,}]', /expected a key/],
+      ['[{"a":tru}]', /expected a value/],
+      ['[{"a":01}]', /expected a value/],
+      ['[{"a":[1,}]', /a malformed nested value/],
+    ];
+    for (const [text, message] of malformed) assert.throws(() => shapeAll('array', declared, [text]), { name: 'SystemError', message }, text);
+  });
+});
+
+describe('JsonBatch', () => {
+  test('of, count, drop and texts agree; multi-byte characters count as bytes', () => {
+    const batch = JsonBatch.of(['{"a":"é"}', '{"b":"🍉"}', '{}']);
+    assert.equal(batch.count, 3);
+    assert.deepEqual(batch.ends, [10, 22, 24]);
+    assert.deepEqual(batch.texts(), ['{"a":"é"}', '{"b":"🍉"}', '{}']);
+    assert.deepEqual(batch.drop(1).texts(), ['{"b":"🍉"}', '{}']);
+    assert.deepEqual(batch.drop(0), batch);
+    assert.equal(batch.drop(3).count, 0);
+    assert.equal(batch.drop(7).count, 0);
+  });
+});
