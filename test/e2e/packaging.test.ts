@@ -89,6 +89,10 @@ describe('spec, metadata and image files', () => {
     const spec = result.messages[0].spec;
     assert.deepEqual(spec, readJson('spec/spec.json'), 'run `npm run spec:write` after changing an API option');
     assert.deepEqual(specRuleViolations(spec.connectionSpecification), []);
+    // The connector compiles the config schema without this meta-schema check, to start faster.
+    const metaCheck = new Ajv({ strict: false });
+    assert.equal(metaCheck.validateSchema(spec.connectionSpecification), true, JSON.stringify(metaCheck.errors));
+    assert.equal(metaCheck.validateSchema({ type: 'object', properties: { a: { type: 'nonsense' } } }), false, 'the meta-schema check can fail');
     const options = spec.connectionSpecification.properties.api.oneOf as Message[];
     for (const option of options) {
       assert.equal(option.properties.api_key.airbyte_secret, true);
