@@ -62,7 +62,7 @@ export class SecretScrubber {
 export class OutputWriter {
   private chunk: Buffer;
   private used = 0;
-  private readonly recordPrefixes = new Map<string, Buffer>();
+  private readonly recordPrefixes = new Map<string, { text: string; bytes: Buffer }>();
   /** `,"emitted_at":<ms>}}` and a newline, for the last emitted_at written. */
   private recordSuffix = { emittedAt: -1, bytes: Buffer.alloc(0) };
   private idleTimer: NodeJS.Timeout | undefined;
@@ -92,16 +92,12 @@ export class OutputWriter {
 
   /** A RECORD whose `data` is already serialised JSON text. */
   rawRecord(stream: string, dataJson: string, emittedAt = Date.now()): Promise<void> | void {
-    return this.rawRecords(stream, JsonBatch.of([dataJson]), emittedAt);
+    return this.pushLine(`${this.recordPrefix(stream).text}${dataJson},"emitted_at":${emittedAt}}}`);
   }
 
   /** RECORDs whose `data` are the batch's JSON texts, copied as bytes (never decoded or parsed). */
   rawRecords(stream: string, batch: JsonBatch, emittedAt = Date.now()): Promise<void> | void {
-    let prefix = this.recordPrefixes.get(stream);
-    if (prefix === undefined) {
-      prefix = Buffer.from(`{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`);
-      this.recordPrefixes.set(stream, prefix);
-    }
+    const prefix = this.recordPrefix(stream).bytes;
     if (this.recordSuffix.emittedAt !== emittedAt) this.recordSuffix = { emittedAt, bytes: Buffer.from(`,"emitted_at":${emittedAt}}}\n`) };
     const suffix = this.recordSuffix.bytes;
     const { bytes, ends } = batch;
@@ -120,6 +116,17 @@ export class OutputWriter {
       }
     }
     this.armIdleTimer();
+  }
+
+  /** `{"type":"RECORD","record":{"stream":<name>,"data":` as text and as bytes, made once per stream. */
+  private recordPrefix(stream: string): { text: string; bytes: Buffer } {
+    let prefix = this.recordPrefixes.get(stream);
+    if (prefix === undefined) {
+      const text = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`;
+      prefix = { text, bytes: Buffer.from(text) };
+      this.recordPrefixes.set(stream, prefix);
+    }
+    return prefix;
   }
 
   /** Secrets become known only once the config is read; from then on they are masked. */
