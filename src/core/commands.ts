@@ -68,7 +68,7 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
 
     const rawConfig = readJsonFile(required(invocation.config, '--config', command), 'config');
     out.addSecrets(secretValues(rawConfig, apis));
-    const config = validateConfig(rawConfig, spec, apis);
+    const config = validateConfig(rawConfig, apis);
     const definition = apis.find((api) => api.name === config.api.name) as AnyApiDefinition;
 
     if (command === 'discover') {

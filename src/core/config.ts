@@ -1,9 +1,8 @@
-import type Ajv from 'ajv';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import type { AnyApiDefinition, ConnectorConfig } from './api';
 import { ConfigError } from './errors';
-import type { ConfiguredStream, ConnectorSpecification, StreamState } from './protocol';
+import type { ConfiguredStream, StreamState } from './protocol';
 import type { JsonSchema } from './stream';
 
 export function readJsonFile(path: string, what: string): unknown {
@@ -56,21 +55,21 @@ const describeAjvError = (error: ErrorObject, root: string): string => {
   return `${field} ${error.message}`;
 };
 
-/** Loaded on first use: `spec` validates nothing and need not load ajv. */
-function newAjv(): Ajv {
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const { default: AjvClass } = require('ajv') as typeof import('ajv');
-  const { default: addFormats } = require('ajv-formats') as typeof import('ajv-formats');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  // The schemas are our own, checked against JSON Schema's meta-schema by the unit tests: checking
-  // them again on every run would cost a third of the connector's start-up.
-  const ajv = new AjvClass({ allErrors: true, strict: false, verbose: true, validateSchema: false });
-  addFormats(ajv);
-  return ajv;
+/**
+ * The config validator of one API: ajv's standalone code, generated from spec/spec.json by
+ * `npm run spec:write` (a test checks it is current), so no run loads ajv's compiler: compiling
+ * the schema at start-up cost more than a tenth of a second.
+ */
+function configValidator(name: string): ValidateFunction {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const validators = require('./generated/config-validators.js') as Record<string, ValidateFunction | undefined>;
+  const validate = validators[name];
+  if (!validate) throw new Error(`No generated config validator for ${name}: run npm run spec:write`);
+  return validate;
 }
 
-/** Validates the config against the spec's option for `api.name` and applies the spec's defaults. */
-export function validateConfig(raw: unknown, spec: ConnectorSpecification, apis: AnyApiDefinition[]): ConnectorConfig {
+/** Validates the config against the spec's option for `api.name` (as generated) and applies its defaults. */
+export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): ConnectorConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('Config must be a JSON object');
   const config = raw as Record<string, unknown>;
   const api = config.api;
@@ -81,9 +80,7 @@ export function validateConfig(raw: unknown, spec: ConnectorSpecification, apis:
   const definition = apis.find((option) => option.name === name);
   if (!definition) throw new ConfigError(`Config field api.name is "${name}", which is not one of: ${names.join(', ')}`);
 
-  const rootProperties = spec.connectionSpecification.properties as Record<string, JsonSchema>;
-  const schema = { ...spec.connectionSpecification, properties: { ...rootProperties, api: definition.specOption } };
-  const validate = newAjv().compile(schema);
+  const validate = configValidator(name);
   if (!validate(config)) {
     // One problem per field: a bad date fails both its pattern and its format.
     const byField = new Map<string, string>();

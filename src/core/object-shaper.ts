@@ -180,7 +180,12 @@ export class ObjectStreamShaper {
       return false;
     }
     // An empty or long key, or one spelled with escapes: decoded and looked up.
-    const key = JSON.parse(`"${bytes.toString('utf8', start, end)}"`) as string;
+    let key: string;
+    try {
+      key = JSON.parse(`"${bytes.toString('utf8', start, end)}"`) as string;
+    } catch {
+      fail('a malformed key', bytes, start);
+    }
     return this.declared.has(key) && key !== this.into;
   }
 

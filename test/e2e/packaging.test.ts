@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { recordsOf, runConnector, statesOf, type Message } from '../helpers/connector';
 import { protocolValidator, repoRoot, requireShared, sharedDir } from '../helpers/shared';
 import { parseJsonLossless } from '../../src/core/json-text';
+import { GENERATED_VALIDATORS, validatorsSource } from '../tools/config-validators';
 import { losslessMessages } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
@@ -88,6 +89,7 @@ describe('spec, metadata and image files', () => {
     assert.equal(result.code, 0);
     const spec = result.messages[0].spec;
     assert.deepEqual(spec, readJson('spec/spec.json'), 'run `npm run spec:write` after changing an API option');
+    assert.equal(readFileSync(join(repoRoot, GENERATED_VALIDATORS), 'utf8'), validatorsSource(spec), 'run `npm run spec:write`: the config validators are generated from the spec');
     assert.deepEqual(specRuleViolations(spec.connectionSpecification), []);
     // The connector compiles the config schema without this meta-schema check, to start faster.
     const metaCheck = new Ajv({ strict: false });

@@ -3,9 +3,7 @@ import { describe, test } from 'node:test';
 import { persistiq } from '../../src/apis/persistiq';
 import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/core/config';
 import { ConfigError } from '../../src/core/errors';
-import { buildSpec } from '../../src/core/spec';
 
-const spec = buildSpec([persistiq], 'ua/1');
 const KNOWN = 'users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags';
 
 /** Asserts a ConfigError with exactly this message. */
@@ -20,7 +18,7 @@ describe('validateConfig', () => {
   const valid = (api: Record<string, unknown> = {}) => ({ api: { name: 'persistiq', api_key: 'k', ...api } });
 
   test('applies the defaults from the spec and keeps given values', () => {
-    assert.deepEqual(validateConfig({ ...valid({ max_retries: 2 }), user_agent: 'me' }, spec, [persistiq]), {
+    assert.deepEqual(validateConfig({ ...valid({ max_retries: 2 }), user_agent: 'me' }, [persistiq]), {
       api: {
         name: 'persistiq',
         api_key: 'k',
@@ -36,36 +34,36 @@ describe('validateConfig', () => {
   });
 
   test('a missing api_key names the field', () => {
-    rejects(() => validateConfig({ api: { name: 'persistiq' } }, spec, [persistiq]), 'Invalid config: config.api.api_key is required');
+    rejects(() => validateConfig({ api: { name: 'persistiq' } }, [persistiq]), 'Invalid config: config.api.api_key is required');
   });
 
   test('an unknown or missing api.name lists the choices', () => {
-    rejects(() => validateConfig({ api: { name: 'hubspot', api_key: 'k' } }, spec, [persistiq]), 'Config field api.name is "hubspot", which is not one of: persistiq');
-    rejects(() => validateConfig({ api: { api_key: 'k' } }, spec, [persistiq]), 'Config field api.name is required: one of persistiq');
+    rejects(() => validateConfig({ api: { name: 'hubspot', api_key: 'k' } }, [persistiq]), 'Config field api.name is "hubspot", which is not one of: persistiq');
+    rejects(() => validateConfig({ api: { api_key: 'k' } }, [persistiq]), 'Config field api.name is required: one of persistiq');
   });
 
   test('a config or api that is not an object', () => {
-    rejects(() => validateConfig(null, spec, [persistiq]), 'Config must be a JSON object');
-    rejects(() => validateConfig([], spec, [persistiq]), 'Config must be a JSON object');
-    rejects(() => validateConfig({}, spec, [persistiq]), 'Config field api is required and must be an object');
-    rejects(() => validateConfig({ api: 'persistiq' }, spec, [persistiq]), 'Config field api is required and must be an object');
+    rejects(() => validateConfig(null, [persistiq]), 'Config must be a JSON object');
+    rejects(() => validateConfig([], [persistiq]), 'Config must be a JSON object');
+    rejects(() => validateConfig({}, [persistiq]), 'Config field api is required and must be an object');
+    rejects(() => validateConfig({ api: 'persistiq' }, [persistiq]), 'Config field api is required and must be an object');
   });
 
   test('a future start_date is rejected', () => {
     rejects(
-      () => validateConfig(valid({ start_date: '2999-01-01T00:00:00Z' }), spec, [persistiq]),
+      () => validateConfig(valid({ start_date: '2999-01-01T00:00:00Z' }), [persistiq]),
       'Config field api.start_date (2999-01-01T00:00:00Z) is in the future; nothing could be read',
     );
-    assert.equal(validateConfig(valid({ start_date: '2020-01-01T00:00:00Z' }), spec, [persistiq]).api.start_date, '2020-01-01T00:00:00Z');
+    assert.equal(validateConfig(valid({ start_date: '2020-01-01T00:00:00Z' }), [persistiq]).api.start_date, '2020-01-01T00:00:00Z');
   });
 
   test('a malformed start_date gets one message, with the expected shape', () => {
-    rejects(() => validateConfig(valid({ start_date: '2024-01-01' }), spec, [persistiq]), 'Invalid config: config.api.start_date must look like YYYY-MM-DDTHH:mm:ssZ');
+    rejects(() => validateConfig(valid({ start_date: '2024-01-01' }), [persistiq]), 'Invalid config: config.api.start_date must look like YYYY-MM-DDTHH:mm:ssZ');
   });
 
   test('every invalid field is named, one message each', () => {
     rejects(
-      () => validateConfig(valid({ api_key: '', max_retries: 50, base_url: 'ftp://x', requests_per_minute: 'fast' }), spec, [persistiq]),
+      () => validateConfig(valid({ api_key: '', max_retries: 50, base_url: 'ftp://x', requests_per_minute: 'fast' }), [persistiq]),
       'Invalid config: config.api.api_key must NOT have fewer than 1 characters; config.api.base_url must match pattern "^https?://"; config.api.requests_per_minute must be integer; config.api.max_retries must be <= 20',
     );
   });

@@ -125,6 +125,7 @@ describe('ObjectStreamShaper (bytes)', () => {
       ['[{"a":tru}]', /expected a value/],
       ['[{"a":01}]', /expected a value/],
       ['[{"a":[1,}]', /a malformed nested value/],
+      ['[{"bad\\x":1}]', /a malformed key/],
     ];
     for (const [text, message] of malformed) assert.throws(() => shapeAll('array', declared, [text]), { name: 'SystemError', message }, text);
   });
