@@ -15,7 +15,7 @@ test('the benchmark runs every case end to end with tiny sizes', async () => {
       ['1 legacy bundle, N events', "B: JSONStream.parse('*') pipeline", 2000],
       ['1 legacy bundle, N events', 'C: gunzip to stdout, no parsing', 2000],
       ['2 legacy bundle, N events', 'connector: events, RECORD lines to a pipe', 400],
-      ['3 segment export NDJSON', 'connector: segment_events (export ready at once, minus the mock building the file)', 2000],
+      ['3 segment export NDJSON', 'connector: segment_events (export ready at the first poll)', 2000],
       ['3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', 2000],
       ['3 segment export NDJSON', 'C: gunzip to stdout, no parsing', 2000],
       ['4 PersistIQ leads', 'connector: leads', 500],

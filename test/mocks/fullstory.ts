@@ -15,6 +15,11 @@ export interface FullstoryMockOptions extends FullstoryDataOptions {
   pendingPolls?: number;
   /** Serve every bundle gzipped (default: odd ids gzipped, even ids plain). */
   gzipAllBundles?: boolean;
+  /**
+   * An export of the same rows as an earlier one gets the earlier file, not a new one (the benchmark:
+   * building 300k events into a file in this process would stall it mid-measurement).
+   */
+  reuseExportFiles?: boolean;
 }
 
 const error = (status: number, code: string, message: string): MockResponse => ({ status, body: { message, code } });
@@ -33,13 +38,13 @@ export class FullstoryMock extends MockServer {
   eventDefs = [{ eventName: 'note.created', displayName: 'Note created' }, { eventName: 'segment.created', displayName: 'Segment created' }];
   operations: Record<string, unknown>[] = [];
   /** Time the mock spent building export files (the server's work, not the client's). */
-  exportPreparationMs = 0;
   /** Set to make the next export operations fail. */
   failExports = false;
   downloads = 0;
   private downloadWindow = { start: 0, count: 0 };
   private readonly polls = new Map<string, number>();
   private readonly exportFiles = new Map<string, Buffer>();
+  private readonly filesByRows = new Map<string, Buffer>();
   private readonly bundleFiles = new Map<string, Buffer>();
 
   constructor(private readonly options: FullstoryMockOptions = {}) {
@@ -203,10 +208,17 @@ export class FullstoryMock extends MockServer {
     const end = Date.parse(body.timeRange?.end ?? '');
     if (!(start < end) || JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange)) return error(400, 'invalid_argument', 'bad timeRange');
     const id = `op-${this.operations.length + 1}`;
-    const preparing = Date.now();
-    const rows = body.type === 'TYPE_EVENT' ? this.segmentEvents.filter((e) => e.at >= start && e.at < end).map((e) => e.text) : this.individuals;
-    this.exportFiles.set(`exp-${id}.ndjson.gz`, gzipSync(rows.map((row) => `${row}\n`).join('')));
-    this.exportPreparationMs += Date.now() - preparing;
+    // Segment events are in time order: the export is the run of them inside the range.
+    const first = this.segmentEvents.findIndex((e) => e.at >= start);
+    const last = this.segmentEvents.findIndex((e) => e.at >= end);
+    const rowsKey = `${body.type} ${first} ${last}`;
+    let file = this.options.reuseExportFiles ? this.filesByRows.get(rowsKey) : undefined;
+    if (!file) {
+      const rows = body.type === 'TYPE_EVENT' ? this.segmentEvents.filter((e) => e.at >= start && e.at < end).map((e) => e.text) : this.individuals;
+      file = gzipSync(rows.map((row) => `${row}\n`).join(''));
+      this.filesByRows.set(rowsKey, file);
+    }
+    this.exportFiles.set(`exp-${id}.ndjson.gz`, file);
     this.operations.push({ id, type: 'SEARCH_EXPORT', state: 'PENDING', estimatePctComplete: 0, createdAt: new Date().toISOString(), details: { timeRange: body.timeRange } });
     return { status: 200, body: { operationId: id } };
   }
