@@ -1,6 +1,6 @@
 // Large downloads as a stream of items: download → (gunzip) → split → items, never the whole body in
-// memory, and never decoded to text: items travel as bytes. A body that breaks off midway is downloaded again and the items already delivered are
-// skipped, so no item is emitted twice or lost.
+// memory and never decoded to text: items travel as bytes. A body that breaks off midway is
+// downloaded again and the items already delivered are skipped, so no item is emitted twice or lost.
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -42,9 +42,9 @@ async function peek(stream: Readable): Promise<Buffer | undefined> {
 }
 
 /**
- * The body's bytes, unpacked. Gzip is recognised by its magic bytes, whatever Content-Type or Content-Encoding
- * say (servers disagree on them); a body gzipped twice (a .gz file sent with Content-Encoding: gzip)
- * is unpacked twice.
+ * The body's bytes, unpacked. Gzip is recognised by its magic bytes, whatever Content-Type or
+ * Content-Encoding say (servers disagree on them); a body gzipped twice (a .gz file sent with
+ * Content-Encoding: gzip) is unpacked twice.
  */
 export async function* bodyBytes(body: Readable, idleTimeoutMs: number): AsyncGenerator<Buffer> {
   let source = body;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { AirbyteMessage, StreamState } from './protocol';
 import { stateMessage } from './protocol';
-import { copyRange, JsonBatch } from './json-batch';
+import { copyRange, type JsonBatch } from './json-batch';
 
 const NEWLINE = 10;
 /** Room past chunkBytes, so the line that fills a chunk fits without growing it. */
