@@ -2,8 +2,11 @@
 // count matches (runBench throws otherwise), every goal is computed. Goals are not judged here:
 // speed is measured by `npm run bench`, never by timed unit tests.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { report, runBench } from '../bench/run';
+import { repoRoot } from '../helpers/shared';
 
 test('the benchmark runs every case end to end with tiny sizes', async () => {
   const result = await runBench({ events: 2000, smallEvents: 400, leads: 500, writerLines: 5000, runs: 1, wallRuns: 1 });
@@ -27,4 +30,12 @@ test('the benchmark runs every case end to end with tiny sizes', async () => {
   assert.equal(result.goals.length, 12);
   assert.ok(result.goals.every((g) => Number.isFinite(g.value)));
   assert.match(report(result), /^\| case \| run \| records \|/);
+});
+
+test('each measured process reports its own peak RSS at exit on fd 3', () => {
+  const hook = join(repoRoot, 'build', 'test', 'bench', 'peak-rss-hook.js');
+  const run = spawnSync(process.execPath, ['--require', hook, '-e', "process.prependListener('exit', () => Buffer.alloc(60e6, 1))"], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  assert.equal(run.status, 0);
+  const peakKb = Number(String(run.output[3]).trim());
+  assert.ok(peakKb >= 60e6 / 1024, `reported ${peakKb} kB`);
 });
