@@ -87,6 +87,21 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     assert.ok(result.messages.some((m) => m.type === 'LOG' && m.log.message === `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`));
   });
 
+  test('null items in the users and sessions lists are skipped, counted and logged once', async () => {
+    const clean = recordsOf((await runConnector('read', { config: mock.connectorConfig(), catalog: full(['sessions']) })).messages, 'sessions');
+    const uid = String(mock.users.find((u) => u.uid)?.uid);
+    mock.inject(
+      { path: '/v2/users', kind: 'rewrite', rewrite: (body) => ({ ...(body as object), results: [null, ...(body as { results: unknown[] }).results] }) },
+      // The mock writes sessions as JSON text (ids as bare integers).
+      { path: '/sessions/v2', query: { uid }, kind: 'rewrite', rewrite: (body) => `${String(body).slice(0, -2)}${String(body).endsWith('[]}') ? '' : ','}null]}` },
+    );
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['sessions']) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsOf(result.messages, 'sessions'), clean);
+    const logs = result.messages.filter((m) => m.type === 'LOG' && /null item/.test(m.log.message)).map((m) => m.log.message);
+    assert.deepEqual(logs, ['Stream "sessions": skipped 2 null item(s) in the responses of GET /v2/users and /sessions/v2']);
+  });
+
   test('settings: one record each; history: every version, both token spellings', async () => {
     const streams = [...KINDS.map((k) => `settings_${k}`), ...KINDS.map((k) => `settings_${k}_history`)];
     const start = mock.requests.length;

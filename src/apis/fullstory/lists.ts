@@ -32,8 +32,10 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
   async *read(api, context) {
     const usersUrl = { url: joinUrl(api.baseUrl, '/v2/users'), params: { is_identified: true } };
     let skipped = 0;
+    let nulls = 0;
+    const countNull = () => nulls++;
     for await (const page of fetchPages(api.http, usersUrl, userPages, recordsAt('results', api.apiTitle))) {
-      for (const user of recordObjects(page.items, describeRequest(page.request), () => undefined)) {
+      for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
         const uid = user.uid;
         if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
         let body: unknown;
@@ -49,12 +51,13 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
           throw error;
         }
         const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid } };
-        for (const session of recordObjects(recordsAt('sessions', api.apiTitle)(body, request), describeRequest(request), () => undefined)) {
+        for (const session of recordObjects(recordsAt('sessions', api.apiTitle)(body, request), describeRequest(request), countNull)) {
           yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
         }
       }
     }
     if (skipped > 0) context.log('WARN', `Stream "sessions": ${skipped} user(s) vanished while the stream was read`);
+    if (nulls > 0) context.log('INFO', `Stream "sessions": skipped ${nulls} null item(s) in the responses of GET /v2/users and /sessions/v2`);
     yield { type: 'checkpoint', state: {} };
   },
 };
