@@ -136,8 +136,10 @@ function otherValueEnd(bytes: Buffer, i: number): number {
 export class ObjectStreamShaper {
   /** Where bytes are scanned: the unfinished object of the last chunk, then the new chunk; reused. */
   private work: Buffer = Buffer.alloc(0);
-  /** The unfinished object's bytes, at the start of `work`. */
+  /** The bytes held at the start of `work`: an unfinished object, and chunks not scanned yet. */
   private restLength = 0;
+  /** How many bytes `work` must hold before the next scan. */
+  private scanAt = 0;
   private stage: 'start' | 'first' | 'item' | 'after' | 'done';
   /** Runs of consecutive members to keep and to move, as [start, end) pairs. */
   private readonly kept: number[] = [];
@@ -197,8 +199,24 @@ export class ObjectStreamShaper {
       this.work.copy(larger, 0, 0, this.restLength);
       this.work = larger;
     }
+    chunk.copy(this.work, this.restLength);
+    this.restLength = length;
+    // An unfinished object is scanned again only once the bytes after it have doubled it: linear
+    // time for an object of any size, where a rescan at every chunk would be quadratic.
+    return length < this.scanAt ? JsonBatch.EMPTY : this.scan();
+  }
+
+  /** At the end of the body: what is left is shaped; an unfinished object or array means it was cut short. */
+  end(): JsonBatch {
+    const last = this.restLength > 0 ? this.scan() : JsonBatch.EMPTY;
+    if (this.work.toString('utf8', 0, this.restLength).trim() !== '' || (this.format === 'array' && this.stage !== 'done')) throw new TruncatedBodyError('the body ended inside its JSON');
+    return last;
+  }
+
+  /** Shapes every object complete in `work`; keeps the unfinished rest at its start. */
+  private scan(): JsonBatch {
+    const length = this.restLength;
     const bytes = this.work.subarray(0, length + PAD);
-    chunk.copy(bytes, this.restLength);
     bytes.fill(0, length);
     // Shaping adds a few bytes per object at most; the buffer grows if it must.
     this.out = Buffer.allocUnsafe(bytes.length + 4096);
@@ -232,13 +250,8 @@ export class ObjectStreamShaper {
     }
     if (i < length) bytes.copyWithin(0, i, length);
     this.restLength = Math.max(0, length - i);
+    this.scanAt = 2 * this.restLength;
     return ends.length === 0 ? JsonBatch.EMPTY : new JsonBatch(this.out.subarray(0, this.used), ends);
-  }
-
-  /** At the end of the body: an unfinished object or array means it was cut short. */
-  end(): JsonBatch {
-    if (this.work.toString('utf8', 0, this.restLength).trim() !== '' || (this.format === 'array' && this.stage !== 'done')) throw new TruncatedBodyError('the body ended inside its JSON');
-    return JsonBatch.EMPTY;
   }
 
   /** Shapes the object opening at `start` into the output; returns the index past it, or INCOMPLETE. */

@@ -98,6 +98,21 @@ describe('ObjectStreamShaper (bytes)', () => {
     assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`]);
   });
 
+  test('an object of megabytes fed in 1 KB chunks comes out whole, rescanned only each time it doubles', () => {
+    const big = { IndvId: 5189870820212736, EventType: 'x'.repeat(2_000_000), page_note: 'é'.repeat(1000) };
+    const bytes = Buffer.from(`[${JSON.stringify(big)},{"EventType":"y"}]`);
+    const shaper = new ObjectStreamShaper('array', declared, 'custom_vars');
+    let scans = 0;
+    const scan = (shaper as unknown as { scan: () => unknown }).scan.bind(shaper);
+    (shaper as unknown as { scan: () => unknown }).scan = () => (scans++, scan());
+    const shaped: string[] = [];
+    for (let at = 0; at < bytes.length; at += 1000) shaped.push(...shaper.push(bytes.subarray(at, at + 1000)).texts());
+    shaped.push(...shaper.end().texts());
+    assert.deepEqual(shaped.map((e) => JSON.parse(e)), [partition(big, declared), { EventType: 'y' }]);
+    // 2,003 chunks; a scan at each would go over the unfinished object 2,000 times (quadratic).
+    assert.ok(scans <= 16, `${scans} scans`);
+  });
+
   test('scalars: every JSON number and literal passes as written, anything else is refused', () => {
     const valid = ['0', '-0', '7', '-12', '12.5', '0.001', '1e5', '1E+5', '-1.0e-2', '123456789012345678901234567890', 'true', 'false', 'null'];
     const text = `[{${valid.map((v, i) => `"k${i}":${v}`).join(',')}}]`;
