@@ -58,10 +58,9 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
     invocation = parseInvocation(argv);
     const apis = selectApis(registry, env.AIRBYTE_SOURCE_API);
     const userAgent = defaultUserAgent();
-    const spec = buildSpec(apis, userAgent);
     const { command } = invocation;
     if (command === 'spec') {
-      await out.emit({ type: 'SPEC', spec });
+      await out.emit({ type: 'SPEC', spec: buildSpec(apis, userAgent) });
       return 0;
     }
     if (!['check', 'discover', 'read'].includes(command)) throw new ConfigError(`Unknown command "${command}"; ${USAGE}`);

@@ -16,7 +16,8 @@ export interface Splitter {
   end(): JsonBatch;
 }
 
-const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
+/** Gzip's magic bytes, whatever Content-Type or Content-Encoding say. */
+export const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
 
 /** Waits for the first bytes of a stream without consuming them. */
 async function peek(stream: Readable): Promise<Buffer | undefined> {

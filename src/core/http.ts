@@ -2,6 +2,7 @@ import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type Ax
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { isGzip } from './download';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
 import { RateLimiter } from './rate-limit';
 
@@ -78,7 +79,7 @@ function isRetryable(error: AxiosError): boolean {
 function decodeBody(data: unknown): string {
   if (typeof data === 'string') return data;
   const bytes = Buffer.from(data as ArrayBuffer);
-  return (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+  return (isGzip(bytes) ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 export class HttpClient {

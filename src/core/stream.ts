@@ -113,13 +113,12 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       const first = { url: joinUrl(api.baseUrl, options.path), params };
       let nulls = 0;
       const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;
-      let estimated = !options.estimate;
+      let estimate = options.estimate;
       for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
-        if (!estimated) {
-          estimated = true;
-          const rows = options.estimate!(page.body);
-          if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
-        }
+        // The first page carries the total, when the API gives one.
+        const rows = estimate?.(page.body);
+        estimate = undefined;
+        if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
         for (const record of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
           if (cursor) {
             if (incremental?.clientFilter && !cursor.isNew(record)) continue;

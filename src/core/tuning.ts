@@ -57,7 +57,10 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'credentialOrigins' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery'>;
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery'> & {
+  /** Where the credentials may be sent; default: base_url's origin alone. */
+  credentialOrigins?: string[];
+};
 
 /** Builds an API's HTTP client from its (defaults-applied) config. */
 export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironment, specifics: ClientSpecifics): HttpClient {
@@ -66,6 +69,7 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
   const { HttpClient: Client } = require('./http') as typeof import('./http');
   return new Client({
     ...specifics,
+    credentialOrigins: specifics.credentialOrigins ?? [new URL(config.base_url).origin],
     userAgent: environment.userAgent,
     log: environment.log,
     requestsPerMinute: Number(config.requests_per_minute),

@@ -129,11 +129,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
   }
 }
 
-async function median(args: string[], runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push((await measure(args)).wallMs);
-  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
-}
+const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
 
 export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number> }> {
   const rows: Row[] = [];
@@ -145,9 +141,9 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   rows.push(row('5 output writer', `${sizes.writerLines} RECORD lines of ~${Math.round(writer.bytes / sizes.writerLines)} bytes`, writer, sizes.writerLines, writer.bytes));
   const config = writeTemp('config.json', { api: { name: 'persistiq', api_key: 'bench-key' } });
   const wall = {
-    'node -e 0': await median(['-e', '0'], sizes.wallRuns),
-    spec: await median([MAIN, 'spec'], sizes.wallRuns),
-    discover: await median([MAIN, 'discover', '--config', config], sizes.wallRuns),
+    'node -e 0': await medianWallMs(['-e', '0'], sizes.wallRuns),
+    spec: await medianWallMs([MAIN, 'spec'], sizes.wallRuns),
+    discover: await medianWallMs([MAIN, 'discover', '--config', config], sizes.wallRuns),
   };
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));

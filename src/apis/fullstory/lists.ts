@@ -38,9 +38,10 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
       for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
         const uid = user.uid;
         if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
+        const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid } };
         let body: unknown;
         try {
-          ({ body } = await api.http.getJson(joinUrl(api.baseUrl, '/sessions/v2'), { uid }));
+          ({ body } = await api.http.getJson(request.url, request.params));
         } catch (error) {
           // The user was deleted between the two calls: say so and go on with the others.
           if (error instanceof ConnectorError && error.httpStatus === 404) {
@@ -50,7 +51,6 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
           }
           throw error;
         }
-        const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid } };
         for (const session of recordObjects(recordsAt('sessions', api.apiTitle)(body, request), describeRequest(request), countNull)) {
           yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
         }

@@ -44,7 +44,6 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
   connect(config, environment) {
     const http = clientFromConfig(config, environment, {
       apiTitle: title,
-      credentialOrigins: [new URL(config.base_url).origin],
       authHeaders: { Authorization: `Bearer ${config.api_key}` },
       errorMessage,
     });

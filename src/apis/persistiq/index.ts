@@ -33,7 +33,6 @@ export const persistiq: ApiDefinition<HttpApi> = {
   connect(config, environment) {
     const http = clientFromConfig(config, environment, {
       apiTitle: title,
-      credentialOrigins: [new URL(config.base_url).origin],
       authHeaders: { 'x-api-key': config.api_key },
       errorMessage,
     });
