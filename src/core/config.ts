@@ -137,14 +137,15 @@ const isObject = (value: unknown): value is Record<string, unknown> => !!value &
  * `{stream_name: state}` object. Returns each stream's state.
  */
 export function parseState(raw: unknown, api: AnyApiDefinition): Map<string, StreamState> {
-  const known = new Set(api.streams.map((stream) => stream.name));
+  const known = new Map(api.streams.map((stream) => [stream.name, stream]));
   const states = new Map<string, StreamState>();
   const add = (name: unknown, state: unknown, where: string): void => {
     if (typeof name !== 'string') throw new ConfigError(`${where}: stream name missing`);
-    if (!known.has(name)) throw new ConfigError(`${where}: "${name}" is not a ${api.title} stream; known streams: ${[...known].join(', ')}`);
+    const stream = known.get(name);
+    if (!stream) throw new ConfigError(`${where}: "${name}" is not a ${api.title} stream; known streams: ${[...known.keys()].join(', ')}`);
     if (state === null || state === undefined) return; // a reset stream
     if (!isObject(state)) throw new ConfigError(`${where}: the state of stream "${name}" must be an object, got ${Array.isArray(state) ? 'a list' : typeof state}`);
-    states.set(name, state);
+    states.set(name, stream.migrateState ? stream.migrateState(state) : state);
   };
   if (Array.isArray(raw)) {
     raw.forEach((message, index) => {

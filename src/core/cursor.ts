@@ -18,7 +18,7 @@ export interface DatetimeCursorOptions {
   stream: string;
   /** Record field holding an ISO 8601 timestamp: a top-level name, or a path into nested objects. */
   field: string | string[];
-  /** Stream state from the previous sync, if any (`{[field]: "<iso>"}`; a path is joined with dots). */
+  /** Stream state from the previous sync, if any: the value sits at the field's path (nested for a nested path). */
   state: StreamState | undefined;
   startDate: string | undefined;
   syncStartedAt: Date;
@@ -36,16 +36,14 @@ export class DatetimeCursor {
   private maxSeen: Instant | undefined;
   private sawMissing = false;
   private readonly path: string[];
-  private readonly stateKey: string;
 
   constructor(private readonly options: DatetimeCursorOptions) {
     this.path = typeof options.field === 'string' ? [options.field] : options.field;
-    this.stateKey = this.path.join('.');
-    const stateValue = options.state?.[this.stateKey];
+    const stateValue = options.state && valueAt(options.state, this.path);
     if (stateValue !== undefined && stateValue !== null) {
       const fromState = parseInstant(stateValue);
       if (!fromState) {
-        throw new ConfigError(`State for stream "${options.stream}": "${this.stateKey}" must be an ISO 8601 date-time, got ${JSON.stringify(stateValue)}`);
+        throw new ConfigError(`State for stream "${options.stream}": "${this.path.join('.')}" must be an ISO 8601 date-time, got ${JSON.stringify(stateValue)}`);
       }
       this.lowerBound = fromState;
     } else {
@@ -55,12 +53,12 @@ export class DatetimeCursor {
 
   /** Client-side filter: is the record newer than the lower bound? Records without the field pass. */
   isNew(record: Record<string, unknown>): boolean {
-    const value = parseInstant(this.valueOf(record));
+    const value = parseInstant(valueAt(record, this.path));
     return !value || !this.lowerBound || value.ms > this.lowerBound.ms;
   }
 
   observe(record: Record<string, unknown>): void {
-    const value = parseInstant(this.valueOf(record));
+    const value = parseInstant(valueAt(record, this.path));
     if (value) this.maxSeen = later(this.maxSeen, value);
     else this.sawMissing = true;
   }
@@ -71,12 +69,20 @@ export class DatetimeCursor {
     if (this.sawMissing && this.options.whenMissing === 'sync_start') {
       next = later(next, { text: this.options.syncStartedAt.toISOString(), ms: this.options.syncStartedAt.getTime() });
     }
-    return next ? { [this.stateKey]: next.text } : {};
+    return next ? stateAt(this.path, next.text) : {};
   }
+}
 
-  private valueOf(record: Record<string, unknown>): unknown {
-    let value: unknown = record;
-    for (const key of this.path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-    return value;
-  }
+/** The value at a path into nested objects, if any. */
+function valueAt(object: Record<string, unknown>, path: string[]): unknown {
+  let value: unknown = object;
+  for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
+}
+
+/** A state holding `value` at the cursor's path: `{a: {b: value}}` for the path [a, b]. */
+function stateAt(path: string[], value: string): StreamState {
+  let state: unknown = value;
+  for (let i = path.length - 1; i >= 0; i--) state = { [path[i]]: state };
+  return state as StreamState;
 }

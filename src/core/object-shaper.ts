@@ -130,8 +130,9 @@ function otherValueEnd(bytes: Buffer, i: number): number {
  * Reads a stream of JSON objects, a top-level array of them (`array`) or one per line (`ndjson`),
  * fed as byte chunks cut anywhere (inside a UTF-8 character too), and returns each object's bytes
  * with every member whose key is not `declared` moved, unchanged, into one object member named
- * `into`. Keys, separators, brackets and scalar tokens are checked on the way; nested values are
- * checked with JSON.parse; the contents of strings pass as they came (gzip's checksum guards them).
+ * `into`, and `appended` (members as JSON text, e.g. where the object came from) added last. Keys,
+ * separators, brackets and scalar tokens are checked on the way; nested values are checked with
+ * JSON.parse; the contents of strings pass as they came (gzip's checksum guards them).
  */
 export class ObjectStreamShaper {
   /** Where bytes are scanned: the unfinished object of the last chunk, then the new chunk; reused. */
@@ -150,6 +151,8 @@ export class ObjectStreamShaper {
    */
   private readonly buckets: (Buffer[] | undefined)[] = new Array<Buffer[] | undefined>(MAX_FAST_KEY * 256).fill(undefined);
   private readonly intoMember: Buffer;
+  /** `,` and the appended members: written before each object's closing brace. */
+  private readonly appendedMembers: Buffer;
   private out: Buffer = Buffer.alloc(0);
   private used = 0;
 
@@ -157,9 +160,11 @@ export class ObjectStreamShaper {
     private readonly format: 'array' | 'ndjson',
     private readonly declared: ReadonlySet<string>,
     private readonly into: string,
+    appended = '',
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
     this.intoMember = Buffer.from(`${JSON.stringify(into)}:{`);
+    this.appendedMembers = Buffer.from(appended === '' ? '' : `,${appended}`);
     for (const key of declared) {
       const bytes = Buffer.from(key);
       if (key === into || bytes.length === 0 || bytes.length >= MAX_FAST_KEY) continue;
@@ -306,18 +311,30 @@ export class ObjectStreamShaper {
     return i + 1;
   }
 
-  /** Writes the object spanning [start, end), its kept runs first and its moved runs under `into`. */
+  /**
+   * Writes the object spanning [start, end), its kept runs first, its moved runs under `into`, then
+   * the appended members.
+   */
   private write(bytes: Buffer, start: number, end: number, keptUsed: number, movedUsed: number): void {
-    const { kept, moved } = this;
+    const { kept, moved, appendedMembers } = this;
     let out = this.out;
-    if (this.used + end - start + this.intoMember.length + 8 > out.length) {
-      out = Buffer.allocUnsafe(Math.max(2 * out.length, this.used + end - start + this.intoMember.length + 8));
+    const most = this.used + end - start + this.intoMember.length + appendedMembers.length + 8;
+    if (most > out.length) {
+      out = Buffer.allocUnsafe(Math.max(2 * out.length, most));
       this.out.copy(out, 0, 0, this.used);
       this.out = out;
     }
     let used = this.used;
-    if (movedUsed === 0) {
+    if (movedUsed === 0 && appendedMembers.length === 0) {
       this.used = used + copyRange(bytes, start, end, out, used);
+      return;
+    }
+    if (movedUsed === 0) {
+      // The object without its closing brace (an empty one without its comma).
+      used += copyRange(bytes, start, end - 1, out, used);
+      used += keptUsed === 0 ? copyRange(appendedMembers, 1, appendedMembers.length, out, used) : copyRange(appendedMembers, 0, appendedMembers.length, out, used);
+      out[used++] = CLOSE_BRACE;
+      this.used = used;
       return;
     }
     out[used++] = OPEN_BRACE;
@@ -332,6 +349,7 @@ export class ObjectStreamShaper {
       used += copyRange(bytes, moved[r], moved[r + 1], out, used);
     }
     out[used++] = CLOSE_BRACE;
+    if (appendedMembers.length > 0) used += copyRange(appendedMembers, 0, appendedMembers.length, out, used);
     out[used++] = CLOSE_BRACE;
     this.used = used;
   }

@@ -32,10 +32,24 @@ export interface StreamDefinition<Api> {
   name: string;
   schema: JsonSchema;
   primaryKey?: string[][];
-  /** Source-defined cursor; its presence makes the stream incremental. */
+  /**
+   * Source-defined cursor; its presence makes the stream incremental. The stream's state holds the
+   * cursor value under this same top-level key (CAT and the platform look for it there).
+   */
   cursorField?: string[];
+  /** Rewrites a state an earlier version wrote into the shape this version writes (applied on input). */
+  migrateState?: (state: StreamState) => StreamState;
   read(api: Api, context: ReadContext): AsyncIterable<StreamItem>;
 }
+
+/** A state migration: a value an earlier version kept under `from` now lives under `to`. */
+export const renamedStateKey =
+  (from: string, to: string) =>
+  (state: StreamState): StreamState => {
+    if (!(from in state) || to in state) return state;
+    const { [from]: value, ...rest } = state;
+    return { ...rest, [to]: value };
+  };
 
 /** What a declarative HTTP stream needs from its API's context. */
 export interface HttpApi {
@@ -52,12 +66,17 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   params?: Params;
   /** Envelope key holding the records; null when the body is the list itself. */
   records: string | null;
+  /**
+   * Fields the connector adds to each record, computed from it (as the CDK's AddFields); a field the
+   * record already has keeps its value.
+   */
+  addFields?: Record<string, (record: JsonRecord) => unknown>;
   /** Reads the API's total row count from the first page, reported as an ESTIMATE trace. */
   estimate?: (body: unknown) => number | undefined;
   /** A fixed strategy, or one built from the API's context (e.g. a configured page size). */
   paginator: Paginator | ((api: Api) => Paginator);
   incremental?: {
-    /** A top-level field, or a path into nested objects (state key: the path joined with dots). */
+    /** A top-level field, or a path into nested objects (the state nests the same way). */
     cursor: string | string[];
     /** Query parameter carrying the lower bound to the server, if the API has one. */
     requestParam?: string;
@@ -67,6 +86,7 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
     clientFilter: boolean;
     whenMissing: 'sync_start' | 'ignore';
   };
+  migrateState?: (state: StreamState) => StreamState;
 }
 
 export const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
@@ -88,14 +108,21 @@ export function* recordObjects(items: unknown[], where: string, countNull: () =>
   }
 }
 
+function withAddedFields(record: JsonRecord, fields: Record<string, (record: JsonRecord) => unknown>): JsonRecord {
+  const added: JsonRecord = {};
+  for (const [name, compute] of Object.entries(fields)) if (!(name in record)) added[name] = compute(record);
+  return { ...record, ...added };
+}
+
 /** A stream read from one paginated GET endpoint: the common case, declared in a few lines. */
 export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOptions<Api>): StreamDefinition<Api> {
-  const { incremental } = options;
+  const { incremental, addFields } = options;
   return {
     name: options.name,
     schema: options.schema,
     primaryKey: options.primaryKey,
     cursorField: incremental ? (typeof incremental.cursor === 'string' ? [incremental.cursor] : incremental.cursor) : undefined,
+    migrateState: options.migrateState,
     async *read(api, context) {
       const cursor =
         incremental && context.syncMode === 'incremental'
@@ -119,7 +146,8 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
         const rows = estimate?.(page.body);
         estimate = undefined;
         if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
-        for (const record of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
+        for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
+          const record = addFields ? withAddedFields(item, addFields) : item;
           if (cursor) {
             if (incremental?.clientFilter && !cursor.isNew(record)) continue;
             cursor.observe(record);

@@ -100,11 +100,11 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
     await expectConfigError({ config: { api: { ...fullstory, operation_poll_seconds: 0 } }, catalog: catalogFor({ events: 'full_refresh' }) }, /^Invalid config: config\.api\.operation_poll_seconds must be > 0$/);
   });
   test('a Fullstory bundle state that is not unix seconds fails the stream with config_error', async () => {
-    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { Stop: '2024-01-01' } } }];
+    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { ExportBundleStop: '2024-01-01' } } }];
     const result = await runConnector('read', { config: { api: { name: 'fullstory', api_key: KEY, export_base_url: 'http://127.0.0.1:9/x' } }, catalog: catalogFor({ events: 'incremental' }), state, secrets: [KEY] });
     assert.equal(result.code, 1);
     assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['config_error', 'Stream "events": State for stream "events": "Stop" must be a unix time in seconds, got "2024-01-01"'],
+      ['config_error', 'Stream "events": State for stream "events": "ExportBundleStop" must be a unix time in seconds, got "2024-01-01"'],
     ]);
   });
 });

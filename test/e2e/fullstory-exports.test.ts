@@ -4,7 +4,8 @@ import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf } 
 import { expectedEvent, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 
-const allEvents = (mock: FullstoryMock) => mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events')));
+/** Every event, with the bundle it came from (the connector adds ExportBundleId and ExportBundleStop). */
+const allEvents = (mock: FullstoryMock) => mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events', { ExportBundleId: b.Id, ExportBundleStop: b.Stop })));
 
 describe('Fullstory legacy Data Export', () => {
   let mock: FullstoryMock;
@@ -42,8 +43,8 @@ describe('Fullstory legacy Data Export', () => {
     // 2^53 + 1 as a JSON number: JSON.parse would have printed ...992.
     assert.ok(result.stdout.includes('"IndvId":9007199254740993,'));
     assert.ok(records.some((r) => (r.custom_vars as Record<string, unknown> | undefined)?.['evt_order.total_real'] !== undefined), 'sample custom vars kept');
-    // One STATE per bundle: the Stop of the last bundle fully written.
-    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), mock.bundles.map((b) => ({ Stop: b.Stop })));
+    // One STATE per bundle, under the declared cursor: the Stop of the last bundle fully written.
+    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), mock.bundles.map((b) => ({ ExportBundleStop: b.Stop })));
     assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.sourceStats.recordCount), mock.bundles.map((b) => b.events.length));
   });
 
@@ -51,11 +52,19 @@ describe('Fullstory legacy Data Export', () => {
     const full = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }) });
     const messages = losslessMessages(full.stdout);
     for (const cut of [3, 19, 20, 24]) {
-      const index = messages.findIndex((m) => m.type === 'STATE' && m.state.stream.stream_state.Stop === mock.bundles[cut].Stop);
+      const index = messages.findIndex((m) => m.type === 'STATE' && m.state.stream.stream_state.ExportBundleStop === mock.bundles[cut].Stop);
       const printed = messages.slice(0, index + 1);
       const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: lastStates(printed) });
       assert.deepEqual([...recordsIn(printed, 'events'), ...recordsIn(losslessMessages(resumed.stdout), 'events')], allEvents(mock), `cut after bundle ${cut}`);
     }
+  });
+
+  test('a state written by 0.1.0 ({Stop}) resumes after the same bundle', async () => {
+    const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { Stop: mock.bundles[20].Stop } } }];
+    const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: legacy });
+    assert.equal(resumed.code, 0);
+    assert.deepEqual(recordsIn(losslessMessages(resumed.stdout), 'events'), allEvents(mock).filter((e) => (e.ExportBundleStop as number) > mock.bundles[20].Stop));
+    assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { ExportBundleStop: mock.bundles[24].Stop });
   });
 
   test('a bundle download reset before headers or mid-body, truncated, stalled, or answered 429 with Retry-After: no event lost or repeated', async () => {

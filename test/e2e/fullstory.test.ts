@@ -35,7 +35,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
       streams.map((s) => [s.name, s.source_defined_primary_key ?? null, s.default_cursor_field ?? null]),
       [
         ['export_bundles', [['Id']], ['Stop']],
-        ['events', null, ['EventStart']],
+        ['events', null, ['ExportBundleStop']],
         ['segment_events', null, ['EventStart']],
         ['segment_individuals', [['IndvId']], null],
         ['segments', [['id']], null],
@@ -45,7 +45,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
         ['users', [['id']], null],
         ['sessions', [['userId'], ['sessionId']], null],
         ...KINDS.map((k) => [`settings_${k}`, null, null]),
-        ...KINDS.map((k) => [`settings_${k}_history`, null, ['metadata', 'lastUpdated']]),
+        ...KINDS.map((k) => [`settings_${k}_history`, null, ['lastUpdated']]),
       ],
     );
   });
@@ -109,24 +109,31 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     assert.equal(result.code, 0);
     for (const kind of KINDS) {
       assert.deepEqual(recordsOf(result.messages, `settings_${kind}`), [mock.settings[kind].current], kind);
-      assert.deepEqual(recordsOf(result.messages, `settings_${kind}_history`), mock.settings[kind].versions, kind);
+      // Each version with metadata.lastUpdated copied to the top level, the stream's cursor.
+      const versions = mock.settings[kind].versions.map((v) => ({ ...v, lastUpdated: (v.metadata as Record<string, unknown>).lastUpdated }));
+      assert.deepEqual(recordsOf(result.messages, `settings_${kind}_history`), versions, kind);
     }
     const geoPages = mock.requests.slice(start).filter((r) => r.path === '/settings/recording/v1/geo/history');
     assert.equal(geoPages.length, 3, 'next_pagination_token followed');
   });
 
-  test('history incremental: state is the newest metadata.lastUpdated; the next sync yields only newer versions', async () => {
+  test('history incremental: state is the newest lastUpdated; the next sync yields only newer versions; 0.1.0 states are read', async () => {
     const catalog = catalogFor({ settings_geo_history: 'incremental' });
     const config = mock.connectorConfig({ start_date: undefined });
     const first = await runConnector('read', { config, catalog });
-    assert.deepEqual(recordsOf(first.messages, 'settings_geo_history'), mock.settings.geo.versions);
+    assert.equal(recordsOf(first.messages, 'settings_geo_history').length, mock.settings.geo.versions.length);
     const state = lastStates(first.messages);
-    assert.deepEqual(state[0].stream.stream_state, { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' });
+    assert.deepEqual(state[0].stream.stream_state, { lastUpdated: '2024-01-07T00:00:00.000Z' });
     const newer = { ...mock.settings.geo.versions[0], recordGeoZones: ['new'], metadata: { lastUpdated: '2024-03-01T00:00:00.000Z' } };
     mock.settings.geo.versions.splice(4, 0, newer);
     const second = await runConnector('read', { config, catalog, state });
-    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [newer]);
-    assert.deepEqual(statesOf(second.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { 'metadata.lastUpdated': '2024-03-01T00:00:00.000Z' });
+    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [{ ...newer, lastUpdated: '2024-03-01T00:00:00.000Z' }]);
+    assert.deepEqual(statesOf(second.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { lastUpdated: '2024-03-01T00:00:00.000Z' });
+    // Version 0.1.0 wrote the nested cursor's path as one flat key: read as the same state.
+    const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'settings_geo_history' }, stream_state: { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' } } }];
+    const migrated = await runConnector('read', { config, catalog, state: legacy });
+    assert.deepEqual(recordsOf(migrated.messages, 'settings_geo_history'), recordsOf(second.messages, 'settings_geo_history'));
+    assert.deepEqual(statesOf(migrated.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { lastUpdated: '2024-03-01T00:00:00.000Z' });
   });
 
   test('an Architect key: privacy streams fail with config_error naming the Admin key, the others complete', async () => {

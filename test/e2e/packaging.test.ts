@@ -5,35 +5,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { recordsOf, runConnector, statesOf, type Message } from '../helpers/connector';
+import { runConnector, type Message } from '../helpers/connector';
+import { CAT_APIS, readRepoJson } from '../helpers/cat';
 import { protocolValidator, repoRoot, requireShared, sharedDir } from '../helpers/shared';
-import { parseJsonLossless } from '../../src/core/json-text';
 import { GENERATED_VALIDATORS, validatorsSource } from '../tools/config-validators';
-import { losslessMessages } from '../helpers/fullstory';
-import { FullstoryMock } from '../mocks/fullstory';
-import { MindstampMock } from '../mocks/mindstamp';
-import { PersistIqMock } from '../mocks/persistiq';
 
-/** The APIs with CAT files, each with a mock serving the dataset of its expected records. */
-const CAT_APIS: { name: string; mock: () => Promise<CatMock>; overrides?: (mock: CatMock) => Record<string, unknown>; timeDependent?: string[] }[] = [
-  {
-    name: 'fullstory',
-    mock: () => new FullstoryMock().start(),
-    overrides: (mock) => ({ export_base_url: (mock as FullstoryMock).exportBaseUrl, legacy_downloads_per_minute: 6000, operation_poll_seconds: 0.01 }),
-    // Their records depend on when the sync runs (events relative to now; operations the sync creates).
-    timeDependent: ['segment_events', 'operations'],
-  },
-  { name: 'mindstamp', mock: () => new MindstampMock().start() },
-  { name: 'persistiq', mock: () => new PersistIqMock({ rateLimit: false }).start() },
-];
-
-interface CatMock {
-  apiKey: string;
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-const readJson = (path: string) => JSON.parse(readFileSync(join(repoRoot, path), 'utf8'));
 
 /** Airbyte's spec rules (CAT TestSpec), checked on every node of the connection specification. */
 function specRuleViolations(node: unknown, path = 'connectionSpecification'): string[] {
@@ -88,7 +64,7 @@ describe('spec, metadata and image files', () => {
     const result = await runConnector('spec');
     assert.equal(result.code, 0);
     const spec = result.messages[0].spec;
-    assert.deepEqual(spec, readJson('spec/spec.json'), 'run `npm run spec:write` after changing an API option');
+    assert.deepEqual(spec, readRepoJson('spec/spec.json'), 'run `npm run spec:write` after changing an API option');
     assert.equal(readFileSync(join(repoRoot, GENERATED_VALIDATORS), 'utf8'), validatorsSource(spec), 'run `npm run spec:write`: the config validators are generated from the spec');
     assert.deepEqual(specRuleViolations(spec.connectionSpecification), []);
     // The connector runs validator code generated from this schema; the schema itself is checked here.
@@ -135,7 +111,7 @@ describe('spec, metadata and image files', () => {
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]) as string[];
     assert.equal(/^ENV AIRBYTE_ENTRYPOINT="(.*)"$/m.exec(dockerfile)![1], entrypoint.join(' '));
     assert.deepEqual([metadata.data.connectorType, metadata.data.connectorSubtype, metadata.data.tags], ['source', 'api', ['language:typescript']]);
-    assert.equal(metadata.data.dockerImageTag, readJson('package.json').version);
+    assert.equal(metadata.data.dockerImageTag, readRepoJson('package.json').version);
     if (!requireShared(t)) return;
     // The YAML schemas refer to each other by file name; give each an $id under one base so they resolve.
     const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
@@ -150,51 +126,12 @@ describe('spec, metadata and image files', () => {
 
   for (const api of CAT_APIS) {
     test(`catalogs/${api.name}.json reads every stream, incremental where supported`, async () => {
-      const discovered = (await runConnector('discover', { config: readJson(`integration_tests/${api.name}_sample_config.json`) })).messages[0].catalog.streams as Message[];
-      const configured = readJson(`catalogs/${api.name}.json`).streams as Message[];
+      const discovered = (await runConnector('discover', { config: readRepoJson(`integration_tests/${api.name}_sample_config.json`) })).messages[0].catalog.streams as Message[];
+      const configured = readRepoJson(`catalogs/${api.name}.json`).streams as Message[];
       assert.deepEqual(
         configured.map((s) => [s.stream.name, s.sync_mode]),
         discovered.map((s) => [s.name, s.supported_sync_modes.includes('incremental') ? 'incremental' : 'full_refresh']),
       );
-    });
-  }
-
-  test('CAT config: every API has its tests, and every referenced file exists', () => {
-    const cat = parseYaml(readFileSync(join(repoRoot, 'integration_tests', 'acceptance-test-config.yml'), 'utf8'));
-    const paths = JSON.stringify(cat).match(/"(integration_tests|spec)\/[^"]+"/g)!.map((p) => p.slice(1, -1));
-    for (const path of paths) assert.ok(readFileSync(join(repoRoot, path)), path);
-    for (const api of CAT_APIS) {
-      for (const section of ['connection', 'discovery', 'basic_read', 'full_refresh', 'incremental']) {
-        assert.ok(cat.acceptance_tests[section].tests.some((t: Message) => t.config_path === `secrets/${api.name}_config.json`), `${section} tests ${api.name}`);
-      }
-    }
-  });
-
-  for (const api of CAT_APIS) {
-    test(`CAT files for ${api.name}: against the mock, reads match expected records and the abnormal state`, async () => {
-      const mock = await api.mock();
-      try {
-        const sample = readJson(`integration_tests/${api.name}_sample_config.json`);
-        const config = { api: { ...sample.api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000, ...api.overrides?.(mock) } };
-        const read = await runConnector('read', { config, catalog: readJson(`integration_tests/${api.name}_configured_catalog.json`) });
-        assert.equal(read.code, 0);
-        // Compared without JSON.parse's rounding, so 64-bit ids must match digit for digit.
-        const text = (line: Message) => JSON.stringify({ stream: line.stream ?? line.record.stream, data: line.data ?? line.record.data });
-        const actual = losslessMessages(read.stdout).filter((m) => m.type === 'RECORD' && !api.timeDependent?.includes(m.record.stream)).map(text);
-        const expected = readFileSync(join(repoRoot, 'integration_tests', `${api.name}_expected_records.jsonl`), 'utf8').trim().split('\n');
-        assert.deepEqual(expected.map((line) => text(parseJsonLossless(line) as Message)).sort(), actual.sort());
-
-        const incremental = readJson(`integration_tests/${api.name}_configured_catalog_incremental.json`);
-        const future = await runConnector('read', { config, catalog: incremental, state: readJson(`integration_tests/${api.name}_abnormal_state.json`) });
-        assert.equal(future.code, 0);
-        assert.deepEqual(recordsOf(future.messages).filter((r) => r.updated_at !== null), [], 'only records without updated_at (never placed by the cursor) come back');
-        for (const { stream } of incremental.streams) assert.ok(statesOf(future.messages, stream.name).length >= 1, stream.name);
-
-        const invalid = await runConnector('check', { config: { api: { ...readJson(`integration_tests/${api.name}_invalid_config.json`).api, base_url: mock.baseUrl, ...api.overrides?.(mock) } } });
-        assert.equal(invalid.messages.filter((m) => m.type === 'CONNECTION_STATUS')[0].connectionStatus.status, 'FAILED');
-      } finally {
-        await mock.close();
-      }
     });
   }
 });

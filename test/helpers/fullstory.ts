@@ -10,13 +10,14 @@ const declared = (schema: string) =>
   new Set(Object.keys(JSON.parse(readFileSync(join(repoRoot, 'src', 'apis', 'fullstory', 'schemas', `${schema}.json`), 'utf8')).properties));
 
 /** What the record for one exported event must be: declared keys kept, the rest under custom_vars. */
-export function expectedEvent(text: string, schema: 'events' | 'segment_events' | 'segment_individuals'): Record<string, unknown> {
+export function expectedEvent(text: string, schema: 'events' | 'segment_events' | 'segment_individuals', added: Record<string, unknown> = {}): Record<string, unknown> {
   const keys = declared(schema);
   keys.delete('custom_vars');
+  for (const key of Object.keys(added)) keys.delete(key);
   const event = parseJsonLossless(text) as Record<string, unknown>;
   const kept = Object.fromEntries(Object.entries(event).filter(([key]) => keys.has(key)));
   const moved = Object.fromEntries(Object.entries(event).filter(([key]) => !keys.has(key)));
-  return Object.keys(moved).length > 0 ? { ...kept, custom_vars: moved } : kept;
+  return { ...kept, ...(Object.keys(moved).length > 0 ? { custom_vars: moved } : {}), ...added };
 }
 
 /** stdout parsed without losing digits (the connector's own messages use JSON.parse). */

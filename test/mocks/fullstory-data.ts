@@ -111,7 +111,10 @@ export function generateSettings(): Record<string, { current: Record<string, unk
     geo: (i) => ({ recordGeoMode: 'RECORD_ALL', recordGeoZones: [`zone-${i}`] }),
     privacy: (i) => ({ elementBlocks: [{ selector: `.secret-${i}`, type: 'EXCLUDE', scope: 'ALL' }], discardIpAddresses: true, defaultPrivacyMode: 'PRIVATE' }),
     features: (i) => ({ enabled: true, consoleWatcher: i % 2 === 0, ajaxWatcher: true, resourceUploading: false, recordingShutoff: false, clientSideRageClick: true }),
-    targeting: (i) => ({ sessionTargetingRules: [{ scope: 'SESSION', conditions: [{ attr: 'app_version', op: 'EQ', values: [{ versionVal: `1.${i}` }] }], children: [] }] }),
+    // developer.fullstory.com/server/v1/settings/get-targeting-settings: scope ALL_SESSIONS…, attr
+    // APP_VERSION…, op EQ…GTE…, and `values[].versionVal` is an object whose members the reference
+    // does not list (the inner `version` here is illustrative; the schema leaves them free-form).
+    targeting: (i) => ({ sessionTargetingRules: [{ scope: 'ALL_SESSIONS', conditions: [{ attr: 'APP_VERSION', op: 'GTE', values: [{ versionVal: { version: `1.${i}` } }] }], children: [] }] }),
   };
   return Object.fromEntries(
     Object.entries(kinds).map(([kind, make]) => {

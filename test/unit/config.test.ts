@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { fullstory } from '../../src/apis/fullstory';
 import { persistiq } from '../../src/apis/persistiq';
 import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/core/config';
 import { ConfigError } from '../../src/core/errors';
@@ -119,6 +120,24 @@ describe('parseState', () => {
   test('accepts the legacy object keyed by stream name, and LEGACY messages', () => {
     assert.deepEqual([...parseState({ leads: { updated_at: 'a' }, events: null }, persistiq)], [['leads', { updated_at: 'a' }]]);
     assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq)], [['events', { created_at: 'b' }]]);
+  });
+
+  test('states written by 0.1.0 are migrated to the declared cursor key; current ones pass unchanged', () => {
+    const states = parseState(
+      [
+        streamState('events', { Stop: 1700003600 }),
+        streamState('settings_geo_history', { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' }),
+        streamState('settings_domain_history', { lastUpdated: '2024-02-01T00:00:00Z' }),
+        streamState('export_bundles', { Stop: 1700003600 }),
+      ],
+      fullstory,
+    );
+    assert.deepEqual([...states], [
+      ['events', { ExportBundleStop: 1700003600 }],
+      ['settings_geo_history', { lastUpdated: '2024-01-07T00:00:00.000Z' }],
+      ['settings_domain_history', { lastUpdated: '2024-02-01T00:00:00Z' }],
+      ['export_bundles', { Stop: 1700003600 }],
+    ]);
   });
 
   test('a null stream_state (a reset stream) and an empty list give no state', () => {

@@ -115,3 +115,15 @@ describe('DatetimeCursor.state', () => {
     assert.deepEqual(empty.state(), {});
   });
 });
+
+describe('DatetimeCursor on a nested path', () => {
+  test('reads and writes its state nested along the path, as the catalog declares the cursor', () => {
+    const nested = cursor({ field: ['metadata', 'lastUpdated'], state: { metadata: { lastUpdated: '2024-01-02T00:00:00Z' } } });
+    assert.equal(nested.lowerBound?.text, '2024-01-02T00:00:00Z');
+    nested.observe({ metadata: { lastUpdated: '2024-01-05T00:00:00Z' } });
+    assert.deepEqual(nested.state(), { metadata: { lastUpdated: '2024-01-05T00:00:00Z' } });
+    assert.throws(() => cursor({ field: ['metadata', 'lastUpdated'], state: { metadata: { lastUpdated: 7 } } }), {
+      message: 'State for stream "leads": "metadata.lastUpdated" must be an ISO 8601 date-time, got 7',
+    });
+  });
+});

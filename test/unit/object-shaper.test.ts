@@ -53,8 +53,8 @@ function partition(object: Record<string, unknown>, declared: Set<string>): Reco
 }
 
 /** Shapes the chunks (texts, or bytes to cut anywhere, inside a UTF-8 character too). */
-const shapeAll = (format: 'array' | 'ndjson', declared: Set<string>, chunks: (string | Buffer)[]) => {
-  const shaper = new ObjectStreamShaper(format, declared, 'custom_vars');
+const shapeAll = (format: 'array' | 'ndjson', declared: Set<string>, chunks: (string | Buffer)[], appended = '') => {
+  const shaper = new ObjectStreamShaper(format, declared, 'custom_vars', appended);
   const objects = chunks.flatMap((chunk) => shaper.push(Buffer.from(chunk)).texts());
   return [...objects, ...shaper.end().texts()];
 };
@@ -66,16 +66,19 @@ describe('ObjectStreamShaper (bytes)', () => {
       const objects = Array.from({ length: Math.floor(next() * 5) }, () => randomObject(next));
       const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
       const declared = new Set(keys.filter(() => next() < 0.5));
-      const expected = objects.map((o) => partition(o, declared));
+      // Half the seeds add members to every object, as the legacy events stream does.
+      const added = seed % 2 === 0 ? { ExportBundleId: 36028797018963972, ExportBundleStop: seed } : {};
+      const appended = JSON.stringify(added).slice(1, -1);
+      const expected = objects.map((o) => ({ ...partition(o, declared), ...added }));
       const texts = { array: ` ${serialise(objects, next)}\n`, ndjson: objects.map((o) => JSON.stringify(o)).join('\n') + (next() < 0.5 ? '\n' : '') };
       for (const format of ['array', 'ndjson'] as const) {
         const bytes = Buffer.from(texts[format]);
         for (let cut = 0; cut <= bytes.length; cut++) {
-          const shaped = shapeAll(format, declared, [bytes.subarray(0, cut), bytes.subarray(cut)]);
+          const shaped = shapeAll(format, declared, [bytes.subarray(0, cut), bytes.subarray(cut)], appended);
           assert.deepEqual(shaped.map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, cut at byte ${cut}`);
         }
         const singleBytes = [...bytes].map((byte) => Buffer.from([byte]));
-        assert.deepEqual(shapeAll(format, declared, singleBytes).map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, single bytes`);
+        assert.deepEqual(shapeAll(format, declared, singleBytes, appended).map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, single bytes`);
       }
     }
   });
@@ -96,6 +99,15 @@ describe('ObjectStreamShaper (bytes)', () => {
     const long = `k${'x'.repeat(70)}`;
     const special = new Set(['EventType', long, 'évènement']);
     assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`]);
+  });
+
+  test('appended members go last: after kept members, after custom_vars, alone in an empty object', () => {
+    const appended = '"ExportBundleId":36028797018963972,"ExportBundleStop":1700003600';
+    assert.deepEqual(shapeAll('array', declared, ['[{"EventType":"x" },{"IndvId":1,"page_x":2},{ }]'], appended), [
+      `{"EventType":"x" ,${appended}}`,
+      `{"IndvId":1,"custom_vars":{"page_x":2},${appended}}`,
+      `{ ${appended}}`,
+    ]);
   });
 
   test('an object of megabytes fed in 1 KB chunks comes out whole, rescanned only each time it doubles', () => {

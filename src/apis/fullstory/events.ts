@@ -7,9 +7,13 @@ export const CUSTOM_VARS = 'custom_vars';
 /**
  * Events pass through as bytes: declared keys stay, the rest move unchanged into `custom_vars`, so
  * the platform (which drops undeclared top-level keys) loses nothing and 64-bit ids keep every digit.
- * Returns a factory: each download gets a fresh shaper.
+ * `added` holds members the connector adds to every event (name → JSON text); an event's own key of
+ * that name moves into `custom_vars`. Returns a factory: each download gets a fresh shaper.
  */
-export function eventShaper(schema: JsonSchema, format: 'array' | 'ndjson'): () => ObjectStreamShaper {
-  const declared = new Set(Object.keys((schema.properties ?? {}) as Record<string, unknown>));
-  return () => new ObjectStreamShaper(format, declared, CUSTOM_VARS);
+export function eventShaper(schema: JsonSchema, format: 'array' | 'ndjson', added: Record<string, string> = {}): () => ObjectStreamShaper {
+  const declared = new Set(Object.keys((schema.properties ?? {}) as Record<string, unknown>).filter((key) => !(key in added)));
+  const members = Object.entries(added)
+    .map(([key, json]) => `${JSON.stringify(key)}:${json}`)
+    .join(',');
+  return () => new ObjectStreamShaper(format, declared, CUSTOM_VARS, members);
 }

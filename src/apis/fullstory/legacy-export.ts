@@ -4,7 +4,7 @@
 import { downloadItems } from '../../core/download';
 import { JsonBatch } from '../../core/json-batch';
 import { ConfigError, SystemError } from '../../core/errors';
-import { joinUrl, type ReadContext, type StreamDefinition } from '../../core/stream';
+import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
 import { eventShaper } from './events';
 import bundleSchema from './schemas/export_bundles.json';
@@ -19,12 +19,12 @@ interface Bundle {
   [key: string]: unknown;
 }
 
-/** Where reading starts: the state's `Stop` (unix seconds), else start_date, else the beginning. */
-function startFrom(context: ReadContext, stream: string): number {
-  const saved = context.state?.Stop;
+/** Where reading starts: the state's bundle end (unix seconds), else start_date, else the beginning. */
+function startFrom(context: ReadContext, stream: string, stateKey: string): number {
+  const saved = context.state?.[stateKey];
   if (saved !== undefined && saved !== null) {
     if (typeof saved !== 'number' || !Number.isInteger(saved) || saved < 0) {
-      throw new ConfigError(`State for stream "${stream}": "Stop" must be a unix time in seconds, got ${JSON.stringify(saved)}`);
+      throw new ConfigError(`State for stream "${stream}": "${stateKey}" must be a unix time in seconds, got ${JSON.stringify(saved)}`);
     }
     return saved;
   }
@@ -51,11 +51,13 @@ async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bu
   }
 }
 
-/** A bundle as JSON text, its Id digit for digit (the lossless parse kept an Id beyond 2^53 as a string). */
-function bundleJson({ Id, ...rest }: Bundle): string {
-  const id = typeof Id === 'string' && /^-?\d+$/.test(Id) ? Id : JSON.stringify(Id);
+/** A bundle's Id as JSON text, digit for digit (the lossless parse kept an Id beyond 2^53 as a string). */
+const idJson = ({ Id }: Bundle): string => (typeof Id === 'string' && /^-?\d+$/.test(Id) ? Id : JSON.stringify(Id));
+
+function bundleJson(bundle: Bundle): string {
+  const { Id, ...rest } = bundle;
   const others = JSON.stringify(rest);
-  return others === '{}' ? `{"Id":${id}}` : `{"Id":${id},${others.slice(1)}`;
+  return others === '{}' ? `{"Id":${idJson(bundle)}}` : `{"Id":${idJson(bundle)},${others.slice(1)}`;
 }
 
 const exportBundles: StreamDefinition<FullstoryApi> = {
@@ -65,7 +67,7 @@ const exportBundles: StreamDefinition<FullstoryApi> = {
   cursorField: ['Stop'],
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
-    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'export_bundles');
+    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'export_bundles', 'Stop');
     for await (const bundles of bundlePages(api, stop)) {
       yield { type: 'raw_records', batch: JsonBatch.of(bundles.map(bundleJson)) };
       if (bundles.length > 0) stop = bundles[bundles.length - 1].Stop;
@@ -75,7 +77,10 @@ const exportBundles: StreamDefinition<FullstoryApi> = {
   },
 };
 
-const eventsOfBundle = eventShaper(eventsSchema, 'array');
+/** The connector adds the bundle each event came from; its `Stop` is the stream's cursor. */
+const BUNDLE_ID = 'ExportBundleId';
+const BUNDLE_STOP = 'ExportBundleStop';
+const eventsOfBundle = (bundle: Bundle) => eventShaper(eventsSchema, 'array', { [BUNDLE_ID]: idJson(bundle), [BUNDLE_STOP]: JSON.stringify(bundle.Stop) });
 
 /**
  * Events of every bundle, in bundle order. The state is the `Stop` of the last bundle whose events
@@ -84,19 +89,21 @@ const eventsOfBundle = eventShaper(eventsSchema, 'array');
 const events: StreamDefinition<FullstoryApi> = {
   name: 'events',
   schema: eventsSchema,
-  cursorField: ['EventStart'],
+  cursorField: [BUNDLE_STOP],
+  // Versions up to 0.1.0 kept the bundle end as `Stop` (and declared EventStart as the cursor).
+  migrateState: renamedStateKey('Stop', BUNDLE_STOP),
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
-    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events');
+    let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events', BUNDLE_STOP);
     for await (const bundles of bundlePages(api, stop)) {
       for (const bundle of bundles) {
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
-        for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle)) yield { type: 'raw_records', batch: events };
+        for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle(bundle))) yield { type: 'raw_records', batch: events };
         stop = bundle.Stop;
-        if (incremental) yield { type: 'checkpoint', state: { Stop: stop } };
+        if (incremental) yield { type: 'checkpoint', state: { [BUNDLE_STOP]: stop } };
       }
     }
-    yield { type: 'checkpoint', state: incremental ? { Stop: stop } : {} };
+    yield { type: 'checkpoint', state: incremental ? { [BUNDLE_STOP]: stop } : {} };
   },
 };
 

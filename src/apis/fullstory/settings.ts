@@ -1,6 +1,6 @@
 import { SystemError } from '../../core/errors';
 import { nextTokenPaginator } from '../../core/paginate';
-import { httpStream, joinUrl, type JsonSchema, type StreamDefinition } from '../../core/stream';
+import { httpStream, joinUrl, renamedStateKey, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
 import blocking from './schemas/settings_blocking.json';
 import domain from './schemas/settings_domain.json';
@@ -37,15 +37,35 @@ const current = (kind: string, schema: JsonSchema): StreamDefinition<FullstoryAp
 // History answers {versions, nextPaginationToken} — some endpoints spell it next_pagination_token.
 const historyPages = nextTokenPaginator({ tokenFields: ['nextPaginationToken', 'next_pagination_token'], param: 'paginationToken' });
 
+/**
+ * The cursor: `metadata.lastUpdated` copied to the top level (as tap-fullstory does), because
+ * Airbyte's cursor and state are a top-level field (CAT reads a nested cursor's object, not its value).
+ */
+const LAST_UPDATED = 'lastUpdated';
+const lastUpdatedProperty = {
+  type: ['string', 'null'],
+  format: 'date-time',
+  description: 'Added by the connector: a copy of metadata.lastUpdated, the cursor of the history stream.',
+};
+const lastUpdatedOf = (record: JsonRecord) => (record.metadata as { lastUpdated?: unknown } | null | undefined)?.lastUpdated ?? null;
+
 /** Every saved version; no documented order or server filter, so filtered here, checkpointed at the end. */
 const history = (kind: string, schema: JsonSchema) =>
   httpStream<FullstoryApi>({
     name: `settings_${kind}_history`,
-    schema: { ...schema, title: `${String(schema.title)} (history)`, description: `Saved versions (GET ${path(kind)}/history).` },
+    schema: {
+      ...schema,
+      title: `${String(schema.title)} (history)`,
+      description: `Saved versions (GET ${path(kind)}/history).`,
+      properties: { ...(schema.properties as JsonSchema), [LAST_UPDATED]: lastUpdatedProperty },
+    },
     path: `${path(kind)}/history`,
     records: 'versions',
     paginator: historyPages,
-    incremental: { cursor: ['metadata', 'lastUpdated'], sorted: false, clientFilter: true, whenMissing: 'ignore' },
+    addFields: { [LAST_UPDATED]: lastUpdatedOf },
+    incremental: { cursor: LAST_UPDATED, sorted: false, clientFilter: true, whenMissing: 'ignore' },
+    // Versions up to 0.1.0 kept the nested cursor's path, joined with a dot, as a flat key.
+    migrateState: renamedStateKey('metadata.lastUpdated', LAST_UPDATED),
   });
 
 export const settingsStreams = [...SETTINGS.map(([kind, schema]) => current(kind, schema)), ...SETTINGS.map(([kind, schema]) => history(kind, schema))];
