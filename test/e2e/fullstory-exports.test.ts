@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf } from '../helpers/connector';
-import { expectedEvent, losslessMessages, recordsIn } from '../helpers/fullstory';
+import { expectedEvent, legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 
-/** Every event, with the bundle it came from (the connector adds ExportBundleId and ExportBundleStop). */
-const allEvents = (mock: FullstoryMock) => mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events', { ExportBundleId: b.Id, ExportBundleStop: b.Stop })));
 
 describe('Fullstory legacy Data Export', () => {
   let mock: FullstoryMock;
@@ -38,7 +36,7 @@ describe('Fullstory legacy Data Export', () => {
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }) });
     assert.equal(result.code, 0, result.stdout.slice(-1000));
     const records = recordsIn(losslessMessages(result.stdout), 'events');
-    assert.deepEqual(records, allEvents(mock));
+    assert.deepEqual(records, legacyEvents(mock));
     assert.equal(records.filter((r) => r.EventType === 'uservar' || r.PageLatLong !== undefined).length >= 144, true);
     // 2^53 + 1 as a JSON number: JSON.parse would have printed ...992.
     assert.ok(result.stdout.includes('"IndvId":9007199254740993,'));
@@ -55,7 +53,7 @@ describe('Fullstory legacy Data Export', () => {
       const index = messages.findIndex((m) => m.type === 'STATE' && m.state.stream.stream_state.ExportBundleStop === mock.bundles[cut].Stop);
       const printed = messages.slice(0, index + 1);
       const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: lastStates(printed) });
-      assert.deepEqual([...recordsIn(printed, 'events'), ...recordsIn(losslessMessages(resumed.stdout), 'events')], allEvents(mock), `cut after bundle ${cut}`);
+      assert.deepEqual([...recordsIn(printed, 'events'), ...recordsIn(losslessMessages(resumed.stdout), 'events')], legacyEvents(mock), `cut after bundle ${cut}`);
     }
   });
 
@@ -63,7 +61,7 @@ describe('Fullstory legacy Data Export', () => {
     const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { Stop: mock.bundles[20].Stop } } }];
     const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: legacy });
     assert.equal(resumed.code, 0);
-    assert.deepEqual(recordsIn(losslessMessages(resumed.stdout), 'events'), allEvents(mock).filter((e) => (e.ExportBundleStop as number) > mock.bundles[20].Stop));
+    assert.deepEqual(recordsIn(losslessMessages(resumed.stdout), 'events'), legacyEvents(mock).filter((e) => (e.ExportBundleStop as number) > mock.bundles[20].Stop));
     assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { ExportBundleStop: mock.bundles[24].Stop });
   });
 
@@ -77,7 +75,7 @@ describe('Fullstory legacy Data Export', () => {
     );
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), allEvents(mock));
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), legacyEvents(mock));
     const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
     assert.equal(warnings.filter((w) => /^Fullstory: the download of export bundle \d+ broke off after \d+ items/.test(w)).length, 3);
   });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { historyRecord } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 
 const KINDS = ['blocking', 'domain', 'geo', 'privacy', 'features', 'targeting'];
@@ -109,9 +110,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     assert.equal(result.code, 0);
     for (const kind of KINDS) {
       assert.deepEqual(recordsOf(result.messages, `settings_${kind}`), [mock.settings[kind].current], kind);
-      // Each version with metadata.lastUpdated copied to the top level, the stream's cursor.
-      const versions = mock.settings[kind].versions.map((v) => ({ ...v, lastUpdated: (v.metadata as Record<string, unknown>).lastUpdated }));
-      assert.deepEqual(recordsOf(result.messages, `settings_${kind}_history`), versions, kind);
+      assert.deepEqual(recordsOf(result.messages, `settings_${kind}_history`), mock.settings[kind].versions.map(historyRecord), kind);
     }
     const geoPages = mock.requests.slice(start).filter((r) => r.path === '/settings/recording/v1/geo/history');
     assert.equal(geoPages.length, 3, 'next_pagination_token followed');
@@ -127,7 +126,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     const newer = { ...mock.settings.geo.versions[0], recordGeoZones: ['new'], metadata: { lastUpdated: '2024-03-01T00:00:00.000Z' } };
     mock.settings.geo.versions.splice(4, 0, newer);
     const second = await runConnector('read', { config, catalog, state });
-    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [{ ...newer, lastUpdated: '2024-03-01T00:00:00.000Z' }]);
+    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [historyRecord(newer)]);
     assert.deepEqual(statesOf(second.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { lastUpdated: '2024-03-01T00:00:00.000Z' });
     // Version 0.1.0 wrote the nested cursor's path as one flat key: read as the same state.
     const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'settings_geo_history' }, stream_state: { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' } } }];

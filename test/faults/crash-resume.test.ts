@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { assertNoSecrets, catalogFor, MAIN, writeTemp, type Message } from '../helpers/connector';
-import { expectedEvent, losslessMessages } from '../helpers/fullstory';
+import { expectedEvent, historyRecord, legacyEvents, losslessMessages } from '../helpers/fullstory';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { MINDSTAMP_STREAMS, MindstampMock } from '../mocks/mindstamp';
@@ -170,10 +170,10 @@ describe('crash and resume (SIGKILL at 20 random points, restart from the last S
       const text = (data: Record<string, unknown>) => JSON.stringify(data);
       const expected = new Map<string, string[]>([
         ['export_bundles', mock.bundles.map((b) => text({ Id: b.Id, Start: b.Start, Stop: b.Stop }))],
-        ['events', mock.bundles.flatMap((b) => b.events.map((e) => text(expectedEvent(e, 'events'))))],
+        ['events', legacyEvents(mock).map(text)],
         ['segment_events', mock.segmentEvents.map((e) => text(expectedEvent(e.text, 'segment_events')))],
         ['segments', mock.segments.map((s) => text(s))],
-        ['settings_geo_history', mock.settings.geo.versions.map((v) => text(v))],
+        ['settings_geo_history', mock.settings.geo.versions.map((v) => text(historyRecord(v)))],
       ]);
       for (const [stream, ids] of expected) assert.equal(new Set(ids).size, ids.length, `${stream} records are distinct`);
       // No start_date: every bundle and version; segment exports over the last 30 days, in 10-day windows, up to now.

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonLossless } from '../../src/core/json-text';
+import type { FullstoryMock } from '../mocks/fullstory';
 import type { Message } from './connector';
 import { repoRoot } from './shared';
 
@@ -19,6 +20,13 @@ export function expectedEvent(text: string, schema: 'events' | 'segment_events' 
   const moved = Object.fromEntries(Object.entries(event).filter(([key]) => !keys.has(key)));
   return { ...kept, ...(Object.keys(moved).length > 0 ? { custom_vars: moved } : {}), ...added };
 }
+
+/** Every legacy export event, with the bundle it came from (the connector adds ExportBundleId and ExportBundleStop). */
+export const legacyEvents = (mock: FullstoryMock): Record<string, unknown>[] =>
+  mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events', { ExportBundleId: b.Id, ExportBundleStop: b.Stop })));
+
+/** A settings history version as the connector emits it: metadata.lastUpdated copied to the top level (the cursor). */
+export const historyRecord = (version: Record<string, unknown>): Record<string, unknown> => ({ ...version, lastUpdated: (version.metadata as Record<string, unknown>).lastUpdated });
 
 /** stdout parsed without losing digits (the connector's own messages use JSON.parse). */
 export const losslessMessages = (stdout: string): Message[] =>
