@@ -75,6 +75,18 @@ for (const api of CAT_APIS) {
     });
     after(() => mock.close());
 
+    test('the shipped catalogs name each cursor and primary key as discover does (CAT prefers the catalog\'s cursor_field)', () => {
+      for (const path of [`catalogs/${api.name}.json`, `integration_tests/${api.name}_configured_catalog.json`, `integration_tests/${api.name}_configured_catalog_incremental.json`]) {
+        for (const configured of readRepoJson(path).streams as Message[]) {
+          const discovered = streams.get(configured.stream.name)!;
+          const where = `${path}: ${configured.stream.name}`;
+          assert.deepEqual(configured.stream.default_cursor_field, discovered.default_cursor_field, where);
+          if (configured.cursor_field && configured.cursor_field.length > 0) assert.deepEqual(configured.cursor_field, discovered.default_cursor_field, where);
+          if (configured.primary_key) assert.deepEqual(configured.primary_key, discovered.source_defined_primary_key, where);
+        }
+      }
+    });
+
     test('basic read: the expected records, each valid against its schema (formats on), no undeclared column', async () => {
       const read = await runConnector('read', { config, catalog: readRepoJson(`integration_tests/${api.name}_configured_catalog.json`) });
       assert.equal(read.code, 0);
