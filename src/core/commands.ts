@@ -9,6 +9,7 @@ import type { OutputWriter } from './output';
 import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from './protocol';
 import { readStreams } from './read';
 import { buildSpec, selectApis } from './spec';
+import { catalogSchema } from './stream';
 
 const packageInfo = (): { name: string; version: string } =>
   JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
@@ -119,7 +120,7 @@ export function toAirbyteStream(stream: AnyApiDefinition['streams'][number]): Ai
   const incremental = stream.cursorField !== undefined;
   return {
     name: stream.name,
-    json_schema: stream.schema,
+    json_schema: catalogSchema(stream),
     supported_sync_modes: incremental ? ['full_refresh', 'incremental'] : ['full_refresh'],
     ...(incremental ? { source_defined_cursor: true, default_cursor_field: stream.cursorField, is_resumable: true } : {}),
     ...(stream.primaryKey ? { source_defined_primary_key: stream.primaryKey } : {}),

@@ -3,6 +3,8 @@ import { asConnectorError } from './errors';
 import type { Logger } from './http';
 import type { OutputWriter } from './output';
 import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from './protocol';
+import { ADDITIONAL_PROPERTIES, SchemaDrift } from './schema-drift';
+import { catalogSchema } from './stream';
 
 export interface ReadOptions {
   definition: AnyApiDefinition;
@@ -33,17 +35,23 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
     let sinceState = 0;
     let lastState: string | undefined;
     let lastStateValue: StreamState = inputState ?? {};
+    const drift = new SchemaDrift(catalogSchema(stream), stream.undeclaredInto ?? ADDITIONAL_PROPERTIES);
+    const reportDrift = () => {
+      const report = drift.report(name);
+      if (report) log(report.level, report.message);
+    };
     try {
       const items = stream.read(api, { syncMode: configured.sync_mode, state: inputState, startDate: options.startDate, syncStartedAt, log });
       for await (const item of items) {
         switch (item.type) {
           case 'record': {
-            const pending = out.record(name, item.data);
+            const pending = out.record(name, drift.shape(item.data));
             if (pending) await pending;
             sinceState++;
             break;
           }
           case 'raw_records': {
+            drift.observeBatch(item.batch);
             const pending = out.rawRecords(name, item.batch);
             if (pending) await pending;
             sinceState += item.batch.count;
@@ -66,8 +74,10 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
       }
       // Every stream ends with a STATE covering all its records, even an empty one.
       if (lastState === undefined || sinceState > 0) await out.state(name, lastStateValue, sinceState);
+      reportDrift();
       await out.emit(streamStatus(name, 'COMPLETE'));
     } catch (thrown) {
+      reportDrift();
       const error = asConnectorError(thrown);
       failed.push(name);
       log('ERROR', `Stream "${name}" failed after ${sinceState} record(s) since its last state: ${error.message}`);

@@ -3,6 +3,7 @@ import { SystemError } from './errors';
 import type { HttpClient, Logger, Params } from './http';
 import type { JsonBatch } from './json-batch';
 import { describeRequest } from './request';
+import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages, recordsAt, type Paginator } from './paginate';
 import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
 
@@ -37,10 +38,19 @@ export interface StreamDefinition<Api> {
    * cursor value under this same top-level key (CAT and the platform look for it there).
    */
   cursorField?: string[];
+  /**
+   * The declared object field that carries the top-level keys the schema does not list (default
+   * ADDITIONAL_PROPERTIES). The core moves them there for records yielded as objects; streams that
+   * yield bytes (Fullstory's exports: custom_vars) move them themselves.
+   */
+  undeclaredInto?: string;
   /** Rewrites a state an earlier version wrote into the shape this version writes (applied on input). */
   migrateState?: (state: StreamState) => StreamState;
   read(api: Api, context: ReadContext): AsyncIterable<StreamItem>;
 }
+
+/** The schema the catalog declares: the stream's own, with its catch-all field for undeclared keys. */
+export const catalogSchema = (stream: StreamDefinition<unknown>): JsonSchema => withCatchAll(stream.schema, stream.undeclaredInto ?? ADDITIONAL_PROPERTIES);
 
 /** A state migration: a value an earlier version kept under `from` now lives under `to`. */
 export const renamedStateKey =

@@ -29,6 +29,25 @@ describe('PersistIQ through the CLI', () => {
     assert.match(String(request.headers['user-agent']), /^source-saas-trio\/\d+\.\d+\.\d+$/);
   });
 
+  test('a field the schema does not declare reaches the destination in _ab_additional_properties, and is reported once', async () => {
+    // The audit found PersistIQ fields no schema listed (api-fidelity-audit.md §0 #1); any future one
+    // must survive the platform, which drops undeclared top-level keys.
+    mock.inject({ path: '/v1/tags', kind: 'rewrite', rewrite: (body) => ({ ...(body as Message), tags: (body as Message).tags.map((t: Message, i: number) => (i < 3 ? { ...t, color: '#f00', archived: i === 0 } : t)) }) });
+    const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ tags: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    const tags = recordsOf(result.messages, 'tags');
+    assert.deepEqual(tags.slice(0, 4), [
+      { ...mock.data.tags[0], _ab_additional_properties: { color: '#f00', archived: true } },
+      { ...mock.data.tags[1], _ab_additional_properties: { color: '#f00', archived: false } },
+      { ...mock.data.tags[2], _ab_additional_properties: { color: '#f00', archived: false } },
+      mock.data.tags[3],
+    ]);
+    const logs = result.messages.filter((m) => m.type === 'LOG' && /schema does not describe/.test(m.log.message)).map((m) => [m.log.level, m.log.message]);
+    assert.deepEqual(logs, [['INFO', 'Stream "tags": the data held what its schema does not describe; top-level keys the schema does not declare, kept in _ab_additional_properties: color ×3, archived ×3']]);
+    const discovered = (await runConnector('discover', { config: configFor(mock) })).messages[0].catalog.streams as Message[];
+    for (const stream of discovered) assert.equal(stream.json_schema.properties._ab_additional_properties.type.join(), 'object,null', stream.name);
+  });
+
   test('check with a bad key fails with the API message, exit 0, no retries', async () => {
     const before = mock.requests.length;
     const result = await runConnector('check', { config: { api: { ...configFor(mock).api, api_key: 'wrong-key-123' } } });

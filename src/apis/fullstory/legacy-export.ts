@@ -4,9 +4,10 @@
 import { downloadItems } from '../../core/download';
 import { JsonBatch } from '../../core/json-batch';
 import { ConfigError, SystemError } from '../../core/errors';
+import { ADDITIONAL_PROPERTIES } from '../../core/schema-drift';
 import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
-import { eventShaper } from './events';
+import { CUSTOM_VARS, eventShaper } from './events';
 import bundleSchema from './schemas/export_bundles.json';
 import eventsSchema from './schemas/events.json';
 
@@ -54,10 +55,11 @@ async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bu
 /** A bundle's Id as JSON text, digit for digit (the lossless parse kept an Id beyond 2^53 as a string). */
 const idJson = ({ Id }: Bundle): string => (typeof Id === 'string' && /^-?\d+$/.test(Id) ? Id : JSON.stringify(Id));
 
+/** A bundle as JSON text: Id digit for digit, undeclared keys under the catch-all field (the platform drops them). */
 function bundleJson(bundle: Bundle): string {
-  const { Id, ...rest } = bundle;
-  const others = JSON.stringify(rest);
-  return others === '{}' ? `{"Id":${idJson(bundle)}}` : `{"Id":${idJson(bundle)},${others.slice(1)}`;
+  const { Id, Start, Stop, ...rest } = bundle;
+  const extra = Object.keys(rest).length > 0 ? `,${JSON.stringify(ADDITIONAL_PROPERTIES)}:${JSON.stringify(rest)}` : '';
+  return `{"Id":${idJson(bundle)},"Start":${JSON.stringify(Start ?? null)},"Stop":${JSON.stringify(Stop)}${extra}}`;
 }
 
 const exportBundles: StreamDefinition<FullstoryApi> = {
@@ -89,6 +91,7 @@ const eventsOfBundle = (bundle: Bundle) => eventShaper(eventsSchema, 'array', { 
 const events: StreamDefinition<FullstoryApi> = {
   name: 'events',
   schema: eventsSchema,
+  undeclaredInto: CUSTOM_VARS,
   cursorField: [BUNDLE_STOP],
   // Versions up to 0.1.0 kept the bundle end as `Stop` (and declared EventStart as the cursor).
   migrateState: renamedStateKey('Stop', BUNDLE_STOP),

@@ -9,7 +9,7 @@ import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
 import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../core/stream';
 import type { FullstoryApi } from './api';
-import { eventShaper } from './events';
+import { CUSTOM_VARS, eventShaper } from './events';
 import individualsSchema from './schemas/segment_individuals.json';
 import eventsSchema from './schemas/segment_events.json';
 
@@ -90,6 +90,7 @@ const shapeIndividual = eventShaper(individualsSchema, 'ndjson');
 const segmentEvents: StreamDefinition<FullstoryApi> = {
   name: 'segment_events',
   schema: eventsSchema,
+  undeclaredInto: CUSTOM_VARS,
   cursorField: ['EventStart'],
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
@@ -111,6 +112,7 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
 const segmentIndividuals: StreamDefinition<FullstoryApi> = {
   name: 'segment_individuals',
   schema: individualsSchema,
+  undeclaredInto: CUSTOM_VARS,
   primaryKey: [['IndvId']],
   async *read(api, context) {
     yield* exportRows(api, 'TYPE_INDIVIDUAL', { start: iso(lowerBound(api, context, undefined)), end: iso(context.syncStartedAt.getTime()) }, shapeIndividual);
