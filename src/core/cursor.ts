@@ -28,6 +28,8 @@ export interface DatetimeCursorOptions {
    * emitted but does not move the cursor.
    */
   whenMissing: 'sync_start' | 'ignore';
+  /** A top-level field read as the cursor value when a record lacks the cursor field. */
+  fallback?: string;
 }
 
 /** Incremental cursor over an ISO 8601 field: lower bound from state or start_date, tracks the max. */
@@ -53,12 +55,12 @@ export class DatetimeCursor {
 
   /** Client-side filter: is the record newer than the lower bound? Records without the field pass. */
   isNew(record: Record<string, unknown>): boolean {
-    const value = parseInstant(valueAt(record, this.path));
+    const value = parseInstant(this.valueOf(record));
     return !value || !this.lowerBound || value.ms > this.lowerBound.ms;
   }
 
   observe(record: Record<string, unknown>): void {
-    const value = parseInstant(valueAt(record, this.path));
+    const value = parseInstant(this.valueOf(record));
     if (value) this.maxSeen = later(this.maxSeen, value);
     else this.sawMissing = true;
   }
@@ -70,6 +72,11 @@ export class DatetimeCursor {
       next = later(next, { text: this.options.syncStartedAt.toISOString(), ms: this.options.syncStartedAt.getTime() });
     }
     return next ? stateAt(this.path, next.text) : {};
+  }
+
+  private valueOf(record: Record<string, unknown>): unknown {
+    const value = valueAt(record, this.path);
+    return (value === undefined || value === null) && this.options.fallback !== undefined ? record[this.options.fallback] : value;
   }
 }
 

@@ -85,9 +85,17 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   estimate?: (body: unknown) => number | undefined;
   /** A fixed strategy, or one built from the API's context (e.g. a configured page size). */
   paginator: Paginator | ((api: Api) => Paginator);
+  /**
+   * Parts of the endpoint read one after the other, each with its own query parameters (e.g. one
+   * per documented filter value, when no request returns them all), and the fields that name the
+   * part in its records. A record that comes in two parts (same primary key) is written once.
+   */
+  partitions?: { params: Params; fields: JsonRecord }[];
   incremental?: {
     /** A top-level field, or a path into nested objects (the state nests the same way). */
     cursor: string | string[];
+    /** A field read as the cursor value when a record lacks the cursor field (an older record shape). */
+    cursorFallback?: string;
     /** Query parameter carrying the lower bound to the server, if the API has one. */
     requestParam?: string;
     /** Whether the API returns records sorted by the cursor (then: checkpoint after every page). */
@@ -143,30 +151,48 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
               startDate: context.startDate,
               syncStartedAt: context.syncStartedAt,
               whenMissing: incremental.whenMissing,
+              fallback: incremental.cursorFallback,
             })
           : undefined;
       const params: Params = { ...options.params };
       if (cursor?.lowerBound && incremental?.requestParam) params[incremental.requestParam] = cursor.lowerBound.text;
-      const first = { url: joinUrl(api.baseUrl, options.path), params };
+      const url = joinUrl(api.baseUrl, options.path);
       let nulls = 0;
       const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;
       let estimate = options.estimate;
-      for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
-        // The first page carries the total, when the API gives one.
-        const rows = estimate?.(page.body);
-        estimate = undefined;
-        if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
-        for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
-          const record = addFields ? withAddedFields(item, addFields) : item;
-          if (cursor) {
-            if (incremental?.clientFilter && !cursor.isNew(record)) continue;
-            cursor.observe(record);
+      const partitions = options.partitions ?? [{ params: {}, fields: {} }];
+      // Only needed where parts could overlap: the primary keys already written.
+      const written = partitions.length > 1 && options.primaryKey ? new Set<string>() : undefined;
+      let repeated = 0;
+      for (const partition of partitions) {
+        const first = { url, params: { ...params, ...partition.params } };
+        for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
+          // The first page carries the total, when the API gives one.
+          const rows = estimate?.(page.body);
+          estimate = undefined;
+          if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
+          for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
+            let record = addFields ? withAddedFields(item, addFields) : item;
+            if (partitions.length > 1) record = { ...record, ...partition.fields };
+            if (written) {
+              const key = JSON.stringify(options.primaryKey!.map((path) => path.map((field) => (record as JsonRecord)[field])));
+              if (written.has(key)) {
+                repeated++;
+                continue;
+              }
+              written.add(key);
+            }
+            if (cursor) {
+              if (incremental?.clientFilter && !cursor.isNew(record)) continue;
+              cursor.observe(record);
+            }
+            yield { type: 'record', data: record };
           }
-          yield { type: 'record', data: record };
+          if (cursor && incremental?.sorted && partitions.length === 1) yield { type: 'checkpoint', state: cursor.state() };
         }
-        if (cursor && incremental?.sorted) yield { type: 'checkpoint', state: cursor.state() };
       }
-      if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(first.url).pathname}`);
+      if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(url).pathname}`);
+      if (repeated > 0) context.log('INFO', `Stream "${options.name}": ${repeated} record(s) came in more than one part (${partitions.map((p) => new URLSearchParams(p.params as Record<string, string>).toString()).join(', ')}); each was written once`);
       yield { type: 'checkpoint', state: cursor ? cursor.state() : {} };
     },
   };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { historyRecord } from '../helpers/fullstory';
-import { FullstoryMock } from '../mocks/fullstory';
+import { FullstoryMock, sessionCount } from '../mocks/fullstory';
 
 const KINDS = ['blocking', 'domain', 'geo', 'privacy', 'features', 'targeting'];
 const LISTS = ['segments', 'operations', 'webhook_endpoints', 'webhook_event_types', 'users', 'sessions'];
@@ -69,7 +69,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     const sessions = recordsOf(result.messages, 'sessions');
     const identified = mock.users.map((u, index) => ({ u, index })).filter(({ u }) => u.uid);
     const expected = identified.flatMap(({ u, index }) =>
-      Array.from({ length: index % 3 }, (_, s) => ({
+      Array.from({ length: sessionCount(index) }, (_, s) => ({
         userId: index % 2 === 0 ? u.id : String(1000 + index),
         sessionId: String(900 + s),
         createdTime: String(1_700_000_000 + s),
@@ -77,7 +77,20 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
       })),
     );
     assert.deepEqual(sessions, expected);
+    assert.ok(expected.length > 0 && identified.some(({ index }) => sessionCount(index) > 20), 'some users have more than the API\'s default 20 sessions');
+    assert.ok(mock.requests.slice(start).filter((r) => r.path === '/sessions/v2').every((r) => r.query.get('limit') === '1000'));
     assert.ok(mock.requests.slice(start).some((r) => r.path === '/v2/users' && r.query.get('is_identified') === 'true'));
+  });
+
+  test('a user with as many sessions as sessions_per_user asks for is reported: Fullstory may hold more', async () => {
+    const result = await runConnector('read', { config: mock.connectorConfig({ sessions_per_user: 45 }), catalog: full(['sessions']) });
+    assert.equal(result.code, 0);
+    const capped = mock.users.map((u, index) => ({ u, index })).filter(({ u, index }) => u.uid && sessionCount(index) >= 45);
+    assert.ok(capped.length > 0);
+    const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
+    assert.deepEqual(warnings, [
+      `Stream "sessions": ${capped.length} user(s) returned the 45 sessions asked for (sessions_per_user), so Fullstory may hold older ones; e.g. uid "${capped[0].u.uid}". Raise sessions_per_user to read them.`,
+    ]);
   });
 
   test('a user deleted between the list and its sessions (404) is logged and skipped', async () => {

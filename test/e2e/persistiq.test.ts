@@ -11,6 +11,9 @@ const fullRefreshAll = catalogFor(Object.fromEntries(STREAMS.map((s) => [s, 'ful
 
 const byId = (records: Record<string, unknown>[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
+/** Every event, with the documented group it was read in (the connector adds `group`). */
+const eventsAsRead = (mock: PersistIqMock) => mock.data.events.map((event, i) => ({ ...event, group: mock.eventGroups[i] }));
+
 describe('PersistIQ through the CLI', () => {
   let mock: PersistIqMock;
   before(async () => {
@@ -88,7 +91,7 @@ describe('PersistIQ through the CLI', () => {
       incremental.map((s) => [s.name, s.default_cursor_field, s.source_defined_cursor, s.is_resumable]),
       [
         ['leads', ['updated_at'], true, true],
-        ['events', ['created_at'], true, true],
+        ['events', ['event_at'], true, true],
       ],
     );
     for (const stream of incremental) assert.ok(stream.json_schema.properties[stream.default_cursor_field[0]]);
@@ -102,7 +105,7 @@ describe('PersistIQ through the CLI', () => {
     const result = await runConnector('read', { config: configFor(mock), catalog: fullRefreshAll });
     assert.equal(result.code, 0, result.stdout.slice(-2000));
     for (const stream of STREAMS) {
-      assert.deepEqual(byId(recordsOf(result.messages, stream)), byId(mock.data[stream]), stream);
+      assert.deepEqual(byId(recordsOf(result.messages, stream)), byId(stream === 'events' ? eventsAsRead(mock) : mock.data[stream]), stream);
       assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
       const states = statesOf(result.messages, stream);
       assert.deepEqual(states.map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.data[stream].length]], stream);
@@ -147,6 +150,44 @@ describe('PersistIQ through the CLI', () => {
     const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental' }), state: { leads: { updated_at: latest } } });
     assert.equal(result.code, 0);
     assert.equal(recordsOf(result.messages, 'leads').length, 0);
+  });
+});
+
+describe('PersistIQ events (the published reference shape, and the OpenAPI one)', () => {
+  test('every group is read (a request without group returns one), event_at is the cursor, a 0.1.0 state is read', async () => {
+    const mock = await new PersistIqMock({ rateLimit: false, counts: { events: 1200 } }).start();
+    try {
+      const catalog = catalogFor({ events: 'incremental' });
+      const first = await runConnector('read', { config: configFor(mock), catalog });
+      assert.equal(first.code, 0);
+      assert.deepEqual(byId(recordsOf(first.messages, 'events')), byId(eventsAsRead(mock)));
+      assert.deepEqual(
+        mock.requests.filter((r) => r.path === '/v1/events').map((r) => `${r.query.get('group')} ${r.query.get('page') ?? 1}`),
+        ['campaign 1', 'campaign 2', 'settings 1', 'lead_detail 1'],
+      );
+      const last = String(mock.data.events.at(-1)!.event_at);
+      assert.deepEqual(lastStates(first.messages)[0].stream.stream_state, { event_at: last });
+
+      const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { created_at: String(mock.data.events[1189].event_at) } } }];
+      const resumed = await runConnector('read', { config: configFor(mock), catalog, state: legacy });
+      assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1190)));
+      assert.equal(mock.requests.at(-1)!.query.get('start_at'), mock.data.events[1189].event_at);
+      assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { event_at: last });
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('events in the OpenAPI shape keep their fields, and created_at serves as the cursor', async () => {
+    const mock = await new PersistIqMock({ rateLimit: false, eventShape: 'openapi', counts: { events: 40 } }).start();
+    try {
+      const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ events: 'incremental' }) });
+      assert.deepEqual(byId(recordsOf(result.messages, 'events')), byId(eventsAsRead(mock)));
+      assert.deepEqual(lastStates(result.messages)[0].stream.stream_state, { event_at: mock.data.events[39].created_at });
+      assert.equal(result.messages.filter((m) => m.type === 'LOG' && /schema does not describe/.test(m.log.message)).length, 0, 'every field declared');
+    } finally {
+      await mock.close();
+    }
   });
 });
 

@@ -8,6 +8,9 @@ import { gzipSync } from 'node:zlib';
 import { generateBundles, generateIndividuals, generateSegmentEvents, generateSettings, generateUsers, type Bundle, type FullstoryDataOptions } from './fullstory-data';
 import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
+/** Sessions of the user at `index` in the users list: a few, and 45 for every ninth (beyond Fullstory's default 20). */
+export const sessionCount = (index: number): number => (index % 9 === 4 ? 45 : index % 3);
+
 export interface FullstoryMockOptions extends FullstoryDataOptions {
   /** Legacy downloads allowed per window (Fullstory: 2 per minute). */
   downloadLimit?: { limit: number; windowMs: number } | false;
@@ -135,7 +138,7 @@ export class FullstoryMock extends MockServer {
         return page;
       }
       case '/sessions/v2':
-        return this.sessions(query.get('uid'));
+        return this.sessions(query.get('uid'), query.get('limit'));
     }
     return error(404, 'resource_not_found', `No route for ${request.method} ${path}`);
   }
@@ -147,11 +150,17 @@ export class FullstoryMock extends MockServer {
     return { status: 200, body: { [key]: items.slice(offset, offset + size), ...(next ? { [tokenKey]: next } : {}) } };
   }
 
-  private sessions(uid: string | null): MockResponse {
+  /**
+   * GET /sessions/v2?uid=&limit=: "The max number of sessions to return (defaults to 20)", no paging
+   * (developer.fullstory.com/server/v1/sessions/list-sessions). Some users have more than 20.
+   */
+  private sessions(uid: string | null, limit: string | null): MockResponse {
     const index = this.users.findIndex((u) => u.uid === uid);
     if (index < 0) return error(404, 'resource_not_found', `no user with uid ${uid}`);
+    const max = limit === null ? 20 : Number(limit);
+    if (!Number.isInteger(max) || max < 1) return error(400, 'invalid_argument', 'limit must be a positive integer');
     // Ids come as strings, or as bare integers (small ones here, so JSON.parse keeps them).
-    const sessions = Array.from({ length: index % 3 }, (_, s) =>
+    const sessions = Array.from({ length: Math.min(max, sessionCount(index)) }, (_, s) =>
       index % 2 === 0
         ? `{"userId":"${this.users[index].id}","sessionId":"${900 + s}","createdTime":"${1_700_000_000 + s}","fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`
         : `{"userId":${1000 + index},"sessionId":${900 + s},"createdTime":${1_700_000_000 + s},"fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`,

@@ -23,7 +23,20 @@ export interface PersistIqOptions {
   rateLimit?: { limit: number; windowMs: number } | false;
   /** First lead update time; lead i is updated i minutes later. */
   baseTime?: number;
+  /**
+   * Events as the published reference and a live client show them (`reference`: kind, event_at,
+   * user, campaign, lead, params, diff) or as the OpenAPI does (`openapi`: event_type, data, created_at).
+   */
+  eventShape?: 'reference' | 'openapi';
 }
+
+/** /v1/events `group`: "One of `campaign`, `settings`, or `lead_detail`" (piq-ref listEvents). */
+export const EVENT_GROUPS = ['campaign', 'settings', 'lead_detail'] as const;
+const EVENT_KINDS: Record<(typeof EVENT_GROUPS)[number], string[]> = {
+  campaign: ['lead_added_to_campaign', 'message_sent', 'message_replied'],
+  settings: ['user_invited', 'mailbox_connected'],
+  lead_detail: ['lead_created', 'lead_status_changed'],
+};
 
 // Page sizes from PersistIQ's conventions (leads, campaigns, dnc_domains 100; events 500).
 const PAGE_SIZE: Record<string, number> = { users: 100, leads: 100, campaigns: 100, dnc_domains: 100, tags: 100, events: 500 };
@@ -31,7 +44,7 @@ const UNPAGED = new Set(['lead_statuses', 'lead_fields']);
 
 const pad = (n: number, width = 4) => String(n).padStart(width, '0');
 
-export function generatePersistIqData(options: PersistIqOptions = {}): { data: PersistIqData; leadUpdatedAt: number[] } {
+export function generatePersistIqData(options: PersistIqOptions = {}): { data: PersistIqData; leadUpdatedAt: number[]; eventGroups: string[] } {
   const counts = { users: 3, leads: 250, campaigns: 12, lead_statuses: 5, lead_fields: 6, events: 700, dnc_domains: 4, tags: 7, ...options.counts };
   const base = options.baseTime ?? Date.parse('2024-03-01T00:00:00Z');
   const users = Array.from({ length: counts.users }, (_, i) => ({
@@ -65,15 +78,31 @@ export function generatePersistIqData(options: PersistIqOptions = {}): { data: P
   }));
   const lead_statuses = Array.from({ length: counts.lead_statuses }, (_, i) => ({ id: `lss_${pad(i)}`, name: `Status ${i}` }));
   const lead_fields = Array.from({ length: counts.lead_fields }, (_, i) => ({ id: `lcf_${pad(i)}`, name: `field_${i}`, label: `Field ${i}` }));
-  const events = Array.from({ length: counts.events }, (_, i) => ({
-    id: `evt_${pad(i, 6)}`,
-    event_type: ['sent', 'opened', 'replied'][i % 3],
-    data: { lead_id: `l_${pad(i % Math.max(1, counts.leads))}`, campaign_id: `c_${pad(i % Math.max(1, counts.campaigns))}` },
-    created_at: new Date(base + i * 30_000).toISOString(),
-  }));
+  // Six in ten events are about campaigns, three about lead details, one about settings.
+  const eventGroups = Array.from({ length: counts.events }, (_, i) => (i % 10 < 6 ? 'campaign' : i % 10 < 9 ? 'lead_detail' : 'settings'));
+  const events = eventGroups.map((group, i) => {
+    const at = new Date(base + i * 30_000).toISOString();
+    const lead = `l_${pad(i % Math.max(1, counts.leads))}`;
+    const campaign = campaigns[i % Math.max(1, counts.campaigns)];
+    if (options.eventShape === 'openapi') return { id: `evt_${pad(i, 6)}`, event_type: ['sent', 'opened', 'replied'][i % 3], data: { lead_id: lead, campaign_id: campaign?.id }, created_at: at };
+    const user = users[i % users.length];
+    const kind = EVENT_KINDS[group as keyof typeof EVENT_KINDS][i % EVENT_KINDS[group as keyof typeof EVENT_KINDS].length];
+    // The published example: user embedded; campaign and lead as objects, {} when not concerned.
+    return {
+      id: `evt_${pad(i, 6)}`,
+      kind,
+      event_at: at,
+      user_id: user.id,
+      user: { id: user.id, name: user.name, email: user.email, activated: user.activated, default_mailbox_id: user.default_mailbox_id, salesforce_id: user.salesforce_id },
+      campaign: group === 'campaign' && campaign ? { id: campaign.id, name: campaign.name } : {},
+      lead: group === 'settings' ? {} : { id: lead, email: `lead${i % Math.max(1, counts.leads)}@example.org` },
+      params: kind === 'message_sent' ? { step: 1 + (i % 3), subject: `Hello ${i}` } : {},
+      diff: kind === 'lead_status_changed' ? { status: ['new', 'contacted'] } : {},
+    };
+  });
   const dnc_domains = Array.from({ length: counts.dnc_domains }, (_, i) => ({ id: `dom_${pad(i)}`, name: `blocked${i}.example.net` }));
   const tags = Array.from({ length: counts.tags }, (_, i) => ({ id: `tag_${pad(i)}`, name: `Tag ${i}` }));
-  return { data: { users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags }, leadUpdatedAt };
+  return { data: { users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags }, leadUpdatedAt, eventGroups };
 }
 
 const errorBody = (reason: string, message: string) => ({ status: 'error', error: { reason, message } });
@@ -83,6 +112,8 @@ export class PersistIqMock extends MockServer {
   data: PersistIqData;
   /** Server-side update time of each lead (what updated_after filters on, shown or not). */
   leadUpdatedAt: number[];
+  /** The group of each event (a server-side attribute the records do not show). */
+  eventGroups: string[];
   private readonly exposeUpdatedAt: boolean;
 
   constructor(options: PersistIqOptions = {}) {
@@ -92,6 +123,7 @@ export class PersistIqMock extends MockServer {
     const generated = generatePersistIqData(options);
     this.data = generated.data;
     this.leadUpdatedAt = generated.leadUpdatedAt;
+    this.eventGroups = generated.eventGroups;
     this.exposeUpdatedAt = options.leadsHaveUpdatedAt !== false;
     if (options.rateLimit !== false) {
       const { limit, windowMs } = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
@@ -169,7 +201,14 @@ export class PersistIqMock extends MockServer {
       return { status: 400, body: errorBody('bad_params', `${(error as { param: string }).param} is not a valid ISO 8601 timestamp`) };
     }
     if (updatedAfter !== undefined) items = items.filter(({ index }) => this.leadUpdatedAt[index] > updatedAfter);
-    if (startAt !== undefined) items = items.filter(({ item }) => Date.parse(String(item.created_at)) >= startAt);
+    if (startAt !== undefined) items = items.filter(({ item }) => Date.parse(String(item.event_at ?? item.created_at)) >= startAt);
+    if (resource === 'events') {
+      // What a request without `group` returns is not documented: this mock answers the campaign
+      // group only, the less helpful reading.
+      const group = request.query.get('group') ?? 'campaign';
+      if (!(EVENT_GROUPS as readonly string[]).includes(group)) return { status: 400, body: errorBody('bad_params', 'group must be one of campaign, settings, lead_detail') };
+      items = items.filter(({ index }) => this.eventGroups[index] === group);
+    }
 
     const page = Number(request.query.get('page') ?? '1');
     if (!Number.isInteger(page) || page < 1) return { status: 400, body: errorBody('bad_params', 'page must be a positive integer') };

@@ -110,16 +110,16 @@ describe('parseState', () => {
   const streamState = (name: unknown, state: unknown, type: unknown = 'STREAM') => ({ type, stream: { stream_descriptor: { name }, stream_state: state } });
 
   test('accepts the list of per-stream STATE messages', () => {
-    const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { created_at: 'x' })], persistiq);
+    const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { event_at: 'x' })], persistiq);
     assert.deepEqual([...states], [
       ['leads', { updated_at: '2024-01-01T00:00:00Z' }],
-      ['events', { created_at: 'x' }],
+      ['events', { event_at: 'x' }],
     ]);
   });
 
   test('accepts the legacy object keyed by stream name, and LEGACY messages', () => {
     assert.deepEqual([...parseState({ leads: { updated_at: 'a' }, events: null }, persistiq)], [['leads', { updated_at: 'a' }]]);
-    assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq)], [['events', { created_at: 'b' }]]);
+    assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq)], [['events', { event_at: 'b' }]]);
   });
 
   test('states written by 0.1.0 are migrated to the declared cursor key; current ones pass unchanged', () => {

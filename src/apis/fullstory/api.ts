@@ -14,6 +14,7 @@ export interface FullstoryApi extends HttpApi {
   /** Pre-signed export locations on another host: no credentials, query strings never printed. */
   presignedDownloads: HttpClient;
   segmentId: string;
+  sessionsPerUser: number;
   windowMs: number;
   settleMs: number;
   pollIntervalMs: number;
@@ -47,6 +48,7 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
     exportBaseUrl,
     apiTitle: title,
     segmentId: String(config.segment_id),
+    sessionsPerUser: Number(config.sessions_per_user),
     windowMs: Number(config.segment_export_window_hours) * 3_600_000,
     settleMs: Number(config.segment_export_settle_minutes) * 60_000,
     pollIntervalMs: Number(config.operation_poll_seconds) * 1000,

@@ -68,6 +68,11 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
       },
       operation_timeout_minutes: number('Export wait limit (minutes)', 'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.', 60, 0),
       operation_poll_seconds: number('Export poll interval (seconds)', 'Wait between two polls of an export operation.', 10, 0),
+      sessions_per_user: {
+        ...number('Sessions per user', 'limit of each GET /sessions/v2 request (Fullstory returns 20 unless asked for more, and documents no maximum); a user who reaches it is reported.', 1000, 1),
+        type: 'integer',
+        maximum: 100000,
+      },
       legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
       ...tuningFields(
         { requestsPerMinute: 60, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },

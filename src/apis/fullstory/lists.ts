@@ -33,12 +33,14 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     const usersUrl = { url: joinUrl(api.baseUrl, '/v2/users'), params: { is_identified: true } };
     let skipped = 0;
     let nulls = 0;
+    const capped: string[] = [];
     const countNull = () => nulls++;
     for await (const page of fetchPages(api.http, usersUrl, userPages, recordsAt('results', api.apiTitle))) {
       for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
         const uid = user.uid;
         if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
-        const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid } };
+        // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
+        const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } };
         let body: unknown;
         try {
           ({ body } = await api.http.getJson(request.url, request.params));
@@ -51,12 +53,20 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
           }
           throw error;
         }
-        for (const session of recordObjects(recordsAt('sessions', api.apiTitle)(body, request), describeRequest(request), countNull)) {
+        const items = recordsAt('sessions', api.apiTitle)(body, request);
+        if (items.length >= api.sessionsPerUser) capped.push(uid);
+        for (const session of recordObjects(items, describeRequest(request), countNull)) {
           yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
         }
       }
     }
     if (skipped > 0) context.log('WARN', `Stream "sessions": ${skipped} user(s) vanished while the stream was read`);
+    if (capped.length > 0) {
+      context.log(
+        'WARN',
+        `Stream "sessions": ${capped.length} user(s) returned the ${api.sessionsPerUser} sessions asked for (sessions_per_user), so Fullstory may hold older ones; e.g. uid "${capped[0]}". Raise sessions_per_user to read them.`,
+      );
+    }
     if (nulls > 0) context.log('INFO', `Stream "sessions": skipped ${nulls} null item(s) in the responses of GET /v2/users and /sessions/v2`);
     yield { type: 'checkpoint', state: {} };
   },

@@ -1,5 +1,5 @@
 import { nextUrlPaginator } from '../../core/paginate';
-import { httpStream, type HttpStreamOptions, type JsonSchema } from '../../core/stream';
+import { httpStream, renamedStateKey, type HttpStreamOptions, type JsonSchema } from '../../core/stream';
 import campaigns from './schemas/campaigns.json';
 import dncDomains from './schemas/dnc_domains.json';
 import events from './schemas/events.json';
@@ -11,6 +11,8 @@ import users from './schemas/users.json';
 
 // Every list answers {status, errors, has_more, next_page, <resource>: [...]}; next_page is an
 // absolute URL (".../v1/leads?page=2") or null, pages start at 1 (PersistIQ OpenAPI v1).
+const EVENT_GROUPS = ['campaign', 'settings', 'lead_detail'];
+
 const pages = nextUrlPaginator({ urlField: 'next_page', hasMoreField: 'has_more', pageParam: 'page' });
 
 /** GET /v1/<name>, records under the envelope key of the same name, primary key `id`. */
@@ -27,11 +29,16 @@ export const streams = [
   list('campaigns', campaigns),
   list('lead_statuses', leadStatuses),
   list('lead_fields', leadFields),
-  // Events are an append-only log: `start_at` bounds it on the server, `created_at` is the cursor.
-  // Whether `start_at` is inclusive is not documented: the event at the state's instant, already
-  // written by the previous sync, is dropped here.
+  // Events are an append-only log: `start_at` ("Gets events after the specified time") bounds it on
+  // the server, `event_at` is the cursor (`created_at` in the OpenAPI's shape). Whether `start_at` is
+  // inclusive is not documented: the event at the state's instant, already written, is dropped here.
+  // `group` is "one of campaign, settings, or lead_detail" and what its absence returns is not
+  // documented, so each group is read (piq-ref listEvents).
   list('events', events, {
-    incremental: { cursor: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: true, whenMissing: 'ignore' },
+    partitions: EVENT_GROUPS.map((group) => ({ params: { group }, fields: { group } })),
+    incremental: { cursor: 'event_at', cursorFallback: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: true, whenMissing: 'ignore' },
+    // Versions up to 0.1.0 used the OpenAPI's created_at as the cursor.
+    migrateState: renamedStateKey('created_at', 'event_at'),
   }),
   list('dnc_domains', dncDomains),
   list('tags', tags),
