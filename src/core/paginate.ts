@@ -61,14 +61,22 @@ export function nextUrlPaginator(options: { urlField: string; hasMoreField?: str
   };
 }
 
-/** limit + offset; stops on an empty or short page. */
-export function offsetPaginator(options: { pageSize: number; limitParam?: string; offsetParam?: string }): Paginator {
+/**
+ * limit + offset, the offset moved by the items a page held. Ends on a short page, or, where the
+ * server may hold pages below the limit asked for, only on an empty one; a page that repeats the
+ * previous one (a server ignoring offset) is reported as a loop. One instance per read.
+ */
+export function offsetPaginator(options: { pageSize: number; limitParam?: string; offsetParam?: string; endsOn?: 'short_page' | 'empty_page' }): Paginator {
   const limitParam = options.limitParam ?? 'limit';
   const offsetParam = options.offsetParam ?? 'offset';
+  let previous: string | undefined;
   return {
     initialParams: { [limitParam]: options.pageSize, [offsetParam]: 0 },
     next(page) {
-      if (page.items.length < options.pageSize) return undefined;
+      if (page.items.length === 0 || (options.endsOn !== 'empty_page' && page.items.length < options.pageSize)) return undefined;
+      const signature = JSON.stringify([page.items.length, page.items[0], page.items.at(-1)]);
+      if (signature === previous && page.items[0] !== null) throw new SystemError(`${describeRequest(page.request)} answered the same items as the page before it; stopping instead of looping (does the server ignore ${offsetParam}?)`);
+      previous = signature;
       const offset = Number(page.request.params[offsetParam] ?? 0) + page.items.length;
       return { url: page.request.url, params: { ...page.request.params, [offsetParam]: offset } };
     },

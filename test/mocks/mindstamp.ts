@@ -1,8 +1,9 @@
 // A mock of the Mindstamp API v1 as the seed and tap-mindstamp describe it: Bearer token, bare JSON
 // arrays at the root that may hold null items, /videos and /viewers unpaged, /views and
-// /interactions paged by limit + offset, records in no particular updated_at order. Whether the
-// real server honours `since` is unknown, so the mock ignores it unless `honoursSince` is set
-// (and then filters inclusively, updated_at >= since, the less helpful of the two readings).
+// /interactions paged by limit + offset, records in no particular updated_at order. No source
+// documents a filter (tap-mindstamp sends only limit and offset), so unknown parameters are ignored.
+// The server's largest `limit` is not documented either (tap-mindstamp cut its own from 1000 to 100
+// without saying why): with `limitCap`, pages silently hold at most that many items.
 import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
 export const MINDSTAMP_STREAMS = ['videos', 'viewers', 'views', 'interactions'] as const;
@@ -12,7 +13,8 @@ export type MindstampData = Record<MindstampStream, (Record<string, unknown> | n
 export interface MindstampOptions {
   apiKey?: string;
   counts?: Partial<Record<MindstampStream, number>>;
-  honoursSince?: boolean;
+  /** The most items a page holds, whatever `limit` asks for. */
+  limitCap?: number;
   /** Requests per window before a 429 with Retry-After (seconds). */
   rateLimit?: { limit: number; windowMs: number };
   baseTime?: number;
@@ -141,14 +143,14 @@ export function generateMindstampData(options: MindstampOptions = {}): Mindstamp
 export class MindstampMock extends MockServer {
   readonly apiKey: string;
   data: MindstampData;
-  honoursSince: boolean;
+  limitCap: number | undefined;
 
   constructor(options: MindstampOptions = {}) {
     super((request, server) => (server as MindstampMock).route(request));
     this.gzipWhenAccepted = true;
     this.apiKey = options.apiKey ?? 'ms-test-token-4b5c6d';
     this.data = generateMindstampData(options);
-    this.honoursSince = options.honoursSince ?? false;
+    this.limitCap = options.limitCap;
     if (options.rateLimit) {
       this.rateLimit = {
         ...options.rateLimit,
@@ -188,19 +190,13 @@ export class MindstampMock extends MockServer {
     const stream = /^\/api\/v1\/([a-z]+)$/.exec(request.path)?.[1] as MindstampStream | undefined;
     if (request.method !== 'GET' || !stream || !MINDSTAMP_STREAMS.includes(stream)) return { status: 404, body: { error: `Not found: ${request.path}` } };
     let items = this.data[stream];
-    const since = request.query.get('since');
-    if (since !== null && this.honoursSince) {
-      const bound = Date.parse(since);
-      if (!Number.isFinite(bound)) return { status: 400, body: { error: 'since must be an ISO 8601 date' } };
-      items = items.filter((item) => item !== null && typeof item.updated_at === 'string' && Date.parse(item.updated_at) >= bound);
-    }
     if (PAGED.has(stream) && request.query.has('limit')) {
       const limit = Number(request.query.get('limit'));
       const offset = Number(request.query.get('offset') ?? '0');
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT || !Number.isInteger(offset) || offset < 0) {
         return { status: 400, body: { error: `limit must be 1..${MAX_LIMIT} and offset >= 0` } };
       }
-      items = items.slice(offset, offset + limit);
+      items = items.slice(offset, offset + Math.min(limit, this.limitCap ?? limit));
     }
     return { status: 200, body: items };
   }

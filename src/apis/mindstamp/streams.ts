@@ -10,12 +10,14 @@ export interface MindstampApi extends HttpApi {
   pageSize: number;
 }
 
-// Lists answer a bare JSON array (null items included) at the root. No evidence shows the server
-// honours `since` or sorts by updated_at, so records are also filtered here and the stream is
-// checkpointed once, at its end, with the newest updated_at seen.
-const incremental = { cursor: 'updated_at', requestParam: 'since', sorted: false, clientFilter: true, whenMissing: 'ignore' } as const;
+// Lists answer a bare JSON array (null items included) at the root. No source documents a filter
+// or a sort (tap-mindstamp sends only limit and offset), so every sync reads the lists whole, keeps
+// the records updated after the state, and checkpoints once, at the end, with the newest updated_at.
+const incremental = { cursor: 'updated_at', sorted: false, clientFilter: true, whenMissing: 'ignore' } as const;
 
-// videos and viewers are not paginated (seed, tap-mindstamp); views and interactions take limit + offset.
+// videos and viewers are not paginated (seed, tap-mindstamp); views and interactions take limit +
+// offset, and end on an empty page only: the server's largest limit is not documented, and a page
+// shorter than asked may just be its cap (tap-mindstamp stops on an empty page too).
 const list = (name: string, schema: JsonSchema, paged: boolean) =>
   httpStream<MindstampApi>({
     name,
@@ -23,7 +25,7 @@ const list = (name: string, schema: JsonSchema, paged: boolean) =>
     path: `/${name}`,
     records: null,
     primaryKey: [['id']],
-    paginator: paged ? (api) => offsetPaginator({ pageSize: api.pageSize }) : singlePage,
+    paginator: paged ? (api) => offsetPaginator({ pageSize: api.pageSize, endsOn: 'empty_page' }) : singlePage,
     incremental,
   });
 
