@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { SystemError, TransientError } from './errors';
+import { ConnectorError, SystemError, TransientError } from './errors';
 import type { HttpClient, Params } from './http';
 import type { JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
@@ -86,6 +86,11 @@ export interface DownloadRequest {
   params?: Params;
   /** What the user should read in messages (a pre-signed URL's query is a credential: never shown). */
   label: string;
+  /**
+   * For a pre-signed URL, which expires: asks for a fresh one. Then a repeated attempt uses a fresh
+   * URL, and a 4xx from the storage host is a refused link (asked again), never a credential problem.
+   */
+  refresh?: () => Promise<string>;
 }
 
 /**
@@ -96,9 +101,21 @@ export interface DownloadRequest {
 export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<JsonBatch> {
   const { maxRetries, backoffBaseMs, timeoutMs, apiTitle, log } = http.options;
   let delivered = 0;
+  let url = request.url;
   for (let attempt = 0; ; attempt++) {
     let seen = 0;
-    const response = await http.getStream(request.url, request.params);
+    if (attempt > 0 && request.refresh) url = await request.refresh();
+    let response: Awaited<ReturnType<HttpClient['getStream']>>;
+    try {
+      response = await http.getStream(url, request.params);
+    } catch (error) {
+      const status = error instanceof ConnectorError ? error.httpStatus : undefined;
+      if (!request.refresh || status === undefined || status < 400 || status >= 500) throw error;
+      const refused = `the storage host refused the link to ${request.label} (HTTP ${status})`;
+      if (attempt >= maxRetries) throw new TransientError(`${apiTitle}: ${refused} ${attempt + 1} times; ${delivered} items were delivered`);
+      log('WARN', `${apiTitle}: ${refused}, as an expired pre-signed link is; asking for a fresh link`);
+      continue;
+    }
     try {
       const splitter = newSplitter();
       // Only the items past those already delivered by an earlier attempt.

@@ -100,11 +100,15 @@ export function nextTokenPaginator(options: { tokenFields: string[]; param: stri
 /** One request, no pages. */
 export const singlePage: Paginator = { next: () => undefined };
 
-/** Reads the records under `name` in an envelope; `null` means the body itself is the list. */
-export function recordsAt(name: string | null, apiTitle: string): RecordSelector {
+/**
+ * Reads the records under `name` in an envelope; `null` means the body itself is the list. With
+ * `absentIsEmpty`, an envelope without the key is an empty page (proto3 JSON leaves out an empty list).
+ */
+export function recordsAt(name: string | null, apiTitle: string, absentIsEmpty = false): RecordSelector {
   return (body, request) => {
     const items = name === null ? body : field(body, name);
     if (Array.isArray(items)) return items;
+    if (absentIsEmpty && items === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return [];
     const where = name === null ? 'the response body' : `"${name}"`;
     const got = items === undefined ? 'nothing' : items === null ? 'null' : typeof items;
     throw new SystemError(`${apiTitle} returned an unexpected response to ${describeRequest(request)}: expected a list of records at ${where}, got ${got}`);

@@ -76,6 +76,8 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   params?: Params;
   /** Envelope key holding the records; null when the body is the list itself. */
   records: string | null;
+  /** Whether an envelope without that key is an empty page (APIs that leave out empty lists). */
+  absentRecordsAreEmpty?: boolean;
   /**
    * Fields the connector adds to each record, computed from it (as the CDK's AddFields); a field the
    * record already has keeps its value.
@@ -166,7 +168,7 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       let repeated = 0;
       for (const partition of partitions) {
         const first = { url, params: { ...params, ...partition.params } };
-        for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle))) {
+        for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty))) {
           // The first page carries the total, when the API gives one.
           const rows = estimate?.(page.body);
           estimate = undefined;

@@ -122,6 +122,28 @@ describe('Fullstory segment export', () => {
     assert.ok(warnings.every((w) => /^Fullstory: the download of export exp-op-\d+ broke off after \d+ items/.test(w) && !w.includes('Signature')), warnings.join('\n'));
   });
 
+  test('a download repeated after its pre-signed link expired asks for a fresh link; a link the storage host keeps refusing is a transient error, not a key problem', async () => {
+    const shortLived = await new FullstoryMock({ linkTtlSeconds: 2 }).start();
+    try {
+      // The first download stalls past request_timeout_seconds (2 s): by then its link has expired.
+      shortLived.storage.inject({ path: /^\/exports\//, kind: 'hang_mid_body', fraction: 0.5 });
+      const result = await runConnector('read', { config: shortLived.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+      assert.equal(result.code, 0, result.stdout.slice(-800));
+      assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), shortLived.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+      assert.equal(shortLived.requests.filter((r) => /\/results$/.test(r.path)).length, 2, 'a fresh link for the second attempt');
+      assert.equal(shortLived.storage.requests.length, 2);
+
+      shortLived.storage.inject({ path: /^\/exports\//, kind: 'status', status: 403, times: 20, body: '<Error><Code>AccessDenied</Code></Error>' });
+      const refused = await runConnector('read', { config: shortLived.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+      assert.equal(refused.code, 1);
+      const [error] = errorsOf(refused.messages);
+      assert.equal(error.failure_type, 'transient_error');
+      assert.match(error.message, /^Stream "segment_individuals": Fullstory: the storage host refused the link to export exp-op-\d+ \(HTTP 403\) \d+ times; 0 items were delivered$/);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   test('segment_individuals: every individual, IndvId digit for digit', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);

@@ -93,6 +93,23 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     ]);
   });
 
+  test('lists paged with next_pagination_token (older pages spell it so), and an answer without its list key (proto3 JSON omits an empty list) is an empty page', async () => {
+    const other = await new FullstoryMock({ listTokenKey: 'next_pagination_token', omitEmptyLists: true }).start();
+    try {
+      other.endpoints.length = 0;
+      const result = await runConnector('read', { config: other.connectorConfig(), catalog: full(['segments', 'operations', 'webhook_endpoints']) });
+      assert.equal(result.code, 0, result.stdout.slice(-500));
+      assert.deepEqual(recordsOf(result.messages, 'segments'), other.segments);
+      assert.ok(other.segments.length > 100, 'more than one page');
+      for (const stream of ['operations', 'webhook_endpoints']) {
+        assert.deepEqual(recordsOf(result.messages, stream), [], stream);
+        assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
+      }
+    } finally {
+      await other.close();
+    }
+  });
+
   test('a user deleted between the list and its sessions (404) is logged and skipped', async () => {
     const uid = String(mock.users[0].uid);
     mock.inject({ path: '/sessions/v2', query: { uid }, kind: 'status', status: 404, body: { message: 'user not found', code: 'resource_not_found' } });

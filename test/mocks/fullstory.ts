@@ -11,6 +11,10 @@ import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './
 /** Sessions of the user at `index` in the users list: a few, and 45 for every ninth (beyond Fullstory's default 20). */
 export const sessionCount = (index: number): number => (index % 9 === 4 ? 45 : index % 3);
 
+/** A V4 signed URL's query: signature, issue time (X-Goog-Date, to the second) and life in seconds. */
+const signedQuery = (id: string, ttlSeconds: number) =>
+  `X-Goog-Signature=sig${id}&X-Goog-Date=${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}&X-Goog-Expires=${ttlSeconds}`;
+
 export interface FullstoryMockOptions extends FullstoryDataOptions {
   /** Legacy downloads allowed per window (Fullstory: 2 per minute). */
   downloadLimit?: { limit: number; windowMs: number } | false;
@@ -23,6 +27,12 @@ export interface FullstoryMockOptions extends FullstoryDataOptions {
    * building 300k events into a file in this process would stall it mid-measurement).
    */
   reuseExportFiles?: boolean;
+  /** The v1 lists' token key: the older List Segments page documents `next_pagination_token`. */
+  listTokenKey?: 'nextPaginationToken' | 'next_pagination_token';
+  /** Leave out an empty list's key, as proto3 JSON does by default for an empty repeated field. */
+  omitEmptyLists?: boolean;
+  /** Life of a pre-signed link: "typically … a 5 minute expiration window" (developer.fullstory.com/get-export-results). */
+  linkTtlSeconds?: number;
 }
 
 const error = (status: number, code: string, message: string): MockResponse => ({ status, body: { message, code } });
@@ -104,9 +114,10 @@ export class FullstoryMock extends MockServer {
     let match: RegExpExecArray | null;
     if ((match = /^\/operations\/v1\/([^/]+)$/.exec(path))) return this.operation(match[1]);
     if ((match = /^\/search\/v1\/exports\/([^/]+)\/results$/.exec(path))) {
+      const ttl = this.options.linkTtlSeconds ?? 300;
       const file = `${match[1]}.ndjson.gz`;
       return this.exportFiles.has(file)
-        ? { status: 200, body: { location: `${this.storage.url}/exports/${file}?X-Goog-Signature=sig${match[1]}&X-Goog-Expires=300`, expires: new Date(Date.now() + 300_000).toISOString() } }
+        ? { status: 200, body: { location: `${this.storage.url}/exports/${file}?${signedQuery(match[1], ttl)}`, expires: new Date(Date.now() + ttl * 1000).toISOString() } }
         : error(404, 'resource_not_found', 'export not found');
     }
     if ((match = /^\/settings\/recording\/v1\/([a-z]+)(\/history)?$/.exec(path))) {
@@ -124,11 +135,11 @@ export class FullstoryMock extends MockServer {
     }
     switch (path) {
       case '/segments/v1':
-        return this.tokenPage(this.segments, query.get('paginationToken'), limit, 'segments', 'nextPaginationToken');
+        return this.tokenPage(this.segments, query.get('paginationToken'), limit, 'segments', this.options.listTokenKey ?? 'nextPaginationToken');
       case '/operations/v1':
-        return this.tokenPage(this.operations, query.get('paginationToken'), limit, 'operations', 'nextPaginationToken');
+        return this.tokenPage(this.operations, query.get('paginationToken'), limit, 'operations', this.options.listTokenKey ?? 'nextPaginationToken');
       case '/webhooks/v1/endpoints':
-        return this.tokenPage(this.endpoints, query.get('paginationToken'), limit, 'endpoints', 'nextPaginationToken');
+        return this.tokenPage(this.endpoints, query.get('paginationToken'), limit, 'endpoints', this.options.listTokenKey ?? 'nextPaginationToken');
       case '/webhooks/v1/event-types':
         return { status: 200, body: { eventDefs: this.eventDefs } };
       case '/v2/users': {
@@ -147,7 +158,8 @@ export class FullstoryMock extends MockServer {
   private tokenPage(items: unknown[], token: string | null, size: number, key: string, tokenKey: string): MockResponse {
     const offset = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
     const next = offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
-    return { status: 200, body: { [key]: items.slice(offset, offset + size), ...(next ? { [tokenKey]: next } : {}) } };
+    const page = items.slice(offset, offset + size);
+    return { status: 200, body: { ...(page.length === 0 && this.options.omitEmptyLists ? {} : { [key]: page }), ...(next ? { [tokenKey]: next } : {}) } };
   }
 
   /**
@@ -255,6 +267,11 @@ export class FullstoryMock extends MockServer {
     if (request.headers.authorization) return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: '<Error><Code>InvalidArgument</Code><Message>Cannot use both a signed URL and an Authorization header.</Message></Error>' };
     const file = request.path.replace('/exports/', '');
     if (request.query.get('X-Goog-Signature') !== `sig${file.replace('.ndjson.gz', '')}`) return { status: 403, body: '<Error><Code>SignatureDoesNotMatch</Code></Error>' };
+    // Google Cloud Storage answers an expired V4 signed URL with 400 ExpiredToken.
+    const issued = Date.parse(String(request.query.get('X-Goog-Date')).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    if (!(Date.now() <= issued + Number(request.query.get('X-Goog-Expires')) * 1000)) {
+      return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: '<Error><Code>ExpiredToken</Code><Message>Invalid argument.</Message><Details>The provided token has expired.</Details></Error>' };
+    }
     const body = this.exportFiles.get(file);
     return body ? { status: 200, headers: { 'Content-Type': 'application/gzip' }, body } : { status: 404, body: 'no such file' };
   }

@@ -62,10 +62,19 @@ async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange
   const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" from ${range.start} to ${range.end}`;
   const operationId = await createExport(api, type, range);
   const searchExportId = yield* awaitExport(api, operationId, what);
+  // The link "will typically be a 5 minute expiration window" (developer.fullstory.com/get-export-results):
+  // a repeated download asks for a fresh one.
+  const locate = () => exportLocation(api, searchExportId);
+  const request = { url: await locate(), label: `export ${searchExportId}`, refresh: locate };
+  for await (const batch of downloadItems(api.presignedDownloads, request, rows)) yield { type: 'raw_records', batch };
+}
+
+/** GET /search/v1/exports/{id}/results: the pre-signed link to the export's file. */
+async function exportLocation(api: FullstoryApi, searchExportId: string): Promise<string> {
   const { body } = await api.http.getJson(joinUrl(api.baseUrl, `/search/v1/exports/${encodeURIComponent(searchExportId)}/results`));
   const location = (body as { location?: unknown })?.location;
   if (typeof location !== 'string' || !/^https?:\/\//.test(location)) throw new SystemError(`Fullstory gave no download location for export ${searchExportId}`);
-  for await (const batch of downloadItems(api.presignedDownloads, { url: location, label: `export ${searchExportId}` }, rows)) yield { type: 'raw_records', batch };
+  return location;
 }
 
 /** The lower bound: state, else start_date, else the default lookback. */

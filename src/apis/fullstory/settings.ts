@@ -61,6 +61,7 @@ const history = (kind: string, schema: JsonSchema) =>
     },
     path: `${path(kind)}/history`,
     records: 'versions',
+    absentRecordsAreEmpty: true,
     paginator: historyPages,
     addFields: { [LAST_UPDATED]: lastUpdatedOf },
     incremental: { cursor: LAST_UPDATED, sorted: false, clientFilter: true, whenMissing: 'ignore' },
