@@ -21,7 +21,8 @@ export interface Paginator {
   next(page: Page): PageRequest | undefined;
 }
 
-export type RecordSelector = (body: unknown, request: PageRequest) => unknown[];
+/** The records of a page (`index`: 0 for the first page of a list). */
+export type RecordSelector = (body: unknown, request: PageRequest, index?: number) => unknown[];
 
 const field = (body: unknown, name: string): unknown =>
   body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
@@ -102,13 +103,14 @@ export const singlePage: Paginator = { next: () => undefined };
 
 /**
  * Reads the records under `name` in an envelope; `null` means the body itself is the list. With
- * `absentIsEmpty`, an envelope without the key is an empty page (proto3 JSON leaves out an empty list).
+ * `absentIsEmpty`, a first page without the key is an empty list (proto3 JSON leaves out an empty
+ * list); a later page without it is an error, as a page promised by the one before is not empty.
  */
 export function recordsAt(name: string | null, apiTitle: string, absentIsEmpty = false): RecordSelector {
-  return (body, request) => {
+  return (body, request, index = 0) => {
     const items = name === null ? body : field(body, name);
     if (Array.isArray(items)) return items;
-    if (absentIsEmpty && items === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return [];
+    if (absentIsEmpty && index === 0 && items === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return [];
     const where = name === null ? 'the response body' : `"${name}"`;
     const got = items === undefined ? 'nothing' : items === null ? 'null' : typeof items;
     throw new SystemError(`${apiTitle} returned an unexpected response to ${describeRequest(request)}: expected a list of records at ${where}, got ${got}`);
@@ -127,14 +129,14 @@ export async function* fetchPages(
 ): AsyncGenerator<Page> {
   const seen = new Set<string>();
   let request: PageRequest | undefined = { url: first.url, params: { ...paginator.initialParams, ...first.params } };
-  while (request) {
+  for (let index = 0; request; index++) {
     const key = requestKey(request);
     if (seen.has(key)) {
       throw new SystemError(`Pagination loop: the API pointed to ${describeRequest(request)} a second time; stopping instead of reading the same pages forever`);
     }
     seen.add(key);
     const { body } = await http.getJson(request.url, request.params);
-    const page: Page = { request, body, items: select(body, request) };
+    const page: Page = { request, body, items: select(body, request, index) };
     yield page;
     request = paginator.next(page);
   }

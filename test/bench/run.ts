@@ -90,7 +90,7 @@ async function segmentExport(count: number, runs: number): Promise<Row[]> {
   const day = 86_400_000;
   // Fullstory's side of the export (waiting for it, building the file) is not the connector's time:
   // the export is ready at the first poll, and the file is built by an untimed first run.
-  const mock = await new FullstoryMock({ bundles: 0, segmentEvents: count, segmentSpanMs: day / 2, segmentEnd: Date.now() - day / 4, individuals: 0, users: 0, pendingPolls: 0, reuseExportFiles: true }).start();
+  const mock = await new FullstoryMock({ bundles: 0, segmentEvents: count, segmentSpanMs: day / 2, segmentEnd: Date.now() - day / 4, lateEvents: false, individuals: 0, users: 0, pendingPolls: 0, reuseExportFiles: true }).start();
   try {
     // One window over the whole day, so the run is one export: its download is what is measured.
     const window = { segment_export_window_hours: 48, segment_export_settle_minutes: 0, operation_poll_seconds: 0.01 };

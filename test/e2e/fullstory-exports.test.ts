@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf } from '../helpers/connector';
+import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { expectedEvent, legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 
@@ -91,25 +91,37 @@ describe('Fullstory segment export', () => {
   });
   after(() => mock.close());
 
-  test('segment_events: one export per window up to now minus the settle delay; the file is fetched without the key', async () => {
-    const config = mock.connectorConfig();
+  test('segment_events with the defaults: windows up to now minus 24 h, so late events are in (none lost); the file is fetched without the key', async () => {
+    const config = mock.connectorConfig({ segment_export_settle_minutes: undefined });
     const result = await runConnector('read', { config, catalog: catalogFor({ segment_events: 'incremental' }) });
     assert.equal(result.code, 0, result.stdout.slice(-1000));
     const states = statesOf(result.messages, 'segment_events').map((s) => s.stream.stream_state.EventStart as string);
     const from = Date.parse(String(config.api.start_date));
     const until = Date.parse(states.at(-1)!);
-    assert.ok(Math.abs(until - (Date.now() - 3_600_000)) < 30_000, `reads up to now - 60 min, got ${states.at(-1)}`);
-    assert.equal(states.length, 4, 'four windows of 24 h over ~4 days');
-    const expected = mock.segmentEvents.filter((e) => e.at >= from && e.at < until).map((e) => expectedEvent(e.text, 'segment_events'));
-    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_events'), expected);
-    assert.ok(mock.storage.requests.length >= 4 && mock.storage.requests.every((r) => r.headers.authorization === undefined));
+    assert.ok(Math.abs(until - (Date.now() - 86_400_000)) < 30_000, `reads up to now - 24 h, got ${states.at(-1)}`);
+    assert.equal(states.length, Math.ceil((until - from) / 86_400_000), 'windows of 24 h from start_date');
+    const covered = mock.segmentEvents.filter((e) => e.at >= from && e.at < until);
+    // Every event the state covers, the late ones (available 5 and 20 hours after they happened) included.
+    assert.ok(covered.some((e) => e.availableAt - e.at >= 20 * 3_600_000));
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_events'), covered.map((e) => expectedEvent(e.text, 'segment_events')));
+    assert.ok(mock.storage.requests.length >= 3 && mock.storage.requests.every((r) => r.headers.authorization === undefined));
     assert.ok(result.messages.some((m) => m.type === 'LOG' && /^Fullstory export of events of segment "everyone" from .+: operation op-\d+ PENDING, 30% done$/.test(m.log.message)));
+    const discovered = (await runConnector('discover', { config })).messages[0].catalog.streams as Message[];
+    assert.deepEqual(discovered.find((d) => d.name === 'segment_events')!.source_defined_primary_key, [['UserId'], ['SessionId'], ['PageId'], ['EventStart'], ['EventType']]);
 
-    // The next sync (no settle delay now) reads exactly the rest.
-    const next = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: 0 }), catalog: catalogFor({ segment_events: 'incremental' }), state: lastStates(result.messages) });
-    const rest = mock.segmentEvents.filter((e) => e.at >= until).map((e) => expectedEvent(e.text, 'segment_events'));
-    assert.ok(rest.length > 0);
-    assert.deepEqual(recordsIn(losslessMessages(next.stdout), 'segment_events'), rest);
+    // A settle delay of 60 min with an overlap of 24 h: each sync exports the last day again, so an
+    // event that was not available yet when its window was first exported comes in the next sync.
+    const quick = mock.connectorConfig({ segment_export_settle_minutes: 60, segment_export_overlap_hours: 24 });
+    const first = await runConnector('read', { config: quick, catalog: catalogFor({ segment_events: 'incremental' }), state: lastStates(result.messages) });
+    const firstEnd = Date.parse(statesOf(first.messages, 'segment_events').at(-1)!.stream.stream_state.EventStart);
+    const pending = mock.segmentEvents.filter((e) => e.at < firstEnd && e.at >= firstEnd - 20 * 3_600_000 && e.availableAt > Date.now());
+    assert.ok(pending.length > 0, 'some events were not available yet');
+    for (const event of pending) event.availableAt = Date.now();
+    const exportsBefore = mock.exportRequests.length;
+    const second = await runConnector('read', { config: quick, catalog: catalogFor({ segment_events: 'incremental' }), state: lastStates(first.messages) });
+    const texts = recordsIn(losslessMessages(second.stdout), 'segment_events').map((r) => JSON.stringify(r));
+    for (const event of pending) assert.ok(texts.includes(JSON.stringify(expectedEvent(event.text, 'segment_events'))), 'a late event comes with the overlap');
+    assert.equal((mock.exportRequests[exportsBefore].timeRange as Record<string, string>).start, new Date(firstEnd - 86_400_000).toISOString(), 'from the state less the overlap');
   });
 
   test('a segment export file reset mid-body and truncated: downloaded again, every row once', async () => {
@@ -144,11 +156,22 @@ describe('Fullstory segment export', () => {
     }
   });
 
-  test('segment_individuals: every individual, IndvId digit for digit', async () => {
+  test('segment_individuals: every individual, however long inactive (all data, start_date aside), IndvId digit for digit; incremental reads those active since', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+    assert.ok(mock.individualsActivity.some((i) => i.lastActive < Date.now() - 30 * 86_400_000), 'some inactive for over 30 days');
+    assert.deepEqual(mock.exportRequests.at(-1)!.timeRange, { start: '', end: (mock.exportRequests.at(-1)!.timeRange as Record<string, string>).end });
     assert.ok(result.stdout.includes(`"IndvId":${45035996273704965n}`));
+
+    const since = new Date(Date.now() - 3.5 * 86_400_000).toISOString();
+    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'segment_individuals' }, stream_state: { LastEventStart: since } } }];
+    const incremental = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'incremental' }), state });
+    const active = mock.individualsActivity.filter((i) => i.lastActive >= Date.parse(since)).map((i) => expectedEvent(i.text, 'segment_individuals'));
+    assert.equal(active.length, 4);
+    assert.deepEqual(recordsIn(losslessMessages(incremental.stdout), 'segment_individuals'), active);
+    const end = Date.parse(statesOf(incremental.messages, 'segment_individuals').at(-1)!.stream.stream_state.LastEventStart);
+    assert.ok(Math.abs(end - Date.now()) < 30_000);
   });
 
   test('a FAILED export operation: ERROR trace with Fullstory\'s errorDetails, exit 1', async () => {
@@ -157,7 +180,7 @@ describe('Fullstory segment export', () => {
     assert.equal(result.code, 1);
     const [error] = errorsOf(result.messages);
     assert.equal(error.failure_type, 'system_error');
-    assert.match(error.message, /^Stream "segment_individuals": Fullstory could not export individuals of segment "everyone" from \S+ to \S+: operation op-\d+ FAILED: export exceeded the maximum size$/);
+    assert.match(error.message, /^Stream "segment_individuals": Fullstory could not export individuals of segment "everyone" up to \S+: operation op-\d+ FAILED: export exceeded the maximum size$/);
     assert.deepEqual(statusesOf(result.messages, 'segments'), ['STARTED', 'RUNNING', 'COMPLETE']);
   });
 

@@ -5,6 +5,7 @@ import { historyRecord } from '../helpers/fullstory';
 import { FullstoryMock, sessionCount } from '../mocks/fullstory';
 
 const KINDS = ['blocking', 'domain', 'geo', 'privacy', 'features', 'targeting'];
+const EVENT_KEY = [['UserId'], ['SessionId'], ['PageId'], ['EventStart'], ['EventType']];
 const LISTS = ['segments', 'operations', 'webhook_endpoints', 'webhook_event_types', 'users', 'sessions'];
 const full = (streams: string[]) => catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh'])));
 
@@ -36,9 +37,9 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
       streams.map((s) => [s.name, s.source_defined_primary_key ?? null, s.default_cursor_field ?? null]),
       [
         ['export_bundles', [['Id']], ['Stop']],
-        ['events', null, ['ExportBundleStop']],
-        ['segment_events', null, ['EventStart']],
-        ['segment_individuals', [['IndvId']], null],
+        ['events', EVENT_KEY, ['ExportBundleStop']],
+        ['segment_events', EVENT_KEY, ['EventStart']],
+        ['segment_individuals', [['IndvId']], ['LastEventStart']],
         ['segments', [['id']], null],
         ['operations', [['id']], null],
         ['webhook_endpoints', [['id']], null],

@@ -31,8 +31,8 @@ export const CAT_APIS: CatApi[] = [
     name: 'fullstory',
     mock: () => new FullstoryMock().start(),
     overrides: (mock) => ({ export_base_url: (mock as FullstoryMock).exportBaseUrl, legacy_downloads_per_minute: 6000, operation_poll_seconds: 0.01 }),
-    // Events relative to now; operations the sync itself creates.
-    timeDependent: ['segment_events', 'operations'],
+    // Events and individuals' activity relative to now; operations the sync itself creates.
+    timeDependent: ['segment_events', 'segment_individuals', 'operations'],
   },
   { name: 'mindstamp', mock: () => new MindstampMock().start() },
   { name: 'persistiq', mock: () => new PersistIqMock({ rateLimit: false }).start() },

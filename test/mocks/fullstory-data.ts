@@ -22,6 +22,8 @@ export interface FullstoryDataOptions {
   segmentEvents?: number;
   segmentSpanMs?: number;
   segmentEnd?: number;
+  /** Whether some segment events become available hours late (default true). */
+  lateEvents?: boolean;
   individuals?: number;
   users?: number;
 }
@@ -71,22 +73,30 @@ export function generateBundles(options: FullstoryDataOptions = {}): Bundle[] {
   });
 }
 
-/** Segment export events: EventStart spread evenly over the span; NDJSON rows are these texts. */
-export function generateSegmentEvents(options: FullstoryDataOptions = {}): { text: string; at: number }[] {
+/**
+ * Segment export events: EventStart spread evenly over the span; NDJSON rows are these texts. "Most
+ * events will be available in Data Export about 30 minutes from the time that the event occurred",
+ * some later (help.fullstory.com/hc/en-us/articles/360020829273): one in 7 after 5 hours, one in 23
+ * after 20 hours. An export holds the events already available when it is made.
+ */
+export function generateSegmentEvents(options: FullstoryDataOptions = {}): { text: string; at: number; availableAt: number }[] {
   const count = options.segmentEvents ?? 300;
   const end = options.segmentEnd ?? Date.now();
   const span = options.segmentSpanMs ?? 3 * 86_400_000;
   return Array.from({ length: count }, (_, i) => {
     const at = end - span + Math.floor((i * span) / count);
-    return { text: generatedEvent(10_000 + i, new Date(at).toISOString()), at };
+    const lag = options.lateEvents === false ? 0 : i % 23 === 11 ? 20 * 3_600_000 : i % 7 === 3 ? 5 * 3_600_000 : 30 * 60_000;
+    return { text: generatedEvent(10_000 + i, new Date(at).toISOString()), at, availableAt: at + lag };
   });
 }
 
-export function generateIndividuals(count: number): string[] {
-  return Array.from({ length: count }, (_, i) =>
-    JSON.stringify({ Created: '2024-01-02T03:04:05.000Z', Uid: i % 2 ? `uid-${i}` : '', DisplayName: `Person ${i}`, NumSessions: i + 1, TotalSec: i * 10.5, user_plan_str: 'pro' })
-      .replace('{', `{"IndvId":${BIG * 5n + BigInt(i)},`),
-  );
+/** Individuals, the last active one day apart from `end` back (so a 30-day range misses some). */
+export function generateIndividuals(count: number, end = Date.now()): { text: string; lastActive: number }[] {
+  return Array.from({ length: count }, (_, i) => {
+    const lastActive = end - i * 86_400_000 - 60_000;
+    const fields = { Created: '2024-01-02T03:04:05.000Z', Uid: i % 2 ? `uid-${i}` : '', DisplayName: `Person ${i}`, NumSessions: i + 1, TotalSec: i * 10.5, LastEventStart: new Date(lastActive).toISOString(), user_plan_str: 'pro' };
+    return { text: JSON.stringify(fields).replace('{', `{"IndvId":${BIG * 5n + BigInt(i)},`), lastActive };
+  });
 }
 
 export function generateUsers(count: number): Record<string, unknown>[] {

@@ -42,8 +42,11 @@ export class FullstoryMock extends MockServer {
   readonly architectKey = 'na1.fs-architect-key/def456==';
   readonly storage: MockServer;
   bundles: Bundle[];
-  segmentEvents: { text: string; at: number }[];
-  individuals: string[];
+  segmentEvents: { text: string; at: number; availableAt: number }[];
+  /** Individuals with the time of their last activity (an export holds those active in its range). */
+  individualsActivity: { text: string; lastActive: number }[];
+  /** The bodies of POST /segments/v1/exports. */
+  readonly exportRequests: Record<string, unknown>[] = [];
   users: Record<string, unknown>[];
   settings = generateSettings();
   segments = Array.from({ length: 130 }, (_, i) => ({ id: `seg-${i}`, name: `Segment ${i}`, creator: 'admin@example.com', created: '2024-02-01T00:00:00Z', url: `https://app.fullstory.com/ui/o-1/segments/seg-${i}` }));
@@ -65,7 +68,7 @@ export class FullstoryMock extends MockServer {
     this.gzipWhenAccepted = true;
     this.bundles = generateBundles(options);
     this.segmentEvents = generateSegmentEvents(options);
-    this.individuals = generateIndividuals(options.individuals ?? 40);
+    this.individualsActivity = generateIndividuals(options.individuals ?? 40, options.segmentEnd);
     this.users = generateUsers(options.users ?? 45);
     this.storage = new MockServer((request) => this.serveFile(request));
   }
@@ -82,6 +85,11 @@ export class FullstoryMock extends MockServer {
 
   get baseUrl(): string {
     return this.url;
+  }
+
+  /** Every individual's NDJSON row. */
+  get individuals(): string[] {
+    return this.individualsActivity.map((i) => i.text);
   }
 
   get exportBaseUrl(): string {
@@ -225,17 +233,25 @@ export class FullstoryMock extends MockServer {
     if (body.segmentId !== 'everyone' || body.format !== 'FORMAT_NDJSON' || !['TYPE_EVENT', 'TYPE_INDIVIDUAL'].includes(String(body.type))) {
       return error(400, 'invalid_argument', `bad export request ${request.body}`);
     }
-    const start = Date.parse(body.timeRange?.start ?? '');
-    const end = Date.parse(body.timeRange?.end ?? '');
-    if (!(start < end) || JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange)) return error(400, 'invalid_argument', 'bad timeRange');
+    // "the time range start and end can be set to empty strings to include all data" (create-segment-export).
+    const start = body.timeRange?.start === '' ? -Infinity : Date.parse(body.timeRange?.start ?? '');
+    const end = body.timeRange?.end === '' ? Infinity : Date.parse(body.timeRange?.end ?? '');
+    if (!(start < end) || (body.segmentTimeRange !== undefined && JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange))) return error(400, 'invalid_argument', 'bad timeRange');
+    this.exportRequests.push(body);
     const id = `op-${this.operations.length + 1}`;
+    const now = Date.now();
     // Segment events are in time order: the export is the run of them inside the range.
     const first = this.segmentEvents.findIndex((e) => e.at >= start);
     const last = this.segmentEvents.findIndex((e) => e.at >= end);
-    const rowsKey = `${body.type} ${first} ${last}`;
+    const available = this.segmentEvents.filter((e) => e.at >= start && e.at < end && e.availableAt <= now).length;
+    const rowsKey = `${body.type} ${first} ${last} ${available}`;
     let file = this.options.reuseExportFiles ? this.filesByRows.get(rowsKey) : undefined;
     if (!file) {
-      const rows = body.type === 'TYPE_EVENT' ? this.segmentEvents.filter((e) => e.at >= start && e.at < end).map((e) => e.text) : this.individuals;
+      // "For TYPE_INDIVIDUAL, only users that performed events within the provided time range are exported."
+      const rows =
+        body.type === 'TYPE_EVENT'
+          ? this.segmentEvents.filter((e) => e.at >= start && e.at < end && e.availableAt <= now).map((e) => e.text)
+          : this.individualsActivity.filter((i) => i.lastActive >= start && i.lastActive < end).map((i) => i.text);
       file = gzipSync(rows.map((row) => `${row}\n`).join(''));
       this.filesByRows.set(rowsKey, file);
     }

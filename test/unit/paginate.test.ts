@@ -77,6 +77,14 @@ describe('offsetPaginator', () => {
     assert.equal(paginator.next(page(request, {}, [])), undefined);
   });
 
+  test('ending on an empty page only: a short page goes on; the same items twice is a loop', () => {
+    const patient = offsetPaginator({ pageSize: 3, endsOn: 'empty_page' });
+    const request = { url: API, params: { limit: 3, offset: 0 } };
+    assert.deepEqual(patient.next(page(request, {}, [{ id: 1 }, { id: 2 }])), { url: API, params: { limit: 3, offset: 2 } });
+    assert.throws(() => patient.next(page({ url: API, params: { limit: 3, offset: 2 } }, {}, [{ id: 1 }, { id: 2 }])), { name: 'SystemError', message: /answered the same items as the page before it/ });
+    assert.equal(offsetPaginator({ pageSize: 3, endsOn: 'empty_page' }).next(page(request, {}, [])), undefined);
+  });
+
   test('defaults to limit/offset', () => {
     assert.deepEqual(offsetPaginator({ pageSize: 10 }).initialParams, { limit: 10, offset: 0 });
   });
@@ -106,6 +114,12 @@ describe('recordsAt', () => {
   test('returns the list under the key, or the body itself for null', () => {
     assert.deepEqual(recordsAt('leads', 'PersistIQ')({ leads: [{ id: 1 }, null] }, request), [{ id: 1 }, null]);
     assert.deepEqual(recordsAt(null, 'PersistIQ')([{ id: 2 }], request), [{ id: 2 }]);
+  });
+
+  test('absentIsEmpty: a first page without the key is empty (proto3 JSON omits an empty list); a later one is an error', () => {
+    assert.deepEqual(recordsAt('endpoints', 'Fullstory', true)({}, request, 0), []);
+    assert.throws(() => recordsAt('endpoints', 'Fullstory', true)({ nextPaginationToken: null }, request, 1), { name: 'SystemError', message: /expected a list of records at "endpoints", got nothing/ });
+    assert.throws(() => recordsAt('endpoints', 'Fullstory', true)({ endpoints: null }, request, 0), { name: 'SystemError' });
   });
 
   test('a missing key or a non-list is a SystemError naming the request', () => {

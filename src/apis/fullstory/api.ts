@@ -17,6 +17,7 @@ export interface FullstoryApi extends HttpApi {
   sessionsPerUser: number;
   windowMs: number;
   settleMs: number;
+  overlapMs: number;
   pollIntervalMs: number;
   operationTimeoutMs: number;
   /** Where segment exports start when there is neither state nor start_date. */
@@ -51,6 +52,7 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
     sessionsPerUser: Number(config.sessions_per_user),
     windowMs: Number(config.segment_export_window_hours) * 3_600_000,
     settleMs: Number(config.segment_export_settle_minutes) * 60_000,
+    overlapMs: Number(config.segment_export_overlap_hours) * 3_600_000,
     pollIntervalMs: Number(config.operation_poll_seconds) * 1000,
     operationTimeoutMs: Number(config.operation_timeout_minutes) * 60_000,
     defaultLookbackMs: 30 * 86_400_000,

@@ -5,6 +5,12 @@ import type { JsonSchema } from '../../core/stream';
 export const CUSTOM_VARS = 'custom_vars';
 
 /**
+ * Events have no id: "Use PageId, SessionId, and UserId together as a compound key to uniquely identify
+ * pages" (Fullstory's Data Export dictionary); the event within its page is its time and type.
+ */
+export const EVENT_KEY = [['UserId'], ['SessionId'], ['PageId'], ['EventStart'], ['EventType']];
+
+/**
  * Events pass through as bytes: declared keys stay, the rest move unchanged into `custom_vars`, so
  * the platform (which drops undeclared top-level keys) loses nothing and 64-bit ids keep every digit.
  * `added` holds members the connector adds to every event (name → JSON text); an event's own key of

@@ -48,7 +48,7 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
     apiKeyDescription: 'Fullstory API key (Settings → Integrations → API Keys), Admin or Architect level (privacy settings need Admin). Sent as "Authorization: Basic <key>", exactly as issued.',
     defaultBaseUrl: 'https://api.fullstory.com',
     startDateDescription:
-      'Lower bound of the incremental streams (export bundles and their events, segment events, settings history) on the first sync, and of the individuals export. Empty: all legacy bundles and history, and the last 30 days for segment exports.',
+      'Lower bound of the incremental streams (export bundles and their events, segment events, settings history) on the first sync. Empty: all legacy bundles and history, and the last 30 days of segment events. Individuals are always read in full.',
     extra: {
       export_base_url: {
         type: 'string',
@@ -59,10 +59,28 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         default: 'https://export.fullstory.com/api/v1/export',
         examples: ['https://export.fullstory.com/api/v1/export'],
       },
-      segment_id: { type: 'string', title: 'Segment', description: 'Segment whose events and individuals the segment exports read.', minLength: 1, default: 'everyone', examples: ['everyone'] },
+      segment_id: {
+        type: 'string',
+        title: 'Segment',
+        description:
+          'Segment the segment exports read. "everyone": every event and individual. Another segment: only the events that match its event criteria and the individuals it selects, within its own time range.',
+        minLength: 1,
+        default: 'everyone',
+        examples: ['everyone'],
+      },
       segment_export_window_hours: { ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1), type: 'integer' },
       segment_export_settle_minutes: {
-        ...number('Settle delay (minutes)', 'segment_events reads up to now minus this delay, since Fullstory still processes recent events.', 60, 1),
+        ...number(
+          'Settle delay (minutes)',
+          'segment_events reads up to now minus this delay. Fullstory recommends 24 hours for final values: events arrive late and change after the fact. Lower it only with an overlap.',
+          1440,
+          1,
+        ),
+        type: 'integer',
+        minimum: 0,
+      },
+      segment_export_overlap_hours: {
+        ...number('Overlap (hours)', 'Each sync exports segment_events again from this long before its state, for late events (Fullstory: overlapping windows with de-duplication); the primary key lets the destination de-duplicate.', 0, 1),
         type: 'integer',
         minimum: 0,
       },

@@ -7,7 +7,7 @@ import { ConfigError, SystemError } from '../../core/errors';
 import { ADDITIONAL_PROPERTIES } from '../../core/schema-drift';
 import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../core/stream';
 import type { FullstoryApi } from './api';
-import { CUSTOM_VARS, eventShaper } from './events';
+import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import bundleSchema from './schemas/export_bundles.json';
 import eventsSchema from './schemas/events.json';
 
@@ -92,6 +92,8 @@ const events: StreamDefinition<FullstoryApi> = {
   name: 'events',
   schema: eventsSchema,
   undeclaredInto: CUSTOM_VARS,
+  // A bundle repeated after a crash repeats its events: the key lets a destination drop them.
+  primaryKey: EVENT_KEY,
   cursorField: [BUNDLE_STOP],
   // Versions up to 0.1.0 kept the bundle end as `Stop` (and declared EventStart as the cursor).
   migrateState: renamedStateKey('Stop', BUNDLE_STOP),

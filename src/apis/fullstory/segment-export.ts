@@ -9,7 +9,7 @@ import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
 import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../core/stream';
 import type { FullstoryApi } from './api';
-import { CUSTOM_VARS, eventShaper } from './events';
+import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import individualsSchema from './schemas/segment_individuals.json';
 import eventsSchema from './schemas/segment_events.json';
 
@@ -27,8 +27,11 @@ interface TimeRange {
   end: string;
 }
 
+/** Every segment has a time range of its own; only `everyone` (a bulk export) has it replaced by the export's. */
+const EVERYONE = 'everyone';
+
 async function createExport(api: FullstoryApi, type: ExportType, range: TimeRange): Promise<string> {
-  const body = { segmentId: api.segmentId, type, format: 'FORMAT_NDJSON', timeRange: range, segmentTimeRange: range };
+  const body = { segmentId: api.segmentId, type, format: 'FORMAT_NDJSON', timeRange: range, ...(api.segmentId === EVERYONE ? { segmentTimeRange: range } : {}) };
   const { body: answer } = await api.http.postJson(joinUrl(api.baseUrl, '/segments/v1/exports'), body);
   const operationId = (answer as { operationId?: unknown })?.operationId;
   if (typeof operationId !== 'string' || operationId === '') throw new SystemError(`Fullstory answered POST /segments/v1/exports without an operationId: ${JSON.stringify(answer).slice(0, 200)}`);
@@ -59,7 +62,8 @@ async function* awaitExport(api: FullstoryApi, operationId: string, what: string
 
 /** One export from request to rows: each row shaped as bytes. */
 async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: () => ObjectStreamShaper): AsyncGenerator<StreamItem> {
-  const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" from ${range.start} to ${range.end}`;
+  const span = range.start === '' ? `up to ${range.end}` : `from ${range.start} to ${range.end}`;
+  const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" ${span}`;
   const operationId = await createExport(api, type, range);
   const searchExportId = yield* awaitExport(api, operationId, what);
   // The link "will typically be a 5 minute expiration window" (developer.fullstory.com/get-export-results):
@@ -77,15 +81,15 @@ async function exportLocation(api: FullstoryApi, searchExportId: string): Promis
   return location;
 }
 
-/** The lower bound: state, else start_date, else the default lookback. */
-function lowerBound(api: FullstoryApi, context: ReadContext, stateKey: string | undefined): number {
+/** The lower bound: the state, else start_date, else `otherwise` (undefined: all of Fullstory's data). */
+function lowerBound(context: ReadContext, stream: string, stateKey: string | undefined, otherwise: number | undefined): number | undefined {
   const saved = stateKey ? context.state?.[stateKey] : undefined;
   if (saved !== undefined && saved !== null) {
     const ms = typeof saved === 'string' ? Date.parse(saved) : NaN;
-    if (!Number.isFinite(ms)) throw new ConfigError(`State for stream "segment_events": "${stateKey}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
+    if (!Number.isFinite(ms)) throw new ConfigError(`State for stream "${stream}": "${stateKey}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
     return ms;
   }
-  return context.startDate ? Date.parse(context.startDate) : context.syncStartedAt.getTime() - api.defaultLookbackMs;
+  return context.startDate ? Date.parse(context.startDate) : otherwise;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -93,17 +97,21 @@ const shapeEvent = eventShaper(eventsSchema, 'ndjson');
 const shapeIndividual = eventShaper(individualsSchema, 'ndjson');
 
 /**
- * Events in time windows (segment_export_window_hours) from the state up to now minus a settle delay
- * (late events are still being processed). The state is the end of the last window fully written.
+ * Events in time windows (segment_export_window_hours) from the state (less the overlap) up to now
+ * minus the settle delay: Fullstory still links, completes and adds events for hours ("waiting 24
+ * hours" for final values, help.fullstory.com/hc/en-us/articles/360020829273). The state is the end
+ * of the last window fully written.
  */
 const segmentEvents: StreamDefinition<FullstoryApi> = {
   name: 'segment_events',
   schema: eventsSchema,
   undeclaredInto: CUSTOM_VARS,
+  primaryKey: EVENT_KEY,
   cursorField: ['EventStart'],
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
-    let start = lowerBound(api, context, incremental ? 'EventStart' : undefined);
+    const saved = incremental ? lowerBound(context, 'segment_events', 'EventStart', undefined) : undefined;
+    let start = saved !== undefined ? saved - api.overlapMs : (lowerBound(context, 'segment_events', undefined, undefined) ?? context.syncStartedAt.getTime() - api.defaultLookbackMs);
     // A state already past the end (or from the future) stays as it was.
     let state = incremental ? { EventStart: typeof context.state?.EventStart === 'string' ? context.state.EventStart : iso(start) } : {};
     const end = context.syncStartedAt.getTime() - api.settleMs;
@@ -117,15 +125,30 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
   },
 };
 
-/** Every individual of the segment seen from start_date (or the default lookback) until now. */
+/**
+ * Individuals of the segment. An export holds "only users that performed events within the provided
+ * time range" (developer.fullstory.com/create-segment-export), so a full refresh covers all data,
+ * and an incremental sync the individuals active since the state (all data the first time): with
+ * append_dedup on IndvId, an individual inactive since is kept. The state is the end of the range.
+ */
 const segmentIndividuals: StreamDefinition<FullstoryApi> = {
   name: 'segment_individuals',
   schema: individualsSchema,
   undeclaredInto: CUSTOM_VARS,
   primaryKey: [['IndvId']],
+  cursorField: ['LastEventStart'],
   async *read(api, context) {
-    yield* exportRows(api, 'TYPE_INDIVIDUAL', { start: iso(lowerBound(api, context, undefined)), end: iso(context.syncStartedAt.getTime()) }, shapeIndividual);
-    yield { type: 'checkpoint', state: {} };
+    const incremental = context.syncMode === 'incremental';
+    // Individuals are people, not history: start_date does not apply (like the users stream).
+    const start = incremental ? lowerBound({ ...context, startDate: undefined }, 'segment_individuals', 'LastEventStart', undefined) : undefined;
+    const end = context.syncStartedAt.getTime();
+    if (start !== undefined && start >= end) {
+      yield { type: 'checkpoint', state: context.state ?? {} };
+      return;
+    }
+    // Empty start and end: "include all data" (developer.fullstory.com/create-segment-export, Time Ranges).
+    yield* exportRows(api, 'TYPE_INDIVIDUAL', { start: start === undefined ? '' : iso(start), end: iso(end) }, shapeIndividual);
+    yield { type: 'checkpoint', state: incremental ? { LastEventStart: iso(end) } : {} };
   },
 };
 
