@@ -174,6 +174,15 @@ describe('Fullstory segment export', () => {
     assert.ok(Math.abs(end - Date.now()) < 30_000);
   });
 
+  test('a segment other than everyone keeps its own time range: segmentTimeRange is sent only for everyone', async () => {
+    const segmentId = String(mock.segments[3].id);
+    const before = mock.exportRequests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig({ segment_id: segmentId }), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    const sent = mock.exportRequests.slice(before);
+    assert.deepEqual(sent.map((body) => [body.segmentId, 'segmentTimeRange' in body]), [[segmentId, false]]);
+  });
+
   test('a FAILED export operation: ERROR trace with Fullstory\'s errorDetails, exit 1', async () => {
     mock.failExports = true;
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh', segments: 'full_refresh' }) });

@@ -230,7 +230,8 @@ export class FullstoryMock extends MockServer {
 
   private createExport(request: MockRequest): MockResponse {
     const body = JSON.parse(request.body) as { segmentId?: string; type?: string; format?: string; timeRange?: { start?: string; end?: string }; segmentTimeRange?: unknown };
-    if (body.segmentId !== 'everyone' || body.format !== 'FORMAT_NDJSON' || !['TYPE_EVENT', 'TYPE_INDIVIDUAL'].includes(String(body.type))) {
+    const knownSegment = body.segmentId === 'everyone' || this.segments.some((segment) => segment.id === body.segmentId);
+    if (!knownSegment || body.format !== 'FORMAT_NDJSON' || !['TYPE_EVENT', 'TYPE_INDIVIDUAL'].includes(String(body.type))) {
       return error(400, 'invalid_argument', `bad export request ${request.body}`);
     }
     // "the time range start and end can be set to empty strings to include all data" (create-segment-export).
