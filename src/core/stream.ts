@@ -90,7 +90,8 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
   /**
    * Parts of the endpoint read one after the other, each with its own query parameters (e.g. one
    * per documented filter value, when no request returns them all), and the fields that name the
-   * part in its records. A record that comes in two parts (same primary key) is written once.
+   * part in its records (a field the record has keeps its value). A record that comes in two parts
+   * (same primary key) is written once.
    */
   partitions?: { params: Params; fields: JsonRecord }[];
   incremental?: {
@@ -175,7 +176,7 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
           if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
           for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
             let record = addFields ? withAddedFields(item, addFields) : item;
-            if (partitions.length > 1) record = { ...record, ...partition.fields };
+            if (partitions.length > 1) record = { ...partition.fields, ...record };
             if (written) {
               const key = JSON.stringify(options.primaryKey!.map((path) => path.map((field) => (record as JsonRecord)[field])));
               if (written.has(key)) {

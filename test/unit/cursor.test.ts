@@ -127,3 +127,14 @@ describe('DatetimeCursor on a nested path', () => {
     });
   });
 });
+
+describe('DatetimeCursor timestamp renderings', () => {
+  test("Mindstamp's documented rendering (Sat, 1 Jan 2022 05:12:32 UTC +00:00) is ordered like ISO 8601", () => {
+    const c = cursor({ state: { updated_at: '2022-01-01T05:00:00Z' } });
+    const documented = { updated_at: 'Sat, 1 Jan 2022 05:12:32 UTC +00:00' };
+    assert.equal(c.isNew(documented), true);
+    assert.equal(c.isNew({ updated_at: 'Sat, 1 Jan 2022 04:12:32 UTC +00:00' }), false);
+    c.observe(documented);
+    assert.deepEqual(c.state(), documented);
+  });
+});
