@@ -81,15 +81,13 @@ async function exportLocation(api: FullstoryApi, searchExportId: string): Promis
   return location;
 }
 
-/** The lower bound: the state, else start_date, else `otherwise` (undefined: all of Fullstory's data). */
-function lowerBound(context: ReadContext, stream: string, stateKey: string | undefined, otherwise: number | undefined): number | undefined {
-  const saved = stateKey ? context.state?.[stateKey] : undefined;
-  if (saved !== undefined && saved !== null) {
-    const ms = typeof saved === 'string' ? Date.parse(saved) : NaN;
-    if (!Number.isFinite(ms)) throw new ConfigError(`State for stream "${stream}": "${stateKey}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
-    return ms;
-  }
-  return context.startDate ? Date.parse(context.startDate) : otherwise;
+/** The instant an incremental stream's state holds under `key`, if any. */
+function stateInstant(context: ReadContext, stream: string, key: string): number | undefined {
+  const saved = context.syncMode === 'incremental' ? context.state?.[key] : undefined;
+  if (saved === undefined || saved === null) return undefined;
+  const ms = typeof saved === 'string' ? Date.parse(saved) : NaN;
+  if (!Number.isFinite(ms)) throw new ConfigError(`State for stream "${stream}": "${key}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
+  return ms;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -110,8 +108,9 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
   cursorField: ['EventStart'],
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
-    const saved = incremental ? lowerBound(context, 'segment_events', 'EventStart', undefined) : undefined;
-    let start = saved !== undefined ? saved - api.overlapMs : (lowerBound(context, 'segment_events', undefined, undefined) ?? context.syncStartedAt.getTime() - api.defaultLookbackMs);
+    const saved = stateInstant(context, 'segment_events', 'EventStart');
+    const firstStart = context.startDate ? Date.parse(context.startDate) : context.syncStartedAt.getTime() - api.defaultLookbackMs;
+    let start = saved !== undefined ? saved - api.overlapMs : firstStart;
     // A state already past the end (or from the future) stays as it was.
     let state = incremental ? { EventStart: typeof context.state?.EventStart === 'string' ? context.state.EventStart : iso(start) } : {};
     const end = context.syncStartedAt.getTime() - api.settleMs;
@@ -119,7 +118,8 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
       const windowEnd = Math.min(end, start + api.windowMs);
       yield* exportRows(api, 'TYPE_EVENT', { start: iso(start), end: iso(windowEnd) }, shapeEvent);
       start = windowEnd;
-      if (incremental) yield { type: 'checkpoint', state: (state = { EventStart: iso(start) }) };
+      // Windows inside the overlap end before the saved state: it never moves backwards.
+      if (incremental && (saved === undefined || start > saved)) yield { type: 'checkpoint', state: (state = { EventStart: iso(start) }) };
     }
     yield { type: 'checkpoint', state };
   },
@@ -140,7 +140,7 @@ const segmentIndividuals: StreamDefinition<FullstoryApi> = {
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     // Individuals are people, not history: start_date does not apply (like the users stream).
-    const start = incremental ? lowerBound({ ...context, startDate: undefined }, 'segment_individuals', 'LastEventStart', undefined) : undefined;
+    const start = stateInstant(context, 'segment_individuals', 'LastEventStart');
     const end = context.syncStartedAt.getTime();
     if (start !== undefined && start >= end) {
       yield { type: 'checkpoint', state: context.state ?? {} };
