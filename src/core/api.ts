@@ -18,6 +18,8 @@ export interface ConnectorConfig {
 export interface ConnectEnvironment {
   userAgent: string;
   log: Logger;
+  /** Masks the configured secrets in free text. */
+  mask: (text: string) => string;
 }
 
 /**

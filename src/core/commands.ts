@@ -78,9 +78,9 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
     if (command === 'check') {
       // A connection test should answer within seconds, not after a full retry schedule.
       const quick = { ...config.api, max_retries: Math.min(Number(config.api.max_retries ?? 0), CHECK_MAX_RETRIES) };
-      return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log }), out);
+      return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) }), out);
     }
-    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log });
+    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) });
 
     const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
     const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();

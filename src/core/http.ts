@@ -31,6 +31,8 @@ export interface HttpClientOptions {
   /** Leave query strings out of messages (pre-signed URLs carry their credential there). */
   hideQuery?: boolean;
   log: Logger;
+  /** Masks secrets in text that is cut short before it is printed (masked first, so no part shows). */
+  mask?: (text: string) => string;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -195,7 +197,7 @@ export class HttpClient {
     } catch (error) {
       throw new SystemError(
         `${this.options.apiTitle} returned invalid JSON for ${this.describe(config)} (HTTP ${response.status}): ${(error as Error).message}`,
-        `body starts with: ${String(text).slice(0, 200)}`,
+        `body starts with: ${this.excerpt(String(text), 200)}`,
       );
     }
     return { body, status: response.status, headers: response.headers as Record<string, string | undefined> };
@@ -253,7 +255,7 @@ export class HttpClient {
       return new TransientError(`${apiTitle} failed ${attempts} times on ${request} (last: HTTP ${status})${detail}`);
     }
     if (status >= 300 && status < 400) {
-      return new SystemError(`${apiTitle} redirected ${request} (HTTP ${status}) to ${response.headers.location ?? 'an unknown location'}; check base_url`);
+      return new SystemError(`${apiTitle} redirected ${request} (HTTP ${status}) to ${withoutQuery(response.headers.location, requestConfig.url)}; check base_url`);
     }
     return new SystemError(`${apiTitle} returned HTTP ${status} for ${request}${detail}`);
   }
@@ -266,9 +268,26 @@ export class HttpClient {
       try {
         body = JSON.parse(raw);
       } catch {
-        return raw.trim().slice(0, 300) || undefined;
+        return this.excerpt(raw.trim(), 300) || undefined;
       }
     }
-    return this.options.errorMessage(body) ?? JSON.stringify(body).slice(0, 300);
+    const message = this.options.errorMessage(body);
+    return message === undefined ? this.excerpt(JSON.stringify(body), 300) : this.excerpt(message, 1000);
+  }
+
+  /** The start of a text, secrets masked before it is cut (a cut key would show its first characters). */
+  private excerpt(text: string, length: number): string {
+    return (this.options.mask ? this.options.mask(text) : text).slice(0, length);
+  }
+}
+
+/** A redirect target without its query (a pre-signed URL carries its credential there). */
+function withoutQuery(location: unknown, base: string | undefined): string {
+  if (typeof location !== 'string' || location === '') return 'an unknown location';
+  try {
+    const url = new URL(location, base);
+    return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
+  } catch {
+    return 'an unparsable location';
   }
 }

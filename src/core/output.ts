@@ -10,46 +10,58 @@ const CHUNK_SLACK = 16 * 1024;
 
 const MASK = '**********';
 
+/** One character as written, or percent-encoded in either case (a URL may re-encode `+`, `/`, `=`...). */
+const anyEncoding = (char: string): string => {
+  const literal = char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (/^[A-Za-z0-9]$/.test(char)) return literal;
+  const encoded = [...Buffer.from(char)].map((byte) => byte.toString(16).padStart(2, '0'));
+  const upper = encoded.map((hex) => `%${hex.toUpperCase()}`).join('');
+  const lower = encoded.map((hex) => `%${hex}`).join('');
+  return `(?:${literal}|${upper}|${lower}${char === ' ' ? '|\\+' : ''})`;
+};
+
 /**
- * Replaces every configured secret, and the encodings it travels in (base64 for Basic auth,
- * URL-encoding for query strings), with a mask in any string of a message.
+ * Masks every configured secret in free text, as written, base64-encoded (Basic auth) or URL-encoded
+ * in any way, wherever it appears. Only the text meant for people is masked (log messages, error
+ * texts): message types, states and records are never rewritten, so even a one-letter key cannot
+ * corrupt the protocol.
  */
 export class SecretScrubber {
-  private needles: string[] = [];
+  private secrets: string[] = [];
+  private pattern: RegExp | undefined;
 
   constructor(secrets: Iterable<string> = []) {
     this.add(secrets);
   }
 
   add(secrets: Iterable<string>): void {
-    const forms = new Set(this.needles);
+    const forms = new Set(this.secrets);
     for (const secret of secrets) {
       if (!secret) continue;
       forms.add(secret);
       forms.add(Buffer.from(secret).toString('base64'));
-      forms.add(encodeURIComponent(secret));
-      forms.add(new URLSearchParams({ s: secret }).toString().slice(2)); // as axios puts it in a query
     }
     // Longest first, so a secret that contains another is masked whole.
-    this.needles = [...forms].sort((a, b) => b.length - a.length);
+    this.secrets = [...forms].sort((a, b) => b.length - a.length);
+    this.pattern = this.secrets.length > 0 ? new RegExp(this.secrets.map((form) => [...form].map(anyEncoding).join('')).join('|'), 'g') : undefined;
   }
 
   scrubText(text: string): string {
-    let result = text;
-    for (const needle of this.needles) result = result.split(needle).join(MASK);
-    return result;
+    return this.pattern ? text.replace(this.pattern, MASK) : text;
   }
 
-  scrub<T>(value: T): T {
-    if (this.needles.length === 0) return value;
-    if (typeof value === 'string') return this.scrubText(value) as T;
-    if (Array.isArray(value)) return value.map((item) => this.scrub(item)) as T;
-    if (value && typeof value === 'object') {
-      const copy: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(value)) copy[key] = this.scrub(item);
-      return copy as T;
+  /** The message with its free-text fields masked. */
+  scrubMessage(message: AirbyteMessage): AirbyteMessage {
+    if (!this.pattern) return message;
+    const copy = { ...message } as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (copy.log) copy.log = { ...copy.log, message: this.scrubText(copy.log.message) };
+    if (copy.connectionStatus?.message !== undefined) copy.connectionStatus = { ...copy.connectionStatus, message: this.scrubText(copy.connectionStatus.message) };
+    if (copy.trace?.error) {
+      const error = { ...copy.trace.error };
+      for (const field of ['message', 'internal_message', 'stack_trace']) if (typeof error[field] === 'string') error[field] = this.scrubText(error[field]);
+      copy.trace = { ...copy.trace, error };
     }
-    return value;
+    return copy as AirbyteMessage;
   }
 }
 
@@ -82,7 +94,7 @@ export class OutputWriter {
    */
   emit(message: AirbyteMessage): Promise<void> | void {
     if (message.type === 'RECORD') return this.pushLine(JSON.stringify(message));
-    const pending = this.pushLine(JSON.stringify(this.scrubber.scrub(message)));
+    const pending = this.pushLine(JSON.stringify(this.scrubber.scrubMessage(message)));
     return pending ? pending.then(() => this.writeChunk()) : this.writeChunk();
   }
 
@@ -132,6 +144,11 @@ export class OutputWriter {
   /** Secrets become known only once the config is read; from then on they are masked. */
   addSecrets(secrets: Iterable<string>): void {
     this.scrubber.add(secrets);
+  }
+
+  /** Free text with the secrets masked: for text that is cut short before it is printed. */
+  mask(text: string): string {
+    return this.scrubber.scrubText(text);
   }
 
   state(stream: string, state: StreamState, recordCount: number): Promise<void> | void {

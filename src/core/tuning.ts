@@ -72,6 +72,7 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     credentialOrigins: specifics.credentialOrigins ?? [new URL(config.base_url).origin],
     userAgent: environment.userAgent,
     log: environment.log,
+    mask: environment.mask,
     requestsPerMinute: Number(config.requests_per_minute),
     maxRetries: Number(config.max_retries),
     backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { JsonBatch } from '../../src/core/json-batch';
 import { OutputWriter, SecretScrubber } from '../../src/core/output';
-import { logMessage } from '../../src/core/protocol';
+import { errorTrace, logMessage } from '../../src/core/protocol';
 
 /** A destination that records every chunk it is given and acknowledges at once. */
 class Sink extends Writable {
@@ -165,16 +165,31 @@ describe('OutputWriter', () => {
     assert.deepEqual(sink.chunks, ['{"type":"LOG","log":{"level":"WARN","message":"raw **********, basic **********, query key=**********."}}\n']);
   });
 
-  test('secrets added later are masked from then on, in nested values too', async () => {
+  test('secrets added later are masked from then on, in free text only: states are protocol data, never rewritten', async () => {
     const sink = new Sink();
     const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
     await writer.emit(logMessage('INFO', 'key k3y-123'));
     writer.addSecrets(['k3y-123']);
-    await writer.state('s', { tokens: ['k3y-123', 5], nested: { note: 'k3y-123!' } }, 0);
+    await writer.emit(logMessage('INFO', 'key k3y-123 again'));
+    await writer.state('s', { tokens: ['k3y-123', 5] }, 0);
     assert.deepEqual(sink.chunks, [
       '{"type":"LOG","log":{"level":"INFO","message":"key k3y-123"}}\n',
-      '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"},"stream_state":{"tokens":["**********",5],"nested":{"note":"**********!"}}},"sourceStats":{"recordCount":0}}}\n',
+      '{"type":"LOG","log":{"level":"INFO","message":"key ********** again"}}\n',
+      '{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"s"},"stream_state":{"tokens":["k3y-123",5]}},"sourceStats":{"recordCount":0}}}\n',
     ]);
+  });
+
+  test('a one-letter key never rewrites a message type, a status or a state (hostile config: api_key "E")', async () => {
+    const sink = new Sink();
+    const writer = new OutputWriter(sink, new SecretScrubber(['E']), 64 * 1024, 10_000);
+    await writer.emit(errorTrace({ message: 'PersistIQ rejected the API key E (HTTP 401)', failure_type: 'config_error' }));
+    await writer.state('leads', { updated_at: '2024-01-01T00:00:00Z', note: 'E' }, 0);
+    const [trace, state] = sink.chunks.map((line) => JSON.parse(line));
+    assert.equal(trace.type, 'TRACE');
+    assert.equal(trace.trace.type, 'ERROR');
+    assert.equal(trace.trace.error.failure_type, 'config_error');
+    assert.equal(trace.trace.error.message, 'PersistIQ rejected the API key ********** (HTTP 401)');
+    assert.deepEqual(state.state.stream.stream_state, { updated_at: '2024-01-01T00:00:00Z', note: 'E' });
   });
 
   test('RECORD lines are emitted verbatim, secrets included', async () => {
@@ -228,9 +243,17 @@ describe('SecretScrubber', () => {
     assert.equal(scrubber.scrubText('x abcdef y abc'), 'x ********** y **********');
   });
 
-  test('ignores empty secrets and leaves values unchanged without secrets', () => {
-    const value = { a: 'text', n: 1 };
-    assert.equal(new SecretScrubber(['']).scrub(value), value);
-    assert.deepEqual(new SecretScrubber(['text']).scrub(value), { a: '**********', n: 1 });
+  test('ignores empty secrets and leaves messages unchanged without secrets', () => {
+    const message = logMessage('INFO', 'text');
+    assert.equal(new SecretScrubber(['']).scrubMessage(message), message);
+    assert.deepEqual(new SecretScrubber(['text']).scrubMessage(message), logMessage('INFO', '**********'));
+  });
+
+  test('a key is recognised however a URL re-encodes it: %2B %2F %3D in either case, base64 too', () => {
+    const key = 'ab+c/d=e';
+    const scrubber = new SecretScrubber([key]);
+    for (const form of ['ab+c/d=e', 'ab%2Bc%2Fd%3De', 'ab%2bc%2fd%3de', 'ab%2Bc/d%3de', Buffer.from(key).toString('base64')]) {
+      assert.equal(scrubber.scrubText(`<${form}>`), '<**********>', form);
+    }
   });
 });
