@@ -53,10 +53,22 @@ export class DatetimeCursor {
     }
   }
 
-  /** Client-side filter: is the record newer than the lower bound? Records without the field pass. */
+  /**
+   * Client-side filter: is the record at or after the lower bound? Inclusive: a record stamped with
+   * the state's very instant (or within its millisecond) may have arrived after the previous sync
+   * read the list, so the boundary instant is read again rather than lost. Records without the field pass.
+   */
   isNew(record: Record<string, unknown>): boolean {
     const value = parseInstant(this.valueOf(record));
-    return !value || !this.lowerBound || value.ms > this.lowerBound.ms;
+    return !value || !this.lowerBound || value.ms >= this.lowerBound.ms;
+  }
+
+  /**
+   * The lower bound for a server-side filter ("updated after", "events after"): a millisecond before
+   * the state, so a filter that is strict still returns the boundary instant.
+   */
+  serverBound(): string | undefined {
+    return this.lowerBound ? new Date(this.lowerBound.ms - 1).toISOString() : undefined;
   }
 
   observe(record: Record<string, unknown>): void {

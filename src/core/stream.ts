@@ -158,7 +158,8 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
             })
           : undefined;
       const params: Params = { ...options.params };
-      if (cursor?.lowerBound && incremental?.requestParam) params[incremental.requestParam] = cursor.lowerBound.text;
+      const serverBound = cursor?.serverBound();
+      if (serverBound && incremental?.requestParam) params[incremental.requestParam] = serverBound;
       const url = joinUrl(api.baseUrl, options.path);
       let nulls = 0;
       const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;

@@ -157,7 +157,10 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     const newer = { ...mock.settings.geo.versions[0], recordGeoZones: ['new'], metadata: { lastUpdated: '2024-03-01T00:00:00.000Z' } };
     mock.settings.geo.versions.splice(4, 0, newer);
     const second = await runConnector('read', { config, catalog, state });
-    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), [historyRecord(newer)]);
+    // The version at the state's very instant comes again (the bound is inclusive), then the newer one.
+    const sinceState = mock.settings.geo.versions.filter((v) => String((v.metadata as Record<string, unknown>).lastUpdated) >= '2024-01-07T00:00:00.000Z');
+    assert.equal(sinceState.length, 2);
+    assert.deepEqual(recordsOf(second.messages, 'settings_geo_history'), sinceState.map(historyRecord));
     assert.deepEqual(statesOf(second.messages, 'settings_geo_history').at(-1)!.stream.stream_state, { lastUpdated: '2024-03-01T00:00:00.000Z' });
     // Version 0.1.0 wrote the nested cursor's path as one flat key: read as the same state.
     const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'settings_geo_history' }, stream_state: { 'metadata.lastUpdated': '2024-01-07T00:00:00.000Z' } } }];

@@ -119,7 +119,7 @@ describe('Mindstamp through the CLI', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ start_date: startDate }), catalog: all('incremental') });
     assert.equal(result.code, 0);
     for (const stream of MINDSTAMP_STREAMS) {
-      const expected = mock.records(stream).filter((r) => r.updated_at === null || Date.parse(String(r.updated_at)) > Date.parse(startDate));
+      const expected = mock.records(stream).filter((r) => r.updated_at === null || Date.parse(String(r.updated_at)) >= Date.parse(startDate));
       assert.deepEqual(recordsOf(result.messages, stream), expected, stream);
     }
     assert.ok(mock.requests.slice(start).every((r) => !r.query.has('since')));
@@ -173,8 +173,11 @@ describe('Mindstamp through the CLI', () => {
       assert.equal(second.code, 0);
       const undated = (stream: MindstampStream) => ids(mock.records(stream).filter((r) => r.updated_at === null));
       const touched: Record<MindstampStream, string[]> = { videos: ['vid_00003'], viewers: [], views: ['view_00010', 'view_00399'], interactions: ['int_00001', 'int_01100'] };
+      // The records at each state's very instant come again (the bound is inclusive).
+      const stateOf = new Map(state.map((s: Message) => [s.stream.stream_descriptor.name, s.stream.stream_state.updated_at]));
+      const atState = (stream: MindstampStream) => ids(mock.records(stream).filter((r) => r.updated_at === stateOf.get(stream)));
       for (const stream of MINDSTAMP_STREAMS) {
-        const expected = ids(mock.records(stream)).filter((id) => touched[stream].includes(id) || undated(stream).includes(id));
+        const expected = ids(mock.records(stream)).filter((id) => touched[stream].includes(id) || undated(stream).includes(id) || atState(stream).includes(id));
         assert.deepEqual(ids(recordsOf(second.messages, stream)), expected, stream);
       }
       assert.ok(mock.requests.slice(start).every((r) => !r.query.has('since')), 'no undocumented filter');

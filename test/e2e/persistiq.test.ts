@@ -11,6 +11,9 @@ const fullRefreshAll = catalogFor(Object.fromEntries(STREAMS.map((s) => [s, 'ful
 
 const byId = (records: Record<string, unknown>[]) => [...records].sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
+/** A server-side bound: a millisecond before the state, so a strict filter returns the boundary instant. */
+const msEarlier = (iso: string) => new Date(Date.parse(iso) - 1).toISOString();
+
 /** Every event, with the documented group it was read in (the connector adds `group`). */
 const eventsAsRead = (mock: PersistIqMock) => mock.data.events.map((event, i) => ({ ...event, group: mock.eventGroups[i] }));
 
@@ -129,11 +132,12 @@ describe('PersistIQ through the CLI', () => {
     mock.touchLeads([3, 77, 140]);
     const second = await runConnector('read', { config: configFor(mock), catalog, state });
     assert.equal(second.code, 0);
-    assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0003', 'l_0077', 'l_0140']);
-    assert.equal(mock.requests.at(-1)!.query.get('updated_after'), state[0].stream.stream_state.updated_at);
+    // The lead at the state's very instant comes again (the bound is inclusive), then the touched ones.
+    assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0003', 'l_0077', 'l_0140', 'l_0249']);
+    assert.equal(mock.requests.at(-1)!.query.get('updated_after'), msEarlier(state[0].stream.stream_state.updated_at));
     const secondState = statesOf(second.messages, 'leads').at(-1)!;
     assert.deepEqual(secondState.stream.stream_state, { updated_at: mock.data.leads[140].updated_at });
-    assert.equal(secondState.sourceStats.recordCount, 3);
+    assert.equal(secondState.sourceStats.recordCount, 4);
   });
 
   test('a state dated in the future yields 0 records and a STATE', async () => {
@@ -149,7 +153,8 @@ describe('PersistIQ through the CLI', () => {
     const latest = mock.data.leads.map((l) => String(l.updated_at)).sort().at(-1)!;
     const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental' }), state: { leads: { updated_at: latest } } });
     assert.equal(result.code, 0);
-    assert.equal(recordsOf(result.messages, 'leads').length, 0);
+    const atLatest = mock.data.leads.filter((l) => l.updated_at === latest).length;
+    assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.updated_at), Array(atLatest).fill(latest), 'only the leads at the state\'s instant');
   });
 });
 
@@ -170,8 +175,8 @@ describe('PersistIQ events (the published reference shape, and the OpenAPI one)'
 
       const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { created_at: String(mock.data.events[1189].event_at) } } }];
       const resumed = await runConnector('read', { config: configFor(mock), catalog, state: legacy });
-      assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1190)));
-      assert.equal(mock.requests.at(-1)!.query.get('start_at'), mock.data.events[1189].event_at);
+      assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1189)), 'from the event at the state\'s instant on');
+      assert.equal(mock.requests.at(-1)!.query.get('start_at'), msEarlier(String(mock.data.events[1189].event_at)));
       assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { event_at: last });
     } finally {
       await mock.close();
@@ -207,7 +212,7 @@ describe('PersistIQ leads without updated_at (as the OpenAPI shows them)', () =>
       mock.addLead({ id: 'l_new1', status: 'new', data: { email: 'new@example.org' } }, cursor + 2000);
       const second = await runConnector('read', { config: configFor(mock), catalog, state });
       assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0005', 'l_0006', 'l_new1']);
-      assert.equal(mock.requests.at(-1)!.query.get('updated_after'), state[0].stream.stream_state.updated_at);
+      assert.equal(mock.requests.at(-1)!.query.get('updated_after'), msEarlier(state[0].stream.stream_state.updated_at));
     } finally {
       await mock.close();
     }

@@ -52,11 +52,17 @@ describe('DatetimeCursor lower bound', () => {
 describe('DatetimeCursor.isNew', () => {
   const c = cursor({ state: { updated_at: '2024-03-01T00:00:00Z' } });
 
-  test('is strict: a record at exactly the lower bound is not new', () => {
-    assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00Z' }), false);
-    assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00.000+00:00' }), false, 'same instant in another spelling');
+  test('is inclusive: a record at exactly the lower bound (or within its millisecond) is read again, never lost', () => {
+    assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00Z' }), true);
+    assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00.000+00:00' }), true, 'same instant in another spelling');
+    assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00.000400Z' }), true, 'a sub-millisecond neighbour');
     assert.equal(c.isNew({ updated_at: '2024-03-01T00:00:00.001Z' }), true);
-    assert.equal(c.isNew({ updated_at: '2024-02-29T23:59:59Z' }), false);
+    assert.equal(c.isNew({ updated_at: '2024-02-29T23:59:59.999Z' }), false);
+  });
+
+  test('a server-side filter gets the bound a millisecond earlier, so a strict one still returns the boundary instant', () => {
+    assert.equal(c.serverBound(), '2024-02-29T23:59:59.999Z');
+    assert.equal(cursor().serverBound(), undefined);
   });
 
   test('records without a parseable value pass, and everything passes without a bound', () => {
