@@ -19,7 +19,9 @@ export const defaultUserAgent = (): string => {
   return `${name}/${version}`;
 };
 
+/** A connection test answers within seconds: few retries, and no long Retry-After waited out. */
 const CHECK_MAX_RETRIES = 2;
+const CHECK_MAX_WAIT_SECONDS = 5;
 
 const USAGE = 'usage: main.js spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE]';
 
@@ -77,7 +79,11 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
     }
     if (command === 'check') {
       // A connection test should answer within seconds, not after a full retry schedule.
-      const quick = { ...config.api, max_retries: Math.min(Number(config.api.max_retries ?? 0), CHECK_MAX_RETRIES) };
+      const quick = {
+        ...config.api,
+        max_retries: Math.min(Number(config.api.max_retries ?? 0), CHECK_MAX_RETRIES),
+        max_wait_seconds: Math.min(Number(config.api.max_wait_seconds ?? 0), CHECK_MAX_WAIT_SECONDS),
+      };
       return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) }), out);
     }
     const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) });

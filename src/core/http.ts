@@ -57,12 +57,30 @@ export function serverWaitMs(headers: Record<string, unknown> | undefined, now =
     const date = Date.parse(retryAfter);
     if (Number.isFinite(date)) return Math.max(0, date - now);
   }
+  return rateLimitResetMs(headers, now);
+}
+
+/**
+ * X-RateLimit-Reset as a wait: epoch seconds, epoch milliseconds, or seconds to wait (APIs differ;
+ * an epoch is always far larger than a wait).
+ */
+function rateLimitResetMs(headers: Record<string, unknown> | undefined, now: number): number | undefined {
   const reset = Number(headers?.['x-ratelimit-reset']);
-  if (headers?.['x-ratelimit-reset'] !== undefined && Number.isFinite(reset)) {
-    // Some APIs send seconds-until-reset rather than an epoch; an epoch is always far larger.
-    return reset > 1e9 ? Math.max(0, reset * 1000 - now) : reset * 1000;
-  }
-  return undefined;
+  if (headers?.['x-ratelimit-reset'] === undefined || headers['x-ratelimit-reset'] === '' || !Number.isFinite(reset)) return undefined;
+  if (reset > 1e12) return Math.max(0, reset - now);
+  return reset > 1e9 ? Math.max(0, reset * 1000 - now) : Math.max(0, reset * 1000);
+}
+
+/**
+ * How long the server asks a retry to wait: Retry-After whenever sent; X-RateLimit-Reset only when
+ * the limit is spent (a 429, or X-RateLimit-Remaining: 0). PersistIQ sends its reset on every answer:
+ * a 5xx under it is backed off, not waited out until the window ends.
+ */
+function retryWaitMs(status: number | undefined, headers: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
+  const retryAfter = serverWaitMs({ 'retry-after': headers?.['retry-after'] }, now);
+  if (retryAfter !== undefined) return retryAfter;
+  const spent = status === 429 || String(headers?.['x-ratelimit-remaining']) === '0';
+  return spent ? rateLimitResetMs(headers, now) : undefined;
 }
 
 /** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
@@ -138,7 +156,7 @@ export class HttpClient {
     this.axios.interceptors.response.use((response) => {
       // The server says the budget is spent: do not send the next request before its reset.
       if (this.limiter && response.headers['x-ratelimit-remaining'] === '0') {
-        const wait = serverWaitMs({ 'x-ratelimit-reset': response.headers['x-ratelimit-reset'] });
+        const wait = rateLimitResetMs({ 'x-ratelimit-reset': response.headers['x-ratelimit-reset'] }, Date.now());
         if (wait !== undefined) this.limiter.pauseUntil(Date.now() + Math.min(wait, options.maxWaitMs));
       }
       return response;
@@ -162,7 +180,7 @@ export class HttpClient {
     const state = ((error.config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
     const attempt = (state.retryCount ?? 0) + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
-    const requested = serverWaitMs(error.response?.headers as Record<string, unknown> | undefined);
+    const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
     // A server-requested wait is honoured exactly (plus a little slack for clock skew).
     const wait = requested !== undefined ? requested + Math.min(1000, this.options.backoffBaseMs) : backoff;
     const waited = state.waitedMs ?? 0;

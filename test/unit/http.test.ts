@@ -23,6 +23,7 @@ describe('serverWaitMs', () => {
     assert.equal(serverWaitMs({ 'x-ratelimit-reset': String(now / 1000 + 12) }, now), 12000);
     assert.equal(serverWaitMs({ 'x-ratelimit-reset': String(now / 1000 - 12) }, now), 0);
     assert.equal(serverWaitMs({ 'x-ratelimit-reset': '30' }, now), 30000);
+    assert.equal(serverWaitMs({ 'x-ratelimit-reset': String(now + 4500) }, now), 4500, 'epoch milliseconds');
   });
 
   test('Retry-After wins over X-RateLimit-Reset; nothing usable gives undefined', () => {

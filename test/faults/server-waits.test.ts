@@ -1,0 +1,46 @@
+// How long the connector waits when a server says so, and only then: X-RateLimit-Reset is a wait
+// when the limit is spent (a 429, or Remaining 0), read as epoch seconds, epoch milliseconds or
+// seconds; and `check` answers within seconds whatever Retry-After asks.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { catalogFor, recordsOf, runConnector } from '../helpers/connector';
+import { PersistIqMock } from '../mocks/persistiq';
+
+describe('server-requested waits', () => {
+  let mock: PersistIqMock;
+  before(async () => {
+    mock = await new PersistIqMock({ rateLimit: false }).start();
+  });
+  after(() => mock.close());
+  const config = () => mock.connectorConfig({ max_wait_seconds: 10, retry_initial_delay_seconds: 0.05 });
+
+  test('a 503 that carries the window\'s X-RateLimit-Reset (PersistIQ sends it on every answer) is backed off, not waited out', async () => {
+    const reset = String(Math.ceil(Date.now() / 1000) + 60);
+    mock.inject({ path: '/v1/tags', kind: 'status', status: 503, times: 2, body: { status: 'error', error: { reason: 'unavailable', message: 'try again' } }, headers: { 'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '57', 'X-RateLimit-Reset': reset } });
+    const started = Date.now();
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
+    assert.ok(Date.now() - started < 8_000, `took ${Date.now() - started} ms`);
+  });
+
+  test('a 429 whose X-RateLimit-Reset is in epoch milliseconds is waited out for that long', async () => {
+    const resetAt = Date.now() + 1500;
+    mock.inject({ path: '/v1/tags', kind: 'status', status: 429, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } }, headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(resetAt) } });
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
+    const retried = mock.requests.filter((r) => r.path === '/v1/tags').at(-1)!;
+    assert.ok(retried.at >= resetAt - 50, 'the retry came after the reset');
+  });
+
+  test('check answers within seconds when the server asks to wait 20 s: FAILED, saying so', async () => {
+    mock.inject({ path: '/v1/users', kind: 'status', status: 429, times: 3, headers: { 'Retry-After': '20' }, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } } });
+    const started = Date.now();
+    const result = await runConnector('check', { config: mock.connectorConfig({ max_wait_seconds: 600 }) });
+    assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    const status = result.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
+    assert.equal(status.status, 'FAILED');
+    assert.match(status.message, /asked to wait 20 s after HTTP 429/);
+  });
+});
