@@ -24,7 +24,8 @@ interface Bundle {
 function startFrom(context: ReadContext, stream: string, stateKey: string): number {
   const saved = context.state?.[stateKey];
   if (saved !== undefined && saved !== null) {
-    if (typeof saved !== 'number' || !Number.isInteger(saved) || saved < 0) {
+    // Any time the API gave as a Stop is read back, a fraction of a second included.
+    if (typeof saved !== 'number' || !Number.isFinite(saved) || saved < 0) {
       throw new ConfigError(`State for stream "${stream}": "${stateKey}" must be a unix time in seconds, got ${JSON.stringify(saved)}`);
     }
     return saved;
@@ -32,19 +33,22 @@ function startFrom(context: ReadContext, stream: string, stateKey: string): numb
   return context.startDate ? Math.floor(Date.parse(context.startDate) / 1000) : 0;
 }
 
-/** Pages of bundles, oldest first, from `start` on. */
+/**
+ * Pages of bundles ending after `start`, oldest first. `start` is sent in whole seconds (the API
+ * takes an int): a bundle the rounding brings back, one that ends at or before `start`, is skipped.
+ */
 async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[]> {
   const url = joinUrl(api.exportBaseUrl, '/list');
   for (let from = start; ; ) {
-    const { body } = await api.http.getJson(url, { start: from });
+    const { body } = await api.http.getJson(url, { start: Math.floor(from) });
     const bundles = (body as { exports?: unknown })?.exports;
-    if (!Array.isArray(bundles)) throw new SystemError(`Fullstory answered GET /list?start=${from} without an "exports" list`);
+    if (!Array.isArray(bundles)) throw new SystemError(`Fullstory answered GET /list?start=${Math.floor(from)} without an "exports" list`);
     for (const bundle of bundles as Bundle[]) {
       if (!bundle || typeof bundle.Stop !== 'number' || bundle.Id === undefined) {
-        throw new SystemError(`Fullstory answered GET /list?start=${from} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
+        throw new SystemError(`Fullstory answered GET /list?start=${Math.floor(from)} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
       }
     }
-    yield bundles;
+    yield (bundles as Bundle[]).filter((bundle) => bundle.Stop > start);
     if (bundles.length < PAGE) return;
     const last = bundles[bundles.length - 1].Stop;
     if (last <= from) throw new SystemError(`Fullstory's bundle list did not advance past start=${from}; stopping instead of looping`);
