@@ -64,20 +64,15 @@ export function nextUrlPaginator(options: { urlField: string; hasMoreField?: str
 
 /**
  * limit + offset, the offset moved by the items a page held. Ends on a short page, or, where the
- * server may hold pages below the limit asked for, only on an empty one; a page that repeats the
- * previous one (a server ignoring offset) is reported as a loop. One instance per read.
+ * server may hold pages below the limit asked for, only on an empty one.
  */
 export function offsetPaginator(options: { pageSize: number; limitParam?: string; offsetParam?: string; endsOn?: 'short_page' | 'empty_page' }): Paginator {
   const limitParam = options.limitParam ?? 'limit';
   const offsetParam = options.offsetParam ?? 'offset';
-  let previous: string | undefined;
   return {
     initialParams: { [limitParam]: options.pageSize, [offsetParam]: 0 },
     next(page) {
       if (page.items.length === 0 || (options.endsOn !== 'empty_page' && page.items.length < options.pageSize)) return undefined;
-      const signature = JSON.stringify([page.items.length, page.items[0], page.items.at(-1)]);
-      if (signature === previous && page.items[0] !== null) throw new SystemError(`${describeRequest(page.request)} answered the same items as the page before it; stopping instead of looping (does the server ignore ${offsetParam}?)`);
-      previous = signature;
       const offset = Number(page.request.params[offsetParam] ?? 0) + page.items.length;
       return { url: page.request.url, params: { ...page.request.params, [offsetParam]: offset } };
     },
@@ -120,7 +115,14 @@ export function recordsAt(name: string | null, apiTitle: string, absentIsEmpty =
 const requestKey = (request: PageRequest): string =>
   `${request.url} ${JSON.stringify(Object.entries(request.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)))}`;
 
-/** Reads pages one after another; the same next page twice is a loop, reported as an error. */
+/** Empty pages in a row, each pointing to another, after which a list is taken to make no progress. */
+const MAX_EMPTY_PAGES = 5;
+
+/**
+ * Reads pages one after another. A server that ignores a paging parameter must not produce endless
+ * duplicates or requests: the same next page twice, a page holding the same items as the one before
+ * (an ignored offset or token), or empty pages that keep pointing to more, are reported as errors.
+ */
 export async function* fetchPages(
   http: HttpClient,
   first: PageRequest,
@@ -129,6 +131,8 @@ export async function* fetchPages(
 ): AsyncGenerator<Page> {
   const seen = new Set<string>();
   let request: PageRequest | undefined = { url: first.url, params: { ...paginator.initialParams, ...first.params } };
+  let previous: string | undefined;
+  let empty = 0;
   for (let index = 0; request; index++) {
     const key = requestKey(request);
     if (seen.has(key)) {
@@ -137,7 +141,16 @@ export async function* fetchPages(
     seen.add(key);
     const { body } = await http.getJson(request.url, request.params);
     const page: Page = { request, body, items: select(body, request, index) };
+    const signature = page.items.some((item) => item !== null) ? JSON.stringify([page.items.length, page.items[0], page.items.at(-1)]) : undefined;
+    if (signature !== undefined && signature === previous) {
+      throw new SystemError(`${describeRequest(request)} answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)`);
+    }
+    previous = signature;
     yield page;
     request = paginator.next(page);
+    empty = page.items.length === 0 ? empty + 1 : 0;
+    if (request && empty >= MAX_EMPTY_PAGES) {
+      throw new SystemError(`${MAX_EMPTY_PAGES} empty pages in a row still pointed to more (last: ${describeRequest(page.request)}); stopping instead of paging forever`);
+    }
   }
 }

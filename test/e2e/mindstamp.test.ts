@@ -109,7 +109,7 @@ describe('Mindstamp through the CLI', () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 1);
     assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', 'Stream "views": GET /api/v1/views?limit=100&offset=100 answered the same items as the page before it; stopping instead of looping (does the server ignore offset?)'],
+      ['system_error', 'Stream "views": GET /api/v1/views?limit=100&offset=100 answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)'],
     ]);
   });
 

@@ -1,0 +1,37 @@
+// Servers that ignore a paging parameter: a token chain of empty pages that always names a new token,
+// and a list that answers its first page whatever token it is sent. Both must end in a clear error,
+// quickly, with no record written twice.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { catalogFor, errorsOf, recordsOf, runConnector, type Message } from '../helpers/connector';
+import { FullstoryMock } from '../mocks/fullstory';
+
+describe('paging parameters ignored', () => {
+  let mock: FullstoryMock;
+  before(async () => {
+    mock = await new FullstoryMock().start();
+  });
+  after(() => mock.close());
+  let counter = 0;
+
+  test('empty pages with ever new tokens: system_error after five, not thousands of requests', async () => {
+    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: [], nextPaginationToken: `t${++counter}` }) });
+    const before = mock.requests.length;
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
+    mock.faults.length = 0;
+    assert.equal(result.code, 1);
+    assert.deepEqual(errorsOf(result.messages).map((e: Message) => e.failure_type), ['system_error']);
+    assert.match(errorsOf(result.messages)[0].message, /5 empty pages in a row still pointed to more/);
+    assert.equal(mock.requests.length - before, 5);
+  });
+
+  test('the first page again whatever the token: system_error before any record is written twice', async () => {
+    const firstPage = mock.segments.slice(0, 100);
+    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: firstPage, nextPaginationToken: `t${++counter}` }) });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
+    mock.faults.length = 0;
+    assert.equal(result.code, 1);
+    assert.match(errorsOf(result.messages)[0].message, /answered the same items as the page before it/);
+    assert.deepEqual(recordsOf(result.messages, 'segments'), firstPage);
+  });
+});
