@@ -35,3 +35,20 @@ describe('paging parameters ignored', () => {
     assert.deepEqual(recordsOf(result.messages, 'segments'), firstPage);
   });
 });
+
+describe('a child endpoint that answers 404 for every parent', () => {
+  test('sessions: 404 for every identified user is a system_error, not a COMPLETE stream of 0 records', async () => {
+    const mock = await new FullstoryMock().start();
+    try {
+      mock.inject({ path: '/sessions/v2', kind: 'status', status: 404, times: 1000, body: { message: 'Not Found', code: 'not_found' } });
+      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ sessions: 'full_refresh' }) });
+      assert.equal(result.code, 1);
+      const identified = mock.users.filter((u) => u.uid).length;
+      assert.deepEqual(errorsOf(result.messages).map((e: Message) => [e.failure_type, e.message]), [
+        ['system_error', `Stream "sessions": Fullstory answered 404 for the sessions of every one of the ${identified} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`],
+      ]);
+    } finally {
+      await mock.close();
+    }
+  });
+});

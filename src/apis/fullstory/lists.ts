@@ -1,4 +1,4 @@
-import { ConnectorError } from '../../core/errors';
+import { ConnectorError, SystemError } from '../../core/errors';
 import { fetchPages, nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
 import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
 import { describeRequest } from '../../core/request';
@@ -34,6 +34,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
   async *read(api, context) {
     const usersUrl = { url: joinUrl(api.baseUrl, '/v2/users'), params: { is_identified: true } };
     let skipped = 0;
+    let asked = 0;
     let nulls = 0;
     const capped: string[] = [];
     const countNull = () => nulls++;
@@ -41,6 +42,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
       for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
         const uid = user.uid;
         if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
+        asked++;
         // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
         const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } };
         let body: unknown;
@@ -61,6 +63,10 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
           yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
         }
       }
+    }
+    // One vanished user is a deletion; every user vanished is an endpoint that does not answer.
+    if (skipped > 0 && skipped === asked) {
+      throw new SystemError(`Fullstory answered 404 for the sessions of every one of the ${asked} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`);
     }
     if (skipped > 0) context.log('WARN', `Stream "sessions": ${skipped} user(s) vanished while the stream was read`);
     if (capped.length > 0) {
