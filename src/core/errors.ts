@@ -4,6 +4,8 @@ import type { FailureType } from './protocol';
 export class ConnectorError extends Error {
   /** The HTTP status behind the error, when an API answered with one. */
   httpStatus?: number;
+  /** The cause is shared by every stream (a rejected key): the sync ends instead of meeting it again. */
+  everyStream?: boolean;
 
   constructor(
     message: string,

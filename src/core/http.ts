@@ -266,7 +266,7 @@ export class HttpClient {
         `${apiTitle} asked to wait ${(state.budgetExceededMs / 1000).toFixed(0)} s after HTTP ${status} on ${request}, which with earlier retries exceeds the connector's wait limit of ${(this.options.maxWaitMs / 1000).toFixed(0)} s per request (max_wait_seconds)${detail}`,
       );
     }
-    if (status === 401) return new ConfigError(`${apiTitle} rejected the API key (HTTP 401)${detail}`);
+    if (status === 401) return Object.assign(new ConfigError(`${apiTitle} rejected the API key (HTTP 401)${detail}`), { everyStream: true });
     if (status === 403) return new ConfigError(`${apiTitle} denied access to ${request} (HTTP 403)${detail}. Check the API key's permissions.`);
     if (status === 429) return new TransientError(`${apiTitle} rate limit still exceeded after ${attempts} attempts on ${request} (HTTP 429)${detail}`);
     if (status >= 500 || status === 408) {

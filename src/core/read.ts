@@ -25,10 +25,18 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   const { definition, api, out, log } = options;
   const failed: string[] = [];
   const syncStartedAt = new Date();
+  /** A failure every stream would meet (a rejected key): the streams after it are not read. */
+  let sharedFailure = false;
   for (const configured of options.catalog) {
     const name = configured.stream.name;
     const stream = definition.streams.find((candidate) => candidate.name === name);
     if (!stream) throw new Error(`stream ${name} vanished after catalog validation`);
+    if (sharedFailure) {
+      failed.push(name);
+      await out.emit(streamStatus(name, 'STARTED'));
+      await out.emit(streamStatus(name, 'INCOMPLETE'));
+      continue;
+    }
     const inputState = configured.sync_mode === 'incremental' ? options.states.get(name) : undefined;
     await out.emit(streamStatus(name, 'STARTED'));
     await out.emit(streamStatus(name, 'RUNNING'));
@@ -81,6 +89,11 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
       const error = asConnectorError(thrown);
       failed.push(name);
       log('ERROR', `Stream "${name}" failed after ${sinceState} record(s) since its last state: ${error.message}`);
+      if (error.everyStream) {
+        sharedFailure = true;
+        const rest = options.catalog.slice(options.catalog.indexOf(configured) + 1).map((s) => s.stream.name);
+        if (rest.length > 0) log('ERROR', `Not reading ${rest.join(', ')}: every stream would meet the same failure (${error.message})`);
+      }
       await out.emit(streamStatus(name, 'INCOMPLETE'));
       await out.emit(
         errorTrace({

@@ -3,7 +3,7 @@
 // quickly, with no record written twice.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, errorsOf, recordsOf, runConnector, type Message } from '../helpers/connector';
+import { catalogFor, errorsOf, recordsOf, runConnector, statusesOf, type Message } from '../helpers/connector';
 import { FullstoryMock } from '../mocks/fullstory';
 
 describe('paging parameters ignored', () => {
@@ -47,6 +47,22 @@ describe('a child endpoint that answers 404 for every parent', () => {
       assert.deepEqual(errorsOf(result.messages).map((e: Message) => [e.failure_type, e.message]), [
         ['system_error', `Stream "sessions": Fullstory answered 404 for the sessions of every one of the ${identified} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`],
       ]);
+    } finally {
+      await mock.close();
+    }
+  });
+});
+
+describe('a failure every stream would meet', () => {
+  test('a rejected key (401) ends the sync after the first stream: one ERROR trace, one request, the others INCOMPLETE', async () => {
+    const mock = await new FullstoryMock().start();
+    try {
+      const streams = ['segments', 'operations', 'webhook_endpoints', 'users', 'settings_blocking'];
+      const result = await runConnector('read', { config: mock.connectorConfig({ api_key: 'wrong-key-for-this-org' }), catalog: catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh']))) });
+      assert.equal(result.code, 1);
+      assert.deepEqual(errorsOf(result.messages).map((e: Message) => [e.failure_type, e.stream_descriptor?.name]), [['config_error', 'segments']]);
+      assert.equal(mock.requests.length, 1);
+      for (const stream of streams.slice(1)) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'INCOMPLETE'], stream);
     } finally {
       await mock.close();
     }
