@@ -3,8 +3,8 @@ import { asConnectorError } from './errors';
 import type { Logger } from './http';
 import type { OutputWriter } from './output';
 import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from './protocol';
-import { ADDITIONAL_PROPERTIES, SchemaDrift } from './schema-drift';
-import { catalogSchema } from './stream';
+import { SchemaDrift } from './schema-drift';
+import { catalogSchema, catchAllField } from './stream';
 
 export interface ReadOptions {
   definition: AnyApiDefinition;
@@ -43,7 +43,7 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
     let sinceState = 0;
     let lastState: string | undefined;
     let lastStateValue: StreamState = inputState ?? {};
-    const drift = new SchemaDrift(catalogSchema(stream), stream.undeclaredInto ?? ADDITIONAL_PROPERTIES);
+    const drift = new SchemaDrift(catalogSchema(stream), catchAllField(stream));
     const reportDrift = () => {
       const report = drift.report(name);
       if (report) log(report.level, report.message);

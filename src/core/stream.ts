@@ -49,8 +49,11 @@ export interface StreamDefinition<Api> {
   read(api: Api, context: ReadContext): AsyncIterable<StreamItem>;
 }
 
+/** The declared field that carries a stream's undeclared top-level keys. */
+export const catchAllField = (stream: StreamDefinition<unknown>): string => stream.undeclaredInto ?? ADDITIONAL_PROPERTIES;
+
 /** The schema the catalog declares: the stream's own, with its catch-all field for undeclared keys. */
-export const catalogSchema = (stream: StreamDefinition<unknown>): JsonSchema => withCatchAll(stream.schema, stream.undeclaredInto ?? ADDITIONAL_PROPERTIES);
+export const catalogSchema = (stream: StreamDefinition<unknown>): JsonSchema => withCatchAll(stream.schema, catchAllField(stream));
 
 /** A state migration: a value an earlier version kept under `from` now lives under `to`. */
 export const renamedStateKey =
