@@ -332,7 +332,7 @@ export class ObjectStreamShaper {
     if (movedUsed === 0) {
       // The object without its closing brace (an empty one without its comma).
       used += copyRange(bytes, start, end - 1, out, used);
-      used += keptUsed === 0 ? copyRange(appendedMembers, 1, appendedMembers.length, out, used) : copyRange(appendedMembers, 0, appendedMembers.length, out, used);
+      used += copyRange(appendedMembers, keptUsed === 0 ? 1 : 0, appendedMembers.length, out, used);
       out[used++] = CLOSE_BRACE;
       this.used = used;
       return;

@@ -171,9 +171,10 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       // Only needed where parts could overlap: the primary keys already written.
       const written = partitions.length > 1 && options.primaryKey ? new Set<string>() : undefined;
       let repeated = 0;
+      const select = recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty);
       for (const partition of partitions) {
         const first = { url, params: { ...params, ...partition.params } };
-        for await (const page of fetchPages(api.http, first, paginator, recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty))) {
+        for await (const page of fetchPages(api.http, first, paginator, select)) {
           // The first page carries the total, when the API gives one.
           const rows = estimate?.(page.body);
           estimate = undefined;

@@ -40,12 +40,13 @@ function startFrom(context: ReadContext, stream: string, stateKey: string): numb
 async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[]> {
   const url = joinUrl(api.exportBaseUrl, '/list');
   for (let from = start; ; ) {
-    const { body } = await api.http.getJson(url, { start: Math.floor(from) });
+    const seconds = Math.floor(from);
+    const { body } = await api.http.getJson(url, { start: seconds });
     const bundles = (body as { exports?: unknown })?.exports;
-    if (!Array.isArray(bundles)) throw new SystemError(`Fullstory answered GET /list?start=${Math.floor(from)} without an "exports" list`);
+    if (!Array.isArray(bundles)) throw new SystemError(`Fullstory answered GET /list?start=${seconds} without an "exports" list`);
     for (const bundle of bundles as Bundle[]) {
       if (!bundle || typeof bundle.Stop !== 'number' || bundle.Id === undefined) {
-        throw new SystemError(`Fullstory answered GET /list?start=${Math.floor(from)} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
+        throw new SystemError(`Fullstory answered GET /list?start=${seconds} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
       }
     }
     yield (bundles as Bundle[]).filter((bundle) => bundle.Stop > start);

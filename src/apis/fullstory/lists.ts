@@ -38,6 +38,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     let nulls = 0;
     const capped: string[] = [];
     const countNull = () => nulls++;
+    const sessionsOf = recordsAt('sessions', api.apiTitle, true);
     for await (const page of fetchPages(api.http, usersUrl, userPages, recordsAt('results', api.apiTitle))) {
       for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
         const uid = user.uid;
@@ -57,7 +58,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
           }
           throw error;
         }
-        const items = recordsAt('sessions', api.apiTitle, true)(body, request);
+        const items = sessionsOf(body, request);
         if (items.length >= api.sessionsPerUser) capped.push(uid);
         for (const session of recordObjects(items, describeRequest(request), countNull)) {
           yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
