@@ -4,13 +4,21 @@ import { runCommand } from './core/commands';
 import { OutputWriter } from './core/output';
 import { errorTrace } from './core/protocol';
 
+/** How long a cancelled sync may spend handing its last lines to the destination. */
+const SIGTERM_FLUSH_MS = 5_000;
+
 async function main(): Promise<void> {
   const out = new OutputWriter(process.stdout);
   // A closed stdout (the platform stopped reading) leaves nothing to report to.
   process.stdout.on('error', () => process.exit(1));
   // SIGTERM is how the platform cancels a sync: write out what is buffered (whole lines, in order,
-  // so no STATE ahead of its records) and exit with 143, which the platform accepts.
-  process.once('SIGTERM', () => void out.flush().finally(() => process.exit(143)));
+  // so no STATE ahead of its records) and exit with 143, which the platform accepts. A destination
+  // that no longer reads cannot hold the exit: after SIGTERM_FLUSH_MS the rest is dropped, and
+  // what did go out is a prefix of the output, so every STATE in it follows its records.
+  process.once('SIGTERM', () => {
+    setTimeout(() => process.exit(143), SIGTERM_FLUSH_MS);
+    void out.flush().finally(() => process.exit(143));
+  });
   process.on('uncaughtException', (error) => {
     void out.emit(errorTrace({ message: `Unexpected error: ${error.message}`, stack_trace: error.stack, failure_type: 'system_error' }));
     void out.flush().finally(() => process.exit(1));

@@ -1,4 +1,5 @@
-import type { Logger } from './http';
+import type { Logger, RateLimitReporter } from './http';
+import type { ApiClock } from './clock';
 import type { JsonSchema, StreamDefinition } from './stream';
 
 /** One option of the spec's `api` oneOf, after defaults from the spec are applied. */
@@ -20,6 +21,10 @@ export interface ConnectEnvironment {
   log: Logger;
   /** Masks the configured secrets in free text. */
   mask: (text: string) => string;
+  /** Hears of waits on an API's rate limit (reported as the running stream's status). */
+  rateLimitReporter?: RateLimitReporter;
+  /** Set from the Date header of the API's answers. */
+  clock?: ApiClock;
 }
 
 /**

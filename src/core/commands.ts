@@ -7,7 +7,8 @@ import { asConnectorError, ConfigError } from './errors';
 import type { Logger } from './http';
 import type { OutputWriter } from './output';
 import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from './protocol';
-import { readStreams } from './read';
+import { ApiClock } from './clock';
+import { readStreams, RunningStream } from './read';
 import { buildSpec, selectApis } from './spec';
 import { catalogSchema } from './stream';
 
@@ -22,6 +23,7 @@ export const defaultUserAgent = (): string => {
 /** A connection test answers within seconds: few retries, and no long Retry-After waited out. */
 const CHECK_MAX_RETRIES = 2;
 const CHECK_MAX_WAIT_SECONDS = 5;
+const CHECK_DEADLINE_SECONDS = 10;
 
 const USAGE = 'usage: main.js spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE]';
 
@@ -83,14 +85,17 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
         ...config.api,
         max_retries: Math.min(Number(config.api.max_retries ?? 0), CHECK_MAX_RETRIES),
         max_wait_seconds: Math.min(Number(config.api.max_wait_seconds ?? 0), CHECK_MAX_WAIT_SECONDS),
+        request_deadline_seconds: Math.min(Number(config.api.request_deadline_seconds), CHECK_DEADLINE_SECONDS),
       };
       return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) }), out);
     }
-    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) });
+    const running = new RunningStream(out);
+    const clock = new ApiClock();
+    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), rateLimitReporter: running, clock });
 
     const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
     const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();
-    const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log });
+    const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log, running, clock });
     if (failed.length > 0) {
       log('ERROR', `Sync finished with ${failed.length} failed stream(s): ${failed.join(', ')}`);
       return 1;

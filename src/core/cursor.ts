@@ -1,3 +1,4 @@
+import type { ApiClock } from './clock';
 import { ConfigError } from './errors';
 import type { StreamState } from './protocol';
 
@@ -22,6 +23,7 @@ export interface DatetimeCursorOptions {
   state: StreamState | undefined;
   startDate: string | undefined;
   syncStartedAt: Date;
+  clock: ApiClock;
   /**
    * What a record without the field means. `sync_start`: the API filtered on the server by this
    * cursor, so after the sync every change up to its start has been seen. `ignore`: the record is
@@ -71,17 +73,28 @@ export class DatetimeCursor {
     return this.lowerBound ? new Date(this.lowerBound.ms - 1).toISOString() : undefined;
   }
 
+  /**
+   * A record dated after the API's now (a bad clock or bad data) is emitted but does not move the
+   * state: a state in the future would hide every change until then.
+   */
   observe(record: Record<string, unknown>): void {
     const value = parseInstant(this.valueOf(record));
-    if (value) this.maxSeen = later(this.maxSeen, value);
-    else this.sawMissing = true;
+    if (!value) this.sawMissing = true;
+    else if (value.ms > this.options.clock.now()) {
+      this.future.count++;
+      this.future.latest = later(this.future.latest, value);
+    } else this.maxSeen = later(this.maxSeen, value);
   }
+
+  /** Records dated after the API's now, and the latest of their dates. */
+  readonly future: { count: number; latest?: Instant } = { count: 0 };
 
   /** Never moves backwards: a state from the future stays as it is. */
   state(): StreamState {
     let next = later(this.lowerBound, this.maxSeen);
     if (this.sawMissing && this.options.whenMissing === 'sync_start') {
-      next = later(next, { text: this.options.syncStartedAt.toISOString(), ms: this.options.syncStartedAt.getTime() });
+      const started = this.options.clock.toApi(this.options.syncStartedAt.getTime());
+      next = later(next, { text: new Date(started).toISOString(), ms: started });
     }
     return next ? stateAt(this.path, next.text) : {};
   }

@@ -9,6 +9,7 @@ import type { HttpClient, Params } from './http';
 import type { JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
 import { sleep } from './rate-limit';
+import { isGzip } from './response-body';
 
 /** Cuts a body's bytes into items; `end` flushes the last ones and throws if the body was cut short. */
 export interface Splitter {
@@ -16,8 +17,10 @@ export interface Splitter {
   end(): JsonBatch;
 }
 
-/** Gzip's magic bytes, whatever Content-Type or Content-Encoding say. */
-export const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
+/** Makes a splitter that fails on an item larger than `maxItemBytes` (one that never ends, too). */
+export type SplitterFactory = (maxItemBytes: number) => Splitter;
+
+export { isGzip };
 
 /** Waits for the first bytes of a stream without consuming them. */
 async function peek(stream: Readable): Promise<Buffer | undefined> {
@@ -42,32 +45,65 @@ async function peek(stream: Readable): Promise<Buffer | undefined> {
   }
 }
 
+export interface BodyLimits {
+  /** No byte from the server for this long while the connector waits for one. */
+  idleTimeoutMs: number;
+  /** Time spent waiting on the server, summed over the body. */
+  deadlineMs: number;
+}
+
+/**
+ * Measures the server's silence only while the connector waits for bytes: the time a slow
+ * destination takes to accept records (backpressure) is never counted against the server.
+ */
+class ServerClock {
+  private timer: NodeJS.Timeout | undefined;
+  private since = 0;
+  private waitedMs = 0;
+
+  constructor(
+    private readonly body: Readable,
+    private readonly limits: BodyLimits,
+  ) {}
+
+  waiting(): void {
+    this.since = Date.now();
+    const left = this.limits.deadlineMs - this.waitedMs;
+    const fail = left < this.limits.idleTimeoutMs ? new IdleBodyError(`no end within ${this.limits.deadlineMs / 1000} s of waiting on the server (download_deadline_minutes)`) : new IdleBodyError(`no data for ${this.limits.idleTimeoutMs} ms`);
+    this.timer = setTimeout(() => this.body.destroy(fail), Math.max(0, Math.min(left, this.limits.idleTimeoutMs)));
+  }
+
+  received(): void {
+    clearTimeout(this.timer);
+    this.waitedMs += Date.now() - this.since;
+  }
+}
+
 /**
  * The body's bytes, unpacked. Gzip is recognised by its magic bytes, whatever Content-Type or
  * Content-Encoding say (servers disagree on them); a body gzipped twice (a .gz file sent with
  * Content-Encoding: gzip) is unpacked twice.
  */
-export async function* bodyBytes(body: Readable, idleTimeoutMs: number): AsyncGenerator<Buffer> {
-  let source = body;
-  for (let layer = 0; layer < 2; layer++) {
-    const head = await peek(source);
-    if (!head || !isGzip(head)) break;
-    // Large output chunks: each one is a round trip to zlib's thread pool.
-    source = pipeline(source, createGunzip({ chunkSize: 128 * 1024 }), () => undefined);
-  }
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => body.destroy(new IdleBodyError(`no data for ${idleTimeoutMs} ms`)), idleTimeoutMs);
-  };
-  arm();
+export async function* bodyBytes(body: Readable, limits: BodyLimits): AsyncGenerator<Buffer> {
+  const clock = new ServerClock(body, limits);
   try {
-    for await (const chunk of source) {
-      arm();
-      yield chunk as Buffer;
+    let source = body;
+    for (let layer = 0; layer < 2; layer++) {
+      clock.waiting();
+      const head = await peek(source).finally(() => clock.received());
+      if (!head || !isGzip(head)) break;
+      // Large output chunks: each one is a round trip to zlib's thread pool.
+      source = pipeline(source, createGunzip({ chunkSize: 128 * 1024 }), () => undefined);
+    }
+    const chunks = source[Symbol.asyncIterator]();
+    for (;;) {
+      clock.waiting();
+      const next = await chunks.next().finally(() => clock.received());
+      if (next.done) return;
+      yield next.value as Buffer;
     }
   } finally {
-    clearTimeout(timer);
+    clock.received();
     body.destroy();
   }
 }
@@ -98,8 +134,8 @@ export interface DownloadRequest {
  * step per item would cost more than the item). On a broken body the download starts again, up to
  * the client's max_retries, and the items already yielded are skipped.
  */
-export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: () => Splitter): AsyncGenerator<JsonBatch> {
-  const { maxRetries, backoffBaseMs, timeoutMs, apiTitle, log } = http.options;
+export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: SplitterFactory): AsyncGenerator<JsonBatch> {
+  const { maxRetries, backoffBaseMs, timeoutMs, downloadDeadlineMs, maxRecordBytes, apiTitle, log } = http.options;
   let delivered = 0;
   let url = request.url;
   for (let attempt = 0; ; attempt++) {
@@ -117,7 +153,7 @@ export async function* downloadItems(http: HttpClient, request: DownloadRequest,
       continue;
     }
     try {
-      const splitter = newSplitter();
+      const splitter = newSplitter(maxRecordBytes);
       // Only the items past those already delivered by an earlier attempt.
       const fresh = (items: JsonBatch): JsonBatch => {
         const skip = Math.max(0, Math.min(items.count, delivered - seen));
@@ -125,7 +161,7 @@ export async function* downloadItems(http: HttpClient, request: DownloadRequest,
         delivered += items.count - skip;
         return items.drop(skip);
       };
-      for await (const chunk of bodyBytes(response.data, timeoutMs)) {
+      for await (const chunk of bodyBytes(response.data, { idleTimeoutMs: timeoutMs, deadlineMs: downloadDeadlineMs })) {
         const items = fresh(splitter.push(chunk));
         if (items.count > 0) yield items;
       }

@@ -1,14 +1,16 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
-import { isGzip } from './download';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
 import { RateLimiter } from './rate-limit';
+import { CutGzipError, decodeBody, decodeErrorBody, MEGABYTE, UndecodableBodyError } from './response-body';
+import { limitSpent, rateLimitResetMs, retryWaitMs } from './server-waits';
 
+import type { ApiClock } from './clock';
 import { describeRequest, type Logger, type Params } from './request';
 
 export type { Logger, Params };
+export { serverWaitMs } from './server-waits';
 
 export interface HttpClientOptions {
   /** Human name of the API, used in every error message ("PersistIQ rejected the API key"). */
@@ -17,7 +19,16 @@ export interface HttpClientOptions {
   credentialOrigins: string[];
   authHeaders: Record<string, string>;
   userAgent: string;
+  /** Idle timeout: no byte from the server for this long. */
   timeoutMs: number;
+  /** Total time for one attempt of a request, from sending it to the last byte of a page (to the headers of a download). */
+  deadlineMs: number;
+  /** Time a download may spend waiting on the server, summed over its body (not the time its reader is busy). */
+  downloadDeadlineMs: number;
+  /** Cap on a page's size, as sent and decompressed. */
+  maxResponseBytes: number;
+  /** Cap on one item of a streamed download. */
+  maxRecordBytes: number;
   maxRetries: number;
   /** Cap on the sum of all waits for one request across its retries (a longer Retry-After fails at once). */
   maxWaitMs: number;
@@ -33,6 +44,15 @@ export interface HttpClientOptions {
   log: Logger;
   /** Masks secrets in text that is cut short before it is printed (masked first, so no part shows). */
   mask?: (text: string) => string;
+  /** Told when requests wait on the server's rate limit, and when they go on. */
+  rateLimitReporter?: RateLimitReporter;
+  /** Told the Date header of every answer. */
+  clock?: ApiClock;
+}
+
+export interface RateLimitReporter {
+  waiting(quotaResetMs: number): void;
+  resumed(): void;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -46,60 +66,31 @@ interface RetryState {
   waitedMs?: number;
   nextWaitMs?: number;
   budgetExceededMs?: number;
+  /** This attempt ran out of its total deadline. */
+  deadlineExceeded?: boolean;
+  /** The attempt's deadline timer, cleared once the answer (or its headers, for a download) is in. */
+  deadlineTimer?: NodeJS.Timeout;
+  rateLimited?: boolean;
 }
 
-/** Wait the server asks for: Retry-After (seconds or HTTP-date), else X-RateLimit-Reset (epoch seconds). */
-export function serverWaitMs(headers: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
-  const retryAfter = headers?.['retry-after'];
-  if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-    const date = Date.parse(retryAfter);
-    if (Number.isFinite(date)) return Math.max(0, date - now);
-  }
-  return rateLimitResetMs(headers, now);
-}
+const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
 
-/**
- * X-RateLimit-Reset as a wait: epoch seconds, epoch milliseconds, or seconds to wait (APIs differ;
- * an epoch is always far larger than a wait).
- */
-function rateLimitResetMs(headers: Record<string, unknown> | undefined, now: number): number | undefined {
-  const reset = Number(headers?.['x-ratelimit-reset']);
-  if (headers?.['x-ratelimit-reset'] === undefined || headers['x-ratelimit-reset'] === '' || !Number.isFinite(reset)) return undefined;
-  if (reset > 1e12) return Math.max(0, reset - now);
-  return reset > 1e9 ? Math.max(0, reset * 1000 - now) : Math.max(0, reset * 1000);
-}
-
-/**
- * How long the server asks a retry to wait: Retry-After whenever sent; X-RateLimit-Reset only when
- * the limit is spent (a 429, or X-RateLimit-Remaining: 0). PersistIQ sends its reset on every answer:
- * a 5xx under it is backed off, not waited out until the window ends.
- */
-function retryWaitMs(status: number | undefined, headers: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
-  const retryAfter = serverWaitMs({ 'retry-after': headers?.['retry-after'] }, now);
-  if (retryAfter !== undefined) return retryAfter;
-  const spent = status === 429 || String(headers?.['x-ratelimit-remaining']) === '0';
-  return spent ? rateLimitResetMs(headers, now) : undefined;
-}
+/** Connection failures that no other request to the same host will escape. */
+const HOST_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
 const MAX_BACKOFF_MS = 60_000;
 
 const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
 
+const isTooLarge = (error: AxiosError) => error.code === AxiosError.ERR_BAD_RESPONSE && /^maxContentLength/.test(error.message);
+
 function isRetryable(error: AxiosError): boolean {
-  if (error.code === AxiosError.ERR_CANCELED) return false;
+  if (error.code === AxiosError.ERR_CANCELED) return retryState(error.config).deadlineExceeded === true;
+  if (isTooLarge(error)) return false;
   // No response: network error, reset, timeout. A 2xx here: the body broke off mid-transfer.
   if (!error.response || error.response.status < 300) return true;
   return retryableCodes.has(error.response.status) || error.response.status >= 500;
-}
-
-/** Strict gunzip (a truncated stream throws), recognised by its magic bytes; then UTF-8 text. */
-function decodeBody(data: unknown): string {
-  if (typeof data === 'string') return data;
-  const bytes = Buffer.from(data as ArrayBuffer);
-  return (isGzip(bytes) ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 export class HttpClient {
@@ -117,10 +108,13 @@ export class HttpClient {
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
       decompress: false,
+      maxContentLength: options.maxResponseBytes,
     });
+    const reporter = options.rateLimitReporter;
     if (options.requestsPerMinute) {
-      this.limiter = new RateLimiter(options.requestsPerMinute, 60_000, (ms) => {
-        if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s to stay under ${options.requestsPerMinute} requests/minute`);
+      this.limiter = new RateLimiter(options.requestsPerMinute, 60_000, (ms, serverPaused) => {
+        if (serverPaused) reporter?.waiting(Date.now() + ms);
+        if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset (X-RateLimit-Remaining: 0)' : `to stay under ${options.requestsPerMinute} requests/minute`}`);
       });
     }
     this.axios.interceptors.request.use(async (config) => {
@@ -128,28 +122,38 @@ export class HttpClient {
       if (options.credentialOrigins.includes(origin)) {
         for (const [name, value] of Object.entries(options.authHeaders)) config.headers.set(name, value);
       }
-      if (this.limiter) await this.limiter.acquire();
+      if (this.limiter && (await this.limiter.acquire())) reporter?.resumed();
+      const state = retryState(config);
+      if (state.rateLimited) reporter?.resumed();
+      state.rateLimited = false;
+      // The idle timeout does not see a server that sends one byte at a time: each attempt also has a deadline.
+      const controller = new AbortController();
+      state.deadlineExceeded = false;
+      state.deadlineTimer = setTimeout(() => {
+        state.deadlineExceeded = true;
+        controller.abort();
+      }, options.deadlineMs);
+      config.signal = controller.signal;
       return config;
     });
     // Before axios-retry's interceptor, so a body cut short inside its gzip stream is retried.
     this.axios.interceptors.response.use(
       (response) => {
+        clearTimeout(retryState(response.config).deadlineTimer);
+        options.clock?.observe(response.headers.date);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {
-          response.data = decodeBody(response.data);
+          response.data = decodeBody(response.data, options.maxResponseBytes);
         } catch (error) {
-          throw new AxiosError(`the body could not be decompressed (${(error as Error).message})`, (error as NodeJS.ErrnoException).code, response.config, response.request, response);
+          if (error instanceof UndecodableBodyError) throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
+          throw new AxiosError((error as Error).message, (error as CutGzipError).code, response.config, response.request, response);
         }
         return response;
       },
       (error: AxiosError) => {
-        if (error.response?.config.responseType === 'arraybuffer') {
-          try {
-            error.response.data = decodeBody(error.response.data);
-          } catch {
-            error.response.data = '';
-          }
-        }
+        clearTimeout(retryState(error.config).deadlineTimer);
+        options.clock?.observe(error.response?.headers.date);
+        if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
         throw error;
       },
     );
@@ -165,11 +169,17 @@ export class HttpClient {
       retries: options.maxRetries,
       shouldResetTimeout: true,
       retryCondition: (error) => this.planRetry(error),
-      retryDelay: (_count, error) => (error.config as { 'axios-retry'?: RetryState })['axios-retry']?.nextWaitMs ?? 0,
-      onRetry: (count, error) => {
-        const state = (error.config as { 'axios-retry'?: RetryState })['axios-retry'];
-        const what = error.response ? `HTTP ${error.response.status}` : (error.code ?? error.message);
-        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state?.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
+      retryDelay: (_count, error) => retryState(error.config).nextWaitMs ?? 0,
+      onRetry: (count, error, config) => {
+        const state = retryState(error.config);
+        // The spent signal would cut the wait short; the next attempt gets its own.
+        config.signal = undefined;
+        const what = error.response ? `HTTP ${error.response.status}` : state.deadlineExceeded ? `no complete answer within ${options.deadlineMs / 1000} s` : (error.code ?? error.message);
+        if (limitSpent(error.response?.status, error.response?.headers)) {
+          state.rateLimited = true;
+          reporter?.waiting(Date.now() + (state.nextWaitMs ?? 0));
+        }
+        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
   }
@@ -177,7 +187,7 @@ export class HttpClient {
   /** Decides whether to retry and how long to wait, within the per-request wait budget. */
   private planRetry(error: AxiosError): boolean {
     if (!isRetryable(error)) return false;
-    const state = ((error.config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
+    const state = retryState(error.config);
     const attempt = (state.retryCount ?? 0) + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
@@ -203,7 +213,8 @@ export class HttpClient {
 
   /** A streamed response body (large downloads); the caller consumes or destroys it. */
   async getStream(url: string, params?: Params, headers?: Record<string, string>): Promise<AxiosResponse<Readable>> {
-    return this.send<Readable>({ method: 'GET', url, params, headers, responseType: 'stream', decompress: false });
+    // Its size is bounded item by item (maxRecordBytes) by the reader, not as a whole.
+    return this.send<Readable>({ method: 'GET', url, params, headers, responseType: 'stream', decompress: false, maxContentLength: -1 });
   }
 
   private async json<T>(config: AxiosRequestConfig): Promise<JsonResponse<T>> {
@@ -251,9 +262,20 @@ export class HttpClient {
     const attempts = (state?.retryCount ?? 0) + 1;
     const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
     const response = error.response;
+    if (isTooLarge(error)) {
+      return new SystemError(`${apiTitle}'s answer to ${request} cannot be used: it is larger than ${this.options.maxResponseBytes / MEGABYTE} MB (max_response_megabytes)`);
+    }
     if (!response) {
-      const reason = error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT ? `timed out after ${this.options.timeoutMs} ms` : `${error.code ?? ''} ${error.message}`.trim();
-      return new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${tries})`);
+      const reason = state?.deadlineExceeded
+        ? `gave no complete answer within ${this.options.deadlineMs / 1000} s (request_deadline_seconds)`
+        : error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT
+          ? `timed out after ${this.options.timeoutMs} ms without data (request_timeout_seconds)`
+          : `${error.code ?? ''} ${error.message}`.trim();
+      const unreachable = new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${tries})`);
+      // The API's own host refuses connections or has no address: every stream would meet it again.
+      const origin = new URL(error.config?.url ?? requestConfig.url ?? 'http://unknown').origin;
+      if (HOST_UNREACHABLE.has(error.code ?? '') && this.options.credentialOrigins.includes(origin)) unreachable.everyStream = true;
+      return unreachable;
     }
     const status = response.status;
     if (status < 300) {

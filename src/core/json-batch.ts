@@ -9,6 +9,8 @@ export class JsonBatch {
   constructor(
     readonly bytes: Buffer,
     readonly ends: readonly number[],
+    /** How many items had raw control characters escaped on the way (a lossless repair, reported per stream). */
+    readonly repaired = 0,
   ) {}
 
   static of(texts: readonly string[]): JsonBatch {
@@ -27,7 +29,7 @@ export class JsonBatch {
     if (n <= 0) return this;
     if (n >= this.ends.length) return JsonBatch.EMPTY;
     const start = this.ends[n - 1];
-    return new JsonBatch(this.bytes.subarray(start), this.ends.slice(n).map((end) => end - start));
+    return new JsonBatch(this.bytes.subarray(start), this.ends.slice(n).map((end) => end - start), Math.min(this.repaired, this.ends.length - n));
   }
 
   /** Each item's text (for tests and logs; the hot path never decodes). */

@@ -1,11 +1,46 @@
 // JSON read as text where JSON.parse alone would lose something.
 
-/** Integers beyond 2^53 lose digits in JSON.parse; outside strings, they become strings instead. */
-const STRING_OR_BIG_INTEGER = /"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g;
+const QUOTE = 34;
+const BACKSLASH = 92;
 
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+/** A character after which a number cannot start mid-token (a digit, a fraction, an exponent). */
+const continuesNumber = (c: number) => isDigitCode(c) || c === 46 || c === 101 || c === 69 || c === 43 || c === 45;
+
+/**
+ * Integers beyond 2^53 lose digits in JSON.parse; outside strings, they become strings instead.
+ * One pass over the text, string by string (a regular expression over an 8 MB string exhausts the
+ * stack), so any valid JSON parses whatever the size of its strings.
+ */
 export function parseJsonLossless(text: string): unknown {
   if (!/\d{16}/.test(text)) return JSON.parse(text);
-  return JSON.parse(text.replace(STRING_OR_BIG_INTEGER, (token) => (token[0] === '"' || Number.isSafeInteger(Number(token)) ? token : `"${token}"`)));
+  const parts: string[] = [];
+  let copied = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) if (text.charCodeAt(i) === BACKSLASH) i++;
+      continue;
+    }
+    const negative = c === 45;
+    if (!isDigitCode(c) && !negative) continue;
+    const start = i;
+    const previous = i > 0 ? text.charCodeAt(i - 1) : 0;
+    let end = negative ? i + 1 : i;
+    while (end < text.length && isDigitCode(text.charCodeAt(end))) end++;
+    const next = end < text.length ? text.charCodeAt(end) : 0;
+    const whole = !continuesNumber(previous) && next !== 46 && next !== 101 && next !== 69;
+    const token = text.slice(start, end);
+    if (whole && end - start - (negative ? 1 : 0) >= 16 && !Number.isSafeInteger(Number(token))) {
+      parts.push(text.slice(copied, start), `"${token}"`);
+      copied = end;
+    }
+    // Past the number, fraction and exponent included (its digits are not another number).
+    i = end - 1;
+    while (i + 1 < text.length && continuesNumber(text.charCodeAt(i + 1))) i++;
+  }
+  parts.push(text.slice(copied));
+  return JSON.parse(parts.join(''));
 }
 
 /** The body ended early (no closing bracket, a cut gzip stream): worth downloading again. */

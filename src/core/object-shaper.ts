@@ -1,130 +1,16 @@
 // Large exports cut into objects as bytes: no UTF-8 decode, no parse, no encode. 64-bit integers keep
 // every digit, memory stays flat however big the body is, and each byte is looked at once, in a
 // tight loop (for tokens this short, a loop over a Buffer beats calling indexOf or startsWith).
+import { isUtf8 } from 'node:buffer';
 import { SystemError } from './errors';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './json-tokens';
 import { copyRange, JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
+import { firstInvalidUtf8 } from './response-body';
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const MINUS = 45;
-const PLUS = 43;
-const DOT = 46;
-const ZERO = 48;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const INCOMPLETE = -1;
-const NOT_A_VALUE = -2;
+
 /** Keys shorter than this many bytes are looked up in an array slot. */
 const MAX_FAST_KEY = 64;
-const TRUE = Buffer.from('true');
-const FALSE = Buffer.from('false');
-const NULL = Buffer.from('null');
-
-/**
- * Zero bytes after the text in every buffer scanned: reading past the end of a Buffer would make
- * V8 deoptimise the hot loops, and a zero byte ends every token (nothing here matches it).
- */
-const PAD = 8;
-const endOf = (bytes: Buffer) => bytes.length - PAD;
-
-const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
-const isDigit = (c: number) => c >= 48 && c <= 57;
-
-function skipSpace(bytes: Buffer, i: number): number {
-  while (isSpace(bytes[i])) i++;
-  return i;
-}
-
-function fail(what: string, bytes: Buffer, at: number): never {
-  throw new SystemError(`Malformed JSON: ${what} at "${bytes.toString('utf8', Math.max(0, at - 40), Math.min(endOf(bytes), at + 40))}"`);
-}
-
-/** Where a token breaks off: INCOMPLETE if the bytes ended there, else malformed. */
-function incompleteOr(bytes: Buffer, at: number, what: string): number {
-  if (at >= endOf(bytes)) return INCOMPLETE;
-  fail(what, bytes, at);
-}
-
-/** Index just past the string whose opening quote is at `open`, or INCOMPLETE. */
-function stringEnd(bytes: Buffer, open: number): number {
-  for (let i = open + 1; i < endOf(bytes); i++) {
-    const c = bytes[i];
-    if (c === QUOTE) return i + 1;
-    if (c === BACKSLASH) i++;
-  }
-  return INCOMPLETE;
-}
-
-/** Index past the digits from `i` (one at least), NOT_A_VALUE, or INCOMPLETE when the bytes end first. */
-function digitsEnd(bytes: Buffer, i: number): number {
-  if (!isDigit(bytes[i])) return i >= endOf(bytes) ? INCOMPLETE : NOT_A_VALUE;
-  do i++;
-  while (isDigit(bytes[i]));
-  return i;
-}
-
-/** Index past the JSON number or literal at `start`, NOT_A_VALUE, or INCOMPLETE when the bytes end first. */
-function scalarEnd(bytes: Buffer, start: number): number {
-  let i = start;
-  const c = bytes[i];
-  const literal = c === 116 ? TRUE : c === 102 ? FALSE : c === 110 ? NULL : undefined;
-  if (literal !== undefined) {
-    for (let k = 0; k < literal.length; k++, i++) if (bytes[i] !== literal[k]) return i >= endOf(bytes) ? INCOMPLETE : NOT_A_VALUE;
-  } else {
-    if (bytes[i] === MINUS) i++;
-    i = bytes[i] === ZERO ? i + 1 : digitsEnd(bytes, i);
-    if (i < 0) return i;
-    if (bytes[i] === DOT && (i = digitsEnd(bytes, i + 1)) < 0) return i;
-    if (bytes[i] === 101 || bytes[i] === 69) {
-      i++;
-      if (bytes[i] === PLUS || bytes[i] === MINUS) i++;
-      if ((i = digitsEnd(bytes, i)) < 0) return i;
-    }
-  }
-  // A scalar is complete only once the character after it is known, and that must be a separator.
-  if (i >= endOf(bytes)) return INCOMPLETE;
-  const next = bytes[i];
-  return next === COMMA || next === CLOSE_BRACE || next === CLOSE_BRACKET || isSpace(next) ? i : NOT_A_VALUE;
-}
-
-/** Index just past the object or array opening at `open` (strings skipped), or INCOMPLETE. */
-function containerEnd(bytes: Buffer, open: number): number {
-  let depth = 0;
-  for (let i = open; i < endOf(bytes); i++) {
-    const c = bytes[i];
-    if (c === QUOTE) {
-      const end = stringEnd(bytes, i);
-      if (end < 0) return INCOMPLETE;
-      i = end - 1;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
-  }
-  return INCOMPLETE;
-}
-
-/** Index past the value at `i` that is not a string, or INCOMPLETE. */
-function otherValueEnd(bytes: Buffer, i: number): number {
-  const c = bytes[i];
-  if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-    const end = containerEnd(bytes, i);
-    if (end === INCOMPLETE) return INCOMPLETE;
-    // Nested values are rare in exports: checked whole.
-    try {
-      JSON.parse(bytes.toString('utf8', i, end));
-    } catch {
-      fail('a malformed nested value', bytes, i);
-    }
-    return end;
-  }
-  const end = scalarEnd(bytes, i);
-  if (end === NOT_A_VALUE) fail('expected a value', bytes, i);
-  return end;
-}
 
 /**
  * Reads a stream of JSON objects, a top-level array of them (`array`) or one per line (`ndjson`),
@@ -132,7 +18,9 @@ function otherValueEnd(bytes: Buffer, i: number): number {
  * with every member whose key is not `declared` moved, unchanged, into one object member named
  * `into`, and `appended` (members as JSON text, e.g. where the object came from) added last. Keys,
  * separators, brackets and scalar tokens are checked on the way; nested values are checked with
- * JSON.parse; the contents of strings pass as they came (gzip's checksum guards them).
+ * JSON.parse; strings are copied as they came, except raw control characters, which JSON allows
+ * only escaped and which are escaped (a lossless repair, counted). An item that is not UTF-8, holds
+ * an invalid escape, or grows past `maxItemBytes` fails the read before it is delivered.
  */
 export class ObjectStreamShaper {
   /** Where bytes are scanned: the unfinished object of the last chunk, then the new chunk; reused. */
@@ -155,12 +43,16 @@ export class ObjectStreamShaper {
   private readonly appendedMembers: Buffer;
   private out: Buffer = Buffer.alloc(0);
   private used = 0;
+  /** Objects of the current scan whose raw control characters were escaped. */
+  private repaired = 0;
 
   constructor(
     private readonly format: 'array' | 'ndjson',
     private readonly declared: ReadonlySet<string>,
     private readonly into: string,
     appended = '',
+    /** An object still open past this many bytes fails the read (a body that never closes one, too). */
+    private readonly maxItemBytes = Infinity,
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
     this.intoMember = Buffer.from(`${JSON.stringify(into)}:{`);
@@ -189,7 +81,7 @@ export class ObjectStreamShaper {
     // An empty or long key, or one spelled with escapes: decoded and looked up.
     let key: string;
     try {
-      key = JSON.parse(`"${bytes.toString('utf8', start, end)}"`) as string;
+      key = JSON.parse(escapeRawControls(bytes, start - 1, end + 1).toString('utf8')) as string;
     } catch {
       fail('a malformed key', bytes, start);
     }
@@ -208,7 +100,12 @@ export class ObjectStreamShaper {
     this.restLength = length;
     // An unfinished object is scanned again only once the bytes after it have doubled it: linear
     // time for an object of any size, where a rescan at every chunk would be quadratic.
-    return length < this.scanAt ? JsonBatch.EMPTY : this.scan();
+    if (length < this.scanAt && length <= this.maxItemBytes) return JsonBatch.EMPTY;
+    const batch = this.scan();
+    if (this.restLength > this.maxItemBytes) {
+      throw new SystemError(`an item is larger than ${(this.maxItemBytes / 1048576).toFixed(0)} MB, or never ends (max_record_megabytes); it starts with "${this.work.toString('utf8', 0, 80)}"`);
+    }
+    return batch;
   }
 
   /** At the end of the body: what is left is shaped; an unfinished object or array means it was cut short. */
@@ -256,7 +153,11 @@ export class ObjectStreamShaper {
     if (i < length) bytes.copyWithin(0, i, length);
     this.restLength = Math.max(0, length - i);
     this.scanAt = 2 * this.restLength;
-    return ends.length === 0 ? JsonBatch.EMPTY : new JsonBatch(this.out.subarray(0, this.used), ends);
+    if (ends.length === 0) return JsonBatch.EMPTY;
+    if (!isUtf8(this.out.subarray(0, this.used))) this.failOnInvalidUtf8(ends);
+    const batch = new JsonBatch(this.out.subarray(0, this.used), ends, this.repaired);
+    this.repaired = 0;
+    return batch;
   }
 
   /** Shapes the object opening at `start` into the output; returns the index past it, or INCOMPLETE. */
@@ -266,6 +167,7 @@ export class ObjectStreamShaper {
     let keptUsed = 0;
     let movedUsed = 0;
     let keptLast = false;
+    const controlsBefore = tokenCounts.rawControls;
     let i = skipSpace(bytes, start + 1);
     let c = bytes[i];
     if (c !== CLOSE_BRACE) {
@@ -278,7 +180,7 @@ export class ObjectStreamShaper {
           if (c === BACKSLASH) {
             escaped = true;
             i++;
-          }
+          } else if (c < 32) tokenCounts.rawControls++;
         }
         const declared = this.isDeclared(bytes, memberStart + 1, i, escaped);
         i = skipSpace(bytes, i + 1);
@@ -307,8 +209,32 @@ export class ObjectStreamShaper {
         c = bytes[i];
       }
     }
+    const outStart = this.used;
     this.write(bytes, start, i + 1, keptUsed, movedUsed);
+    if (tokenCounts.rawControls > controlsBefore) this.escapeControlsOfLast(outStart);
     return i + 1;
+  }
+
+  /** Rewrites the object last written (from `outStart`) with its raw control characters escaped. */
+  private escapeControlsOfLast(outStart: number): void {
+    const fixed = escapeRawControls(this.out, outStart, this.used);
+    if (outStart + fixed.length > this.out.length) {
+      const larger = Buffer.allocUnsafe(2 * (outStart + fixed.length));
+      this.out.copy(larger, 0, 0, outStart);
+      this.out = larger;
+    }
+    this.used = outStart + fixed.copy(this.out, outStart);
+    this.repaired++;
+  }
+
+  /** The first item of the batch that is not UTF-8 fails the read, before any STATE can cover it. */
+  private failOnInvalidUtf8(ends: number[]): void {
+    for (let k = 0, start = 0; k < ends.length; start = ends[k++]) {
+      const item = this.out.subarray(start, ends[k]);
+      if (!isUtf8(item)) {
+        throw new SystemError(`an item is not valid UTF-8 (byte ${firstInvalidUtf8(item)} of it), which no JSON line can carry unchanged; it starts with "${item.toString('utf8', 0, 80)}"`);
+      }
+    }
   }
 
   /**

@@ -87,12 +87,18 @@ export const stateMessage = (stream: string, state: StreamState, recordCount: nu
   },
 });
 
-export const streamStatus = (stream: string, status: StreamStatus): AirbyteMessage => ({
+/** Why a RUNNING stream is slow: it waits on the API's rate limit, until `quota_reset` (epoch ms) when known. */
+export interface StreamStatusReason {
+  type: 'RATE_LIMITED';
+  rate_limited?: { quota_reset?: number };
+}
+
+export const streamStatus = (stream: string, status: StreamStatus, reasons?: StreamStatusReason[]): AirbyteMessage => ({
   type: 'TRACE',
   trace: {
     type: 'STREAM_STATUS',
     emitted_at: Date.now(),
-    stream_status: { stream_descriptor: { name: stream }, status },
+    stream_status: { stream_descriptor: { name: stream }, status, ...(reasons ? { reasons } : {}) },
   },
 });
 

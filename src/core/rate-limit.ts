@@ -19,21 +19,26 @@ export class RateLimiter {
   constructor(
     readonly limit: number,
     readonly windowMs = 60_000,
-    private readonly onWait: (ms: number) => void = () => undefined,
+    /** Told of each wait, and whether the server asked for it (pauseUntil) rather than the pacing. */
+    private readonly onWait: (ms: number, serverPaused: boolean) => void = () => undefined,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
     this.intervalMs = (windowMs / limit) * (1 + SLACK);
   }
 
-  async acquire(): Promise<void> {
+  /** Resolves when the next request may go; true if it waited for a pause the server asked for. */
+  async acquire(): Promise<boolean> {
+    let paused = false;
     for (;;) {
       const now = Date.now();
       const readyAt = Math.max(this.nextAt, this.pausedUntil);
       if (readyAt <= now) {
         this.nextAt = now + this.intervalMs;
-        return;
+        return paused;
       }
-      this.onWait(readyAt - now);
+      const serverPaused = this.pausedUntil > this.nextAt;
+      paused ||= serverPaused;
+      this.onWait(readyAt - now, serverPaused);
       await sleep(readyAt - now);
     }
   }

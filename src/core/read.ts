@@ -1,6 +1,7 @@
 import type { AnyApiDefinition } from './api';
+import { ApiClock } from './clock';
 import { asConnectorError } from './errors';
-import type { Logger } from './http';
+import type { Logger, RateLimitReporter } from './http';
 import type { OutputWriter } from './output';
 import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from './protocol';
 import { SchemaDrift } from './schema-drift';
@@ -14,6 +15,38 @@ export interface ReadOptions {
   startDate: string | undefined;
   out: OutputWriter;
   log: Logger;
+  /** Told which stream is being read, so waits deep inside a request are reported on it. */
+  running?: RunningStream;
+  /** The API's clock, as its answers' Date headers tell it. */
+  clock?: ApiClock;
+}
+
+/**
+ * The stream being read, for what requests report from deep inside (a wait on the rate limit):
+ * RUNNING with reason RATE_LIMITED while it waits, then RUNNING again, as the Airbyte UI shows them.
+ */
+export class RunningStream implements RateLimitReporter {
+  name: string | undefined;
+  private limited = false;
+
+  constructor(private readonly out: OutputWriter) {}
+
+  waiting(quotaResetMs: number): void {
+    if (this.name === undefined) return;
+    this.limited = true;
+    this.report(streamStatus(this.name, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(quotaResetMs) } }]));
+  }
+
+  resumed(): void {
+    if (this.name === undefined || !this.limited) return;
+    this.limited = false;
+    this.report(streamStatus(this.name, 'RUNNING'));
+  }
+
+  /** Written in order with the records (the writer appends synchronously); its drain is not awaited here. */
+  private report(message: ReturnType<typeof streamStatus>): void {
+    void Promise.resolve(this.out.emit(message)).catch(() => undefined);
+  }
 }
 
 /**
@@ -25,6 +58,7 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   const { definition, api, out, log } = options;
   const failed: string[] = [];
   const syncStartedAt = new Date();
+  const clock = options.clock ?? new ApiClock();
   /** A failure every stream would meet (a rejected key): the streams after it are not read. */
   let sharedFailure = false;
   for (const configured of options.catalog) {
@@ -38,18 +72,23 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
       continue;
     }
     const inputState = configured.sync_mode === 'incremental' ? options.states.get(name) : undefined;
+    if (options.running) options.running.name = name;
     await out.emit(streamStatus(name, 'STARTED'));
     await out.emit(streamStatus(name, 'RUNNING'));
     let sinceState = 0;
     let lastState: string | undefined;
     let lastStateValue: StreamState = inputState ?? {};
     const drift = new SchemaDrift(catalogSchema(stream), catchAllField(stream));
+    let repaired = 0;
     const reportDrift = () => {
       const report = drift.report(name);
       if (report) log(report.level, report.message);
+      if (repaired > 0) {
+        log('WARN', `Stream "${name}": ${repaired} record(s) held raw control characters (a line feed, a NUL...) inside strings, which JSON allows only escaped; they were written escaped (\\n, \\u0000), so every character is kept`);
+      }
     };
     try {
-      const items = stream.read(api, { syncMode: configured.sync_mode, state: inputState, startDate: options.startDate, syncStartedAt, log });
+      const items = stream.read(api, { syncMode: configured.sync_mode, state: inputState, startDate: options.startDate, syncStartedAt, clock, log });
       for await (const item of items) {
         switch (item.type) {
           case 'record': {
@@ -60,6 +99,7 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
           }
           case 'raw_records': {
             drift.observeBatch(item.batch);
+            repaired += item.batch.repaired;
             const pending = out.rawRecords(name, item.batch);
             if (pending) await pending;
             sinceState += item.batch.count;
@@ -106,5 +146,6 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
       );
     }
   }
+  if (options.running) options.running.name = undefined;
   return failed;
 }

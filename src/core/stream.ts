@@ -1,3 +1,4 @@
+import type { ApiClock } from './clock';
 import { DatetimeCursor } from './cursor';
 import { SystemError } from './errors';
 import type { HttpClient, Logger, Params } from './http';
@@ -15,7 +16,9 @@ export interface ReadContext {
   /** This stream's state from the previous sync (undefined in full refresh or on a first sync). */
   state: StreamState | undefined;
   startDate: string | undefined;
+  /** When the sync started, on the connector's clock (`clock.toApi` gives it on the API's). */
   syncStartedAt: Date;
+  clock: ApiClock;
   log: Logger;
 }
 
@@ -156,6 +159,7 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
               state: context.state,
               startDate: context.startDate,
               syncStartedAt: context.syncStartedAt,
+              clock: context.clock,
               whenMissing: incremental.whenMissing,
               fallback: incremental.cursorFallback,
             })
@@ -201,6 +205,9 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       }
       if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(url).pathname}`);
       if (repeated > 0) context.log('INFO', `Stream "${options.name}": ${repeated} record(s) came in more than one part (${partitions.map((p) => new URLSearchParams(p.params as Record<string, string>).toString()).join(', ')}); each was written once`);
+      if (cursor && cursor.future.count > 0) {
+        context.log('WARN', `Stream "${options.name}": ${cursor.future.count} record(s) dated after the API's current time (the latest ${cursor.future.latest?.text}) were written but do not move the state, which stays at or before now`);
+      }
       yield { type: 'checkpoint', state: cursor ? cursor.state() : {} };
     },
   };

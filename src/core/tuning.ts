@@ -1,5 +1,6 @@
 import type { ApiConfig, ConnectEnvironment } from './api';
 import type { HttpClient, HttpClientOptions } from './http';
+import { MEGABYTE } from './response-body';
 import type { JsonSchema } from './stream';
 
 export interface TuningDefaults {
@@ -9,6 +10,9 @@ export interface TuningDefaults {
   maxWaitSeconds: number;
   retryInitialDelaySeconds: number;
 }
+
+/** Bounds on time and memory, the same for every API: far above real answers, far below exhaustion. */
+const LIMIT_DEFAULTS = { requestDeadlineSeconds: 300, downloadDeadlineMinutes: 60, maxResponseMegabytes: 256, maxRecordMegabytes: 64 };
 
 /** Spec fields for request pacing and retries; each API states its own defaults (from its docs). */
 export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): Record<string, JsonSchema> {
@@ -49,10 +53,42 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
     request_timeout_seconds: {
       type: 'number',
       title: 'Request timeout (seconds)',
-      description: 'A request with no data from the API for this long is abandoned and retried.',
+      description: 'A request with no data from the API for this long is abandoned and retried. Only the time spent waiting on the API counts, never the time the destination takes to accept records.',
       exclusiveMinimum: 0,
       default: defaults.timeoutSeconds,
       examples: [defaults.timeoutSeconds],
+    },
+    request_deadline_seconds: {
+      type: 'number',
+      title: 'Request deadline (seconds)',
+      description: 'Longest one attempt of a request may take in all, from sending it to the last byte of its answer (to its headers, for a download), however steadily the API sends; then it is abandoned and retried.',
+      exclusiveMinimum: 0,
+      default: LIMIT_DEFAULTS.requestDeadlineSeconds,
+      examples: [LIMIT_DEFAULTS.requestDeadlineSeconds],
+    },
+    download_deadline_minutes: {
+      type: 'number',
+      title: 'Download deadline (minutes)',
+      description: 'Longest a download (an export file) may spend waiting on the API in all, over its whole body; then it is started again, skipping the records already delivered.',
+      exclusiveMinimum: 0,
+      default: LIMIT_DEFAULTS.downloadDeadlineMinutes,
+      examples: [LIMIT_DEFAULTS.downloadDeadlineMinutes],
+    },
+    max_response_megabytes: {
+      type: 'number',
+      title: 'Max response size (MB)',
+      description: 'Largest answer to one page request, as sent and decompressed. A larger one fails the stream with an error instead of exhausting memory; real pages are far smaller.',
+      exclusiveMinimum: 0,
+      default: LIMIT_DEFAULTS.maxResponseMegabytes,
+      examples: [LIMIT_DEFAULTS.maxResponseMegabytes],
+    },
+    max_record_megabytes: {
+      type: 'number',
+      title: 'Max record size (MB)',
+      description: 'Largest single record in a download (an export event). A larger one, or one that never ends, fails the stream with an error instead of exhausting memory.',
+      exclusiveMinimum: 0,
+      default: LIMIT_DEFAULTS.maxRecordMegabytes,
+      examples: [LIMIT_DEFAULTS.maxRecordMegabytes],
     },
   };
 }
@@ -77,6 +113,12 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     maxRetries: Number(config.max_retries),
     backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
     timeoutMs: Number(config.request_timeout_seconds) * 1000,
+    deadlineMs: Number(config.request_deadline_seconds) * 1000,
+    downloadDeadlineMs: Number(config.download_deadline_minutes) * 60_000,
+    maxResponseBytes: Math.round(Number(config.max_response_megabytes) * MEGABYTE),
+    maxRecordBytes: Math.round(Number(config.max_record_megabytes) * MEGABYTE),
+    rateLimitReporter: environment.rateLimitReporter,
+    clock: environment.clock,
     maxWaitMs: Number(config.max_wait_seconds) * 1000,
   });
 }

@@ -43,4 +43,19 @@ describe('server-requested waits', () => {
     assert.equal(status.status, 'FAILED');
     assert.match(status.message, /asked to wait 20 s after HTTP 429/);
   });
+
+  test('while it waits on the rate limit, the stream is RUNNING with reason RATE_LIMITED and its quota_reset, then RUNNING again', async () => {
+    mock.inject({ path: '/v1/tags', kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } } });
+    const before = Date.now();
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    const statuses = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
+    assert.deepEqual(
+      statuses.map((s) => [s.status, s.reasons?.map((r: { type: string }) => r.type)]),
+      [['STARTED', undefined], ['RUNNING', undefined], ['RUNNING', ['RATE_LIMITED']], ['RUNNING', undefined], ['COMPLETE', undefined]],
+    );
+    const quotaReset = statuses[2].reasons[0].rate_limited.quota_reset;
+    assert.ok(quotaReset >= before + 1000 && quotaReset <= Date.now(), `quota_reset ${quotaReset}`);
+    assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
+  });
 });

@@ -52,13 +52,15 @@ export async function runConnector(command: string, options: RunOptions = {}, ex
   if (options.state !== undefined) args.push('--state', writeTemp('state.json', options.state));
   args.push(...extraArgs);
   const child = spawn(process.execPath, args, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
+  const stdoutChunks: Buffer[] = [];
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout.on('data', (chunk: Buffer) => stdoutChunks.push(chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
   clearTimeout(timer);
+  // Every byte on stdout must be valid UTF-8 (a lenient decode would hide a broken line).
+  const stdout = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(stdoutChunks));
   const secrets = [...(options.secrets ?? [])];
   const key = (options.config as { api?: { api_key?: unknown } } | undefined)?.api?.api_key;
   if (typeof key === 'string' && key !== '') secrets.push(key);

@@ -42,6 +42,8 @@ export type Fault = {
   | { kind: 'malformed' }
   /** Rewrites the normal JSON answer. */
   | { kind: 'rewrite'; rewrite: (body: unknown, request: MockRequest) => unknown }
+  /** Answers at the socket level, as a hostile server or proxy might (drips, endless bodies, raw bytes). */
+  | { kind: 'handle'; handle: (res: ServerResponse, request: MockRequest) => void }
 );
 
 export interface RateLimit {
@@ -74,6 +76,8 @@ export class MockServer {
   rateLimit: RateLimit | undefined;
   /** Compress JSON answers when the client accepts gzip, as the APIs' web servers do. */
   gzipWhenAccepted = false;
+  /** The server's clock minus the real one, as its Date header shows it (a server whose clock is off). */
+  clockSkewMs = 0;
   private readonly server: Server;
   private windowStart = 0;
   private windowCount = 0;
@@ -111,6 +115,11 @@ export class MockServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The server's time (its clock may be off: clockSkewMs). */
+  now(): number {
+    return Date.now() + this.clockSkewMs;
   }
 
   inject(...faults: Fault[]): this {
@@ -151,6 +160,8 @@ export class MockServer {
     }
     const fault = this.takeFault(request);
     switch (fault?.kind) {
+      case 'handle':
+        return fault.handle(res, request);
       case 'reset':
         res.socket?.destroy();
         return;
@@ -186,6 +197,7 @@ export class MockServer {
 
   private headersFor(response: MockResponse, extraHeaders: Record<string, string>): Record<string, string> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', ...extraHeaders, ...response.headers };
+    if (this.clockSkewMs !== 0) headers.Date = new Date(this.now()).toUTCString();
     if (response.gzip && !headers['Content-Type']?.includes('gzip')) headers['Content-Encoding'] = 'gzip';
     return headers;
   }

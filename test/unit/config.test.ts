@@ -29,6 +29,10 @@ describe('validateConfig', () => {
         retry_initial_delay_seconds: 1,
         max_wait_seconds: 600,
         request_timeout_seconds: 60,
+        request_deadline_seconds: 300,
+        download_deadline_minutes: 60,
+        max_response_megabytes: 256,
+        max_record_megabytes: 64,
       },
       user_agent: 'me',
     });

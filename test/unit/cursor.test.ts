@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ApiClock } from '../../src/core/clock';
 import { DatetimeCursor, type DatetimeCursorOptions } from '../../src/core/cursor';
 import { ConfigError } from '../../src/core/errors';
 
@@ -12,6 +13,7 @@ const cursor = (overrides: Partial<DatetimeCursorOptions> = {}) =>
     state: undefined,
     startDate: undefined,
     syncStartedAt: SYNC_START,
+    clock: new ApiClock(),
     whenMissing: 'ignore',
     ...overrides,
   });

@@ -191,7 +191,7 @@ describe('HttpClient against the mock server', () => {
     mock.inject({ path: '/items', kind: 'hang', times: 5 });
     await assert.rejects(client({ timeoutMs: 200, maxRetries: 1 }).getJson(`${mock.url}/items`), {
       name: 'TransientError',
-      message: 'TestAPI could not be reached: GET /items timed out after 200 ms (2 attempts)',
+      message: 'TestAPI could not be reached: GET /items timed out after 200 ms without data (request_timeout_seconds) (2 attempts)',
     });
     assert.equal(mock.requests.length, 2);
   });

@@ -17,3 +17,14 @@ describe('parseJsonLossless', () => {
     assert.deepEqual(parseJsonLossless('{"a":"x\\"12345678901234567890"}'), { a: 'x"12345678901234567890' });
   });
 });
+
+describe('parseJsonLossless on large strings', () => {
+  test('an 8 MB string beside a 16-digit integer parses (a regular expression here exhausted the stack)', () => {
+    const long = 'ab'.repeat(4 * 1024 * 1024) + 'a\\"b';
+    const text = `{"id": 1234567890123456789, "text": "${long}", "n": 1234567890123456}`;
+    const parsed = parseJsonLossless(text) as { id: string; text: string; n: number };
+    assert.equal(parsed.id, '1234567890123456789');
+    assert.equal(parsed.n, 1234567890123456);
+    assert.equal(parsed.text.length, 8 * 1024 * 1024 + 3);
+  });
+});

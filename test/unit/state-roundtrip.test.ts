@@ -2,6 +2,7 @@
 // in the shape the stream writes them (integers with or without a fraction, ISO 8601 date-times with
 // milliseconds, microseconds or an offset) go through the input validation (parseState, then the
 // stream's own checks at the start of a read) without a config_error.
+import { ApiClock } from '../../src/core/clock';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { registry } from '../../src/apis';
@@ -43,7 +44,7 @@ describe('every state a stream writes is read back', () => {
           const ms = Math.floor(next() * 4e12);
           const value = types.includes('integer') ? (i % 2 ? Math.floor(ms / 1000) : ms / 1000 + 0.5) : isoVariants(ms, next);
           const states = parseState([{ type: 'STREAM', stream: { stream_descriptor: { name: stream.name }, stream_state: { [key]: value } } }], api);
-          const context = { syncMode: 'incremental' as const, state: states.get(stream.name), startDate: undefined, syncStartedAt: new Date(), log: () => undefined };
+          const context = { syncMode: 'incremental' as const, state: states.get(stream.name), startDate: undefined, syncStartedAt: new Date(), clock: new ApiClock(), log: () => undefined };
           try {
             await stream.read(unreachable, context)[Symbol.asyncIterator]().next();
           } catch (error) {

@@ -1,3 +1,4 @@
+import { ApiClock } from '../../src/core/clock';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { testHttpClient } from '../helpers/http-client';
@@ -77,6 +78,7 @@ describe('httpStream against the mock server', () => {
     state: undefined,
     startDate: undefined,
     syncStartedAt: new Date('2024-06-01T00:00:00.000Z'),
+    clock: new ApiClock(),
     log: (level, message) => logs.push(`${level} ${message}`),
     ...overrides,
   });

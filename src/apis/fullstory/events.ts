@@ -16,10 +16,10 @@ export const EVENT_KEY = [['UserId'], ['SessionId'], ['PageId'], ['EventStart'],
  * `added` holds members the connector adds to every event (name → JSON text); an event's own key of
  * that name moves into `custom_vars`. Returns a factory: each download gets a fresh shaper.
  */
-export function eventShaper(schema: JsonSchema, format: 'array' | 'ndjson', added: Record<string, string> = {}): () => ObjectStreamShaper {
+export function eventShaper(schema: JsonSchema, format: 'array' | 'ndjson', added: Record<string, string> = {}): (maxItemBytes: number) => ObjectStreamShaper {
   const declared = new Set(Object.keys((schema.properties ?? {}) as Record<string, unknown>).filter((key) => !(key in added)));
   const members = Object.entries(added)
     .map(([key, json]) => `${JSON.stringify(key)}:${json}`)
     .join(',');
-  return () => new ObjectStreamShaper(format, declared, CUSTOM_VARS, members);
+  return (maxItemBytes) => new ObjectStreamShaper(format, declared, CUSTOM_VARS, members, maxItemBytes);
 }

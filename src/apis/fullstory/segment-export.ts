@@ -2,8 +2,7 @@
 // GET /operations/v1/{id} until COMPLETED (results.searchExportId) or FAILED (errorDetails); GET
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
-import { downloadItems } from '../../core/download';
-import type { ObjectStreamShaper } from '../../core/object-shaper';
+import { downloadItems, type SplitterFactory } from '../../core/download';
 import { ConfigError, SystemError, TransientError } from '../../core/errors';
 import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
@@ -61,7 +60,7 @@ async function* awaitExport(api: FullstoryApi, operationId: string, what: string
 }
 
 /** One export from request to rows: each row shaped as bytes. */
-async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: () => ObjectStreamShaper): AsyncGenerator<StreamItem> {
+async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: SplitterFactory): AsyncGenerator<StreamItem> {
   const span = range.start === '' ? `up to ${range.end}` : `from ${range.start} to ${range.end}`;
   const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" ${span}`;
   const operationId = await createExport(api, type, range);
@@ -109,11 +108,12 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     const saved = stateInstant(context, 'segment_events', 'EventStart');
-    const firstStart = context.startDate ? Date.parse(context.startDate) : context.syncStartedAt.getTime() - api.defaultLookbackMs;
+    const now = await syncStartOnApiClock(api, context);
+    const firstStart = context.startDate ? Date.parse(context.startDate) : now - api.defaultLookbackMs;
     let start = saved !== undefined ? saved - api.overlapMs : firstStart;
     // A state already past the end (or from the future) stays as it was.
     let state = incremental ? { EventStart: typeof context.state?.EventStart === 'string' ? context.state.EventStart : iso(start) } : {};
-    const end = context.syncStartedAt.getTime() - api.settleMs;
+    const end = now - api.settleMs;
     while (start < end) {
       const windowEnd = Math.min(end, start + api.windowMs);
       yield* exportRows(api, 'TYPE_EVENT', { start: iso(start), end: iso(windowEnd) }, shapeEvent);
@@ -141,7 +141,7 @@ const segmentIndividuals: StreamDefinition<FullstoryApi> = {
     const incremental = context.syncMode === 'incremental';
     // Individuals are people, not history: start_date does not apply (like the users stream).
     const start = stateInstant(context, 'segment_individuals', 'LastEventStart');
-    const end = context.syncStartedAt.getTime();
+    const end = await syncStartOnApiClock(api, context);
     if (start !== undefined && start >= end) {
       yield { type: 'checkpoint', state: context.state ?? {} };
       return;
@@ -151,5 +151,14 @@ const segmentIndividuals: StreamDefinition<FullstoryApi> = {
     yield { type: 'checkpoint', state: incremental ? { LastEventStart: iso(end) } : {} };
   },
 };
+
+/**
+ * The sync's start on Fullstory's clock: an export range ending in the API's future would miss the
+ * events that arrive later with earlier times. When no answer has told the time yet, a cheap list does.
+ */
+async function syncStartOnApiClock(api: FullstoryApi, context: ReadContext): Promise<number> {
+  if (!context.clock.known) await api.http.getJson(joinUrl(api.baseUrl, '/segments/v1'), { limit: 1 });
+  return context.clock.toApi(context.syncStartedAt.getTime());
+}
 
 export const segmentExportStreams = [segmentEvents, segmentIndividuals];
