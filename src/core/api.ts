@@ -1,4 +1,4 @@
-import type { Logger, RateLimitReporter } from './http';
+import type { Logger, RequestReporter } from './http';
 import type { ApiClock } from './clock';
 import type { JsonSchema, StreamDefinition } from './stream';
 
@@ -22,9 +22,11 @@ export interface ConnectEnvironment {
   /** Masks the configured secrets in free text. */
   mask: (text: string) => string;
   /** Hears of waits on an API's rate limit (reported as the running stream's status). */
-  rateLimitReporter?: RateLimitReporter;
+  reporter?: RequestReporter;
   /** Set from the Date header of the API's answers. */
   clock?: ApiClock;
+  /** DEBUG logs of each request. */
+  debug?: boolean;
 }
 
 /**

@@ -8,7 +8,8 @@ import type { Logger } from './http';
 import type { OutputWriter } from './output';
 import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from './protocol';
 import { ApiClock } from './clock';
-import { readStreams, RunningStream } from './read';
+import { SyncProgress } from './progress';
+import { readStreams } from './read';
 import { buildSpec, selectApis } from './spec';
 import { catalogSchema } from './stream';
 
@@ -25,13 +26,26 @@ const CHECK_MAX_RETRIES = 2;
 const CHECK_MAX_WAIT_SECONDS = 5;
 const CHECK_DEADLINE_SECONDS = 10;
 
-const USAGE = 'usage: main.js spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE]';
+const USAGE = 'usage: main.js spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | --help | --version';
+
+const HELP = `${USAGE}
+
+An Airbyte source for Fullstory, Mindstamp and PersistIQ: one JSON message per line on stdout.
+  spec       the config form (JSON schema), for the platform
+  check      tests the config's key against the API (CONNECTION_STATUS)
+  discover   the streams of the config's API (CATALOG)
+  read       syncs the catalog's streams (RECORD, STATE, TRACE, LOG)
+Options:
+  --debug    DEBUG logs of each request: method, path, status, duration (also LOG_LEVEL=debug)
+  --help     this text;  --version  the connector's version
+The config picks the API: {"api": {"name": "persistiq", "api_key": "..."}}. Docs: docs/<api>.md.`;
 
 interface Invocation {
   command: string;
   config?: string;
   catalog?: string;
   state?: string;
+  debug?: boolean;
 }
 
 function parseInvocation(argv: string[]): Invocation {
@@ -40,7 +54,7 @@ function parseInvocation(argv: string[]): Invocation {
   try {
     const { values } = parseArgs({
       args: rest,
-      options: { config: { type: 'string' }, catalog: { type: 'string' }, state: { type: 'string' } },
+      options: { config: { type: 'string' }, catalog: { type: 'string' }, state: { type: 'string' }, debug: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     });
@@ -59,8 +73,17 @@ const required = (value: string | undefined, flag: string, command: string): str
 export async function runCommand(argv: string[], out: OutputWriter, registry: AnyApiDefinition[], env: NodeJS.ProcessEnv): Promise<number> {
   const log: Logger = (level, message) => void out.emit(logMessage(level, message));
   let invocation: Invocation | undefined;
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    process.stdout.write(`${packageInfo().name} ${packageInfo().version}\n`);
+    return 0;
+  }
   try {
     invocation = parseInvocation(argv);
+    const debug = invocation.debug === true || /^debug$/i.test(env.LOG_LEVEL ?? '');
     const apis = selectApis(registry, env.AIRBYTE_SOURCE_API);
     const userAgent = defaultUserAgent();
     const { command } = invocation;
@@ -87,15 +110,17 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
         max_wait_seconds: Math.min(Number(config.api.max_wait_seconds ?? 0), CHECK_MAX_WAIT_SECONDS),
         request_deadline_seconds: Math.min(Number(config.api.request_deadline_seconds), CHECK_DEADLINE_SECONDS),
       };
-      return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text) }), out);
+      return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), debug }), out);
     }
-    const running = new RunningStream(out);
+    const progress = new SyncProgress(out, env);
     const clock = new ApiClock();
-    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), rateLimitReporter: running, clock });
+    const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), reporter: progress, clock, debug });
 
     const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
+    const { name: connectorName, version } = packageInfo();
+    log('INFO', `${connectorName} ${version}: reading ${definition.title}, ${catalog.length} stream(s): ${catalog.map((s) => `${s.stream.name} (${s.sync_mode})`).join(', ')}`);
     const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();
-    const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log, running, clock });
+    const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log, progress, clock });
     if (failed.length > 0) {
       log('ERROR', `Sync finished with ${failed.length} failed stream(s): ${failed.join(', ')}`);
       return 1;

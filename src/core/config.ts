@@ -11,6 +11,9 @@ export function readJsonFile(path: string, what: string): unknown {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new ConfigError(`The ${what} file ${path} is a directory, not a file. Docker creates a directory where a mounted file was missing: check the path on the host.`);
+    }
     throw new ConfigError(`Cannot read the ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
   }
   try {
@@ -49,10 +52,14 @@ const fieldName = (error: ErrorObject, root: string): string => {
 const describeAjvError = (error: ErrorObject, root: string): string => {
   const field = fieldName(error, root);
   if (error.keyword === 'required') return `${field} is required`;
-  if (error.keyword === 'pattern' && (error.parentSchema as JsonSchema | undefined)?.pattern_descriptor) {
-    return `${field} must look like ${(error.parentSchema as JsonSchema).pattern_descriptor}`;
+  const schema = error.parentSchema as JsonSchema | undefined;
+  // The rejected value, quoted (never a secret's).
+  const got = error.data !== undefined && !schema?.airbyte_secret ? `, got ${JSON.stringify(error.data)}` : '';
+  if (error.keyword === 'pattern' && schema?.pattern_descriptor) {
+    const bareDate = field.endsWith('start_date') ? ' (or a bare date, YYYY-MM-DD)' : '';
+    return `${field} must look like ${schema.pattern_descriptor}${bareDate}${got}`;
   }
-  return `${field} ${error.message}`;
+  return `${field} ${error.message}${got}`;
 };
 
 /**
@@ -71,14 +78,26 @@ function configValidator(name: string): ValidateFunction {
 /** Validates the config against the spec's option for `api.name` (as generated) and applies its defaults. */
 export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): ConnectorConfig {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('Config must be a JSON object');
-  const config = raw as Record<string, unknown>;
-  const api = config.api;
-  if (!api || typeof api !== 'object' || Array.isArray(api)) throw new ConfigError('Config field api is required and must be an object');
-  const name = (api as Record<string, unknown>).name;
   const names = apis.map((option) => option.name);
+  const api = (raw as Record<string, unknown>).api;
+  if (!api || typeof api !== 'object' || Array.isArray(api)) {
+    // Airbyte's own connectors take a flat config; this one nests it under "api", which picks the API.
+    const flat = 'api_key' in raw || 'name' in raw;
+    const example = `{"api": {"name": "${names[0]}", "api_key": "…"${'start_date' in raw ? ', "start_date": "…"' : ''}}}`;
+    throw new ConfigError(flat ? `Config fields go inside "api", which also names the API (one of ${names.join(', ')}): ${example}` : `Config field api is required and must be an object, e.g. ${example}`);
+  }
+  const fields = { ...(api as Record<string, unknown>) };
+  const name = typeof fields.name === 'string' ? apiName(fields.name, names) : fields.name;
   if (typeof name !== 'string') throw new ConfigError(`Config field api.name is required: one of ${names.join(', ')}`);
   const definition = apis.find((option) => option.name === name);
-  if (!definition) throw new ConfigError(`Config field api.name is "${name}", which is not one of: ${names.join(', ')}`);
+  if (!definition) {
+    const nearest = nearestName(name, names);
+    throw new ConfigError(`Config field api.name is "${name}", which is not one of: ${names.join(', ')}${nearest ? `. Did you mean "${nearest}"?` : ''}`);
+  }
+  fields.name = name;
+  // A bare date is the start of that day, UTC.
+  if (typeof fields.start_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(fields.start_date.trim())) fields.start_date = `${fields.start_date.trim()}T00:00:00Z`;
+  const config = { ...(raw as Record<string, unknown>), api: fields };
 
   const validate = configValidator(name);
   if (!validate(config)) {
@@ -91,7 +110,7 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
     throw new ConfigError(`Invalid config: ${[...byField.values()].join('; ')}`);
   }
 
-  const withDefaults = { ...(api as Record<string, unknown>) };
+  const withDefaults = { ...fields };
   for (const [key, property] of Object.entries(definition.specOption.properties as Record<string, JsonSchema>)) {
     if (withDefaults[key] === undefined && property.default !== undefined) withDefaults[key] = property.default;
   }
@@ -102,7 +121,29 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
   return { ...(config as unknown as ConnectorConfig), api: withDefaults as ConnectorConfig['api'] };
 }
 
-/** Checks the configured catalog against what the API offers; every problem names its place. */
+/** api.name as the API's own name: any case, spaces around it ignored. */
+const apiName = (given: string, names: string[]): string => names.find((candidate) => candidate === given.trim().toLowerCase()) ?? given;
+
+/** The known name a typo most likely meant (at most 2 edits away), if any. */
+function nearestName(given: string, names: string[]): string | undefined {
+  const distance = (a: string, b: string): number => {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const row = [i];
+      for (let j = 1; j <= b.length; j++) row[j] = Math.min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = row;
+    }
+    return previous[b.length];
+  };
+  const typed = given.trim().toLowerCase().replace(/[\s_-]/g, '');
+  const [best] = names.map((name) => ({ name, edits: distance(typed, name) })).sort((x, y) => x.edits - y.edits);
+  return best && best.edits <= 2 ? best.name : undefined;
+}
+
+/**
+ * Checks the configured catalog against what the API offers; every problem names its place. A
+ * stream the API does not have is kept: the read reports it alone (INCOMPLETE, config_error).
+ */
 export function validateCatalog(raw: unknown, api: AnyApiDefinition): ConfiguredStream[] {
   const streams = (raw as { streams?: unknown } | null)?.streams;
   if (!Array.isArray(streams)) throw new ConfigError('Catalog must be a JSON object with a "streams" list');
@@ -114,16 +155,14 @@ export function validateCatalog(raw: unknown, api: AnyApiDefinition): Configured
     const name = configured?.stream?.name;
     if (typeof name !== 'string') throw new ConfigError(`${where}.stream.name is required`);
     const definition = known.get(name);
-    if (!definition) {
-      throw new ConfigError(`${where}: stream "${name}" is not a ${api.title} stream; known streams: ${[...known.keys()].join(', ')}`);
-    }
     if (seen.has(name)) throw new ConfigError(`${where}: stream "${name}" appears twice`);
     seen.add(name);
     const mode = configured?.sync_mode;
     if (mode !== 'full_refresh' && mode !== 'incremental') {
       throw new ConfigError(`${where}.sync_mode for stream "${name}" must be full_refresh or incremental, got ${JSON.stringify(mode)}`);
     }
-    if (mode === 'incremental' && !definition.cursorField) {
+    // A stream this version does not have fails alone when it is read (the others still sync).
+    if (mode === 'incremental' && definition && !definition.cursorField) {
       throw new ConfigError(`${where}: stream "${name}" has no cursor, so sync_mode must be full_refresh, not incremental`);
     }
     return configured as ConfiguredStream;

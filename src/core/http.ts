@@ -39,18 +39,26 @@ export interface HttpClientOptions {
   errorMessage: (body: unknown) => string | undefined;
   /** JSON parser for response bodies (default JSON.parse). */
   parseJson?: (text: string) => unknown;
+  /** What api.base_url should look like, for the message when a server answers with something else (an HTML page). */
+  baseUrlExample?: string;
   /** Leave query strings out of messages (pre-signed URLs carry their credential there). */
   hideQuery?: boolean;
   log: Logger;
   /** Masks secrets in text that is cut short before it is printed (masked first, so no part shows). */
   mask?: (text: string) => string;
-  /** Told when requests wait on the server's rate limit, and when they go on. */
-  rateLimitReporter?: RateLimitReporter;
+  /** Told of each request and retry, and of waits on the server's rate limit. */
+  reporter?: RequestReporter;
+  /** DEBUG log of each answer: method, path, status, duration (never headers, keys or signed queries). */
+  debug?: boolean;
   /** Told the Date header of every answer. */
   clock?: ApiClock;
 }
 
-export interface RateLimitReporter {
+export interface RequestReporter {
+  /** A request (or a retry of one) went out. */
+  sent(): void;
+  retrying(): void;
+  /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */
   waiting(quotaResetMs: number): void;
   resumed(): void;
 }
@@ -71,6 +79,7 @@ interface RetryState {
   /** The attempt's deadline timer, cleared once the answer (or its headers, for a download) is in. */
   deadlineTimer?: NodeJS.Timeout;
   rateLimited?: boolean;
+  sentAt?: number;
 }
 
 const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
@@ -110,7 +119,7 @@ export class HttpClient {
       decompress: false,
       maxContentLength: options.maxResponseBytes,
     });
-    const reporter = options.rateLimitReporter;
+    const reporter = options.reporter;
     if (options.requestsPerMinute) {
       this.limiter = new RateLimiter(options.requestsPerMinute, 60_000, (ms, serverPaused) => {
         if (serverPaused) reporter?.waiting(Date.now() + ms);
@@ -124,6 +133,8 @@ export class HttpClient {
       }
       if (this.limiter && (await this.limiter.acquire())) reporter?.resumed();
       const state = retryState(config);
+      reporter?.sent();
+      state.sentAt = Date.now();
       if (state.rateLimited) reporter?.resumed();
       state.rateLimited = false;
       // The idle timeout does not see a server that sends one byte at a time: each attempt also has a deadline.
@@ -141,6 +152,7 @@ export class HttpClient {
       (response) => {
         clearTimeout(retryState(response.config).deadlineTimer);
         options.clock?.observe(response.headers.date);
+        this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {
           response.data = decodeBody(response.data, options.maxResponseBytes);
@@ -153,6 +165,7 @@ export class HttpClient {
       (error: AxiosError) => {
         clearTimeout(retryState(error.config).deadlineTimer);
         options.clock?.observe(error.response?.headers.date);
+        this.debugLog(error.config, error.response?.status ?? error.code);
         if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
         throw error;
       },
@@ -172,6 +185,7 @@ export class HttpClient {
       retryDelay: (_count, error) => retryState(error.config).nextWaitMs ?? 0,
       onRetry: (count, error, config) => {
         const state = retryState(error.config);
+        reporter?.retrying();
         // The spent signal would cut the wait short; the next attempt gets its own.
         config.signal = undefined;
         const what = error.response ? `HTTP ${error.response.status}` : state.deadlineExceeded ? `no complete answer within ${options.deadlineMs / 1000} s` : (error.code ?? error.message);
@@ -182,6 +196,12 @@ export class HttpClient {
         log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
+  }
+
+  private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {
+    if (!this.options.debug || !config) return;
+    const sentAt = retryState(config).sentAt;
+    this.options.log('DEBUG', `${this.options.apiTitle}: ${this.describe(config)} → ${outcome ?? 'no answer'} in ${sentAt === undefined ? '?' : Date.now() - sentAt} ms`);
   }
 
   /** Decides whether to retry and how long to wait, within the per-request wait budget. */
@@ -224,6 +244,14 @@ export class HttpClient {
     try {
       body = (this.options.parseJson ?? JSON.parse)(text) as T;
     } catch (error) {
+      if (/^\s*</.test(String(text))) {
+        const host = new URL(config.url ?? '').host;
+        const example = this.options.baseUrlExample ? `; it should be the API's root, like ${this.options.baseUrlExample}` : '';
+        throw new ConfigError(
+          `${host} answered ${this.describe(config)} with an HTML page, not ${this.options.apiTitle}'s JSON (HTTP ${response.status}): check api.base_url${example}`,
+          `body starts with: ${this.excerpt(String(text), 200)}`,
+        );
+      }
       throw new SystemError(
         `${this.options.apiTitle} returned invalid JSON for ${this.describe(config)} (HTTP ${response.status}): ${(error as Error).message}`,
         `body starts with: ${this.excerpt(String(text), 200)}`,

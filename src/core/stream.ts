@@ -29,6 +29,8 @@ export type StreamItem =
   | { type: 'raw_records'; batch: JsonBatch }
   /** State covering every record yielded before it. */
   | { type: 'checkpoint'; state: StreamState }
+  /** Where the stream is ("bundle 3 of 12", "window 2026-11-02"), for the progress LOGs. */
+  | { type: 'progress'; position: string }
   /** Any other message (estimates, logs) passed straight to the output. */
   | { type: 'message'; message: AirbyteMessage };
 

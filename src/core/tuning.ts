@@ -15,8 +15,8 @@ export interface TuningDefaults {
 const LIMIT_DEFAULTS = { requestDeadlineSeconds: 300, downloadDeadlineMinutes: 60, maxResponseMegabytes: 256, maxRecordMegabytes: 64 };
 
 /** Spec fields for request pacing and retries; each API states its own defaults (from its docs). */
-export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): Record<string, JsonSchema> {
-  return {
+export function tuningFields(defaults: TuningDefaults, rateLimitNote: string, options: { downloads?: boolean } = {}): Record<string, JsonSchema> {
+  const fields: Record<string, JsonSchema> = {
     requests_per_minute: {
       type: 'integer',
       title: 'Requests per minute',
@@ -66,14 +66,6 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
       default: LIMIT_DEFAULTS.requestDeadlineSeconds,
       examples: [LIMIT_DEFAULTS.requestDeadlineSeconds],
     },
-    download_deadline_minutes: {
-      type: 'number',
-      title: 'Download deadline (minutes)',
-      description: 'Longest a download (an export file) may spend waiting on the API in all, over its whole body; then it is started again, skipping the records already delivered.',
-      exclusiveMinimum: 0,
-      default: LIMIT_DEFAULTS.downloadDeadlineMinutes,
-      examples: [LIMIT_DEFAULTS.downloadDeadlineMinutes],
-    },
     max_response_megabytes: {
       type: 'number',
       title: 'Max response size (MB)',
@@ -81,6 +73,19 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
       exclusiveMinimum: 0,
       default: LIMIT_DEFAULTS.maxResponseMegabytes,
       examples: [LIMIT_DEFAULTS.maxResponseMegabytes],
+    },
+  };
+  if (!options.downloads) return fields;
+  // Only an API with export downloads has these.
+  return {
+    ...fields,
+    download_deadline_minutes: {
+      type: 'number',
+      title: 'Download deadline (minutes)',
+      description: 'Longest a download (an export file) may spend waiting on the API in all, over its whole body; then it is started again, skipping the records already delivered.',
+      exclusiveMinimum: 0,
+      default: LIMIT_DEFAULTS.downloadDeadlineMinutes,
+      examples: [LIMIT_DEFAULTS.downloadDeadlineMinutes],
     },
     max_record_megabytes: {
       type: 'number',
@@ -93,7 +98,7 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string): R
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery'> & {
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample'> & {
   /** Where the credentials may be sent; default: base_url's origin alone. */
   credentialOrigins?: string[];
 };
@@ -114,11 +119,12 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
     timeoutMs: Number(config.request_timeout_seconds) * 1000,
     deadlineMs: Number(config.request_deadline_seconds) * 1000,
-    downloadDeadlineMs: Number(config.download_deadline_minutes) * 60_000,
+    downloadDeadlineMs: Number(config.download_deadline_minutes ?? LIMIT_DEFAULTS.downloadDeadlineMinutes) * 60_000,
     maxResponseBytes: Math.round(Number(config.max_response_megabytes) * MEGABYTE),
-    maxRecordBytes: Math.round(Number(config.max_record_megabytes) * MEGABYTE),
-    rateLimitReporter: environment.rateLimitReporter,
+    maxRecordBytes: Math.round(Number(config.max_record_megabytes ?? LIMIT_DEFAULTS.maxRecordMegabytes) * MEGABYTE),
+    reporter: environment.reporter,
     clock: environment.clock,
+    debug: environment.debug,
     maxWaitMs: Number(config.max_wait_seconds) * 1000,
   });
 }

@@ -38,27 +38,27 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
     await expectConfigError({ config: { api: { name: 'persistiq', api_key: '' } }, catalog }, /^Invalid config: config\.api\.api_key must NOT have fewer than 1 characters$/);
   });
   test('malformed start_date', async () => {
-    await expectConfigError({ config: { api: { ...good.api, start_date: '2024-01-01' } }, catalog }, /^Invalid config: config\.api\.start_date must look like YYYY-MM-DDTHH:mm:ssZ$/);
+    await expectConfigError({ config: { api: { ...good.api, start_date: '01/02/2024' } }, catalog }, /^Invalid config: config\.api\.start_date must look like YYYY-MM-DDTHH:mm:ssZ \(or a bare date, YYYY-MM-DD\), got "01\/02\/2024"$/);
   });
   test('start_date in the future', async () => {
     await expectConfigError({ config: { api: { ...good.api, start_date: '2999-01-01T00:00:00Z' } }, catalog }, /^Config field api\.start_date \(2999-01-01T00:00:00Z\) is in the future/);
   });
   test('wrong type for requests_per_minute', async () => {
-    await expectConfigError({ config: { api: { ...good.api, requests_per_minute: 'fast' } }, catalog }, /^Invalid config: config\.api\.requests_per_minute must be integer$/);
+    await expectConfigError({ config: { api: { ...good.api, requests_per_minute: 'fast' } }, catalog }, /^Invalid config: config\.api\.requests_per_minute must be integer, got "fast"$/);
   });
   test('check with an invalid config also reports CONNECTION_STATUS FAILED', async () => {
     const result = await expectConfigError({ command: 'check', config: { api: { name: 'persistiq' } } }, /api_key is required/);
     assert.equal(result.messages.at(-1)!.connectionStatus.status, 'FAILED');
   });
-  test('unknown stream in catalog', async () => {
-    await expectConfigError({ config: good, catalog: catalogFor({ leads: 'full_refresh', opportunities: 'full_refresh' }) }, /^catalog streams\[1\]: stream "opportunities" is not a PersistIQ stream; known streams: users, leads/);
+  test('unknown stream in catalog (alone: the others would still sync)', async () => {
+    await expectConfigError({ config: good, catalog: catalogFor({ opportunities: 'full_refresh' }) }, /^Stream "opportunities" is not a PersistIQ stream of this connector version \(known: users, leads, .*\); refresh the source schema in Airbyte and reselect the streams$/);
   });
   test('incremental on a stream without cursor', async () => {
     await expectConfigError({ config: good, catalog: catalogFor({ users: 'incremental' }) }, /^catalog streams\[0\]: stream "users" has no cursor, so sync_mode must be full_refresh, not incremental$/);
   });
   test('invalid sync_mode (as CAT sends it)', async () => {
     const bad = { streams: [{ stream: { name: '__AIRBYTE__stream_that_does_not_exist', json_schema: {} }, sync_mode: 'INVALID', destination_sync_mode: 'INVALID' }] };
-    await expectConfigError({ config: good, catalog: bad }, /^catalog streams\[0\]: stream "__AIRBYTE__stream_that_does_not_exist" is not a PersistIQ stream/);
+    await expectConfigError({ config: good, catalog: bad }, /^catalog streams\[0\]\.sync_mode for stream "__AIRBYTE__stream_that_does_not_exist" must be full_refresh or incremental, got "INVALID"$/);
   });
   test('catalog without streams', async () => {
     await expectConfigError({ config: good, catalog: { stream: [] } }, /^Catalog must be a JSON object with a "streams" list$/);
@@ -97,7 +97,7 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
     await expectConfigError({ config: { api: { name: 'mindstamp', api_key: 12345 } }, catalog: catalogFor({ videos: 'full_refresh' }) }, /^Invalid config: config\.api\.api_key must be string$/);
     const fullstory = { name: 'fullstory', api_key: KEY };
     await expectConfigError({ config: { api: { ...fullstory, export_base_url: 'ftp://export.example.com' } }, catalog: catalogFor({ events: 'full_refresh' }) }, /config\.api\.export_base_url must match pattern/);
-    await expectConfigError({ config: { api: { ...fullstory, operation_poll_seconds: 0 } }, catalog: catalogFor({ events: 'full_refresh' }) }, /^Invalid config: config\.api\.operation_poll_seconds must be > 0$/);
+    await expectConfigError({ config: { api: { ...fullstory, operation_poll_seconds: 0 } }, catalog: catalogFor({ events: 'full_refresh' }) }, /^Invalid config: config\.api\.operation_poll_seconds must be > 0, got 0$/);
   });
   test('a Fullstory bundle state that is not unix seconds fails the stream with config_error', async () => {
     const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { ExportBundleStop: '2024-01-01' } } }];

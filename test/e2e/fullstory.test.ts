@@ -16,12 +16,13 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
   });
   after(() => mock.close());
 
-  test('check sends "Authorization: Basic <key as issued>" and lists one segment', async () => {
+  test('check sends "Authorization: Basic <key as issued>", lists one segment and reads the privacy settings (Admin level)', async () => {
+    const before = mock.requests.length;
     const result = await runConnector('check', { config: mock.connectorConfig() });
     assert.deepEqual(result.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
-    const request = mock.requests.at(-1)!;
-    assert.equal(`${request.path}?${request.query}`, '/segments/v1?limit=1');
-    assert.equal(request.headers.authorization, `Basic ${mock.apiKey}`);
+    const requests = mock.requests.slice(before);
+    assert.deepEqual(requests.map((r) => `${r.path}${String(r.query) ? `?${r.query}` : ''}`), ['/segments/v1?limit=1', '/settings/recording/v1/privacy']);
+    for (const request of requests) assert.equal(request.headers.authorization, `Basic ${mock.apiKey}`);
   });
 
   test('check with a bad key shows the v2 message and code', async () => {

@@ -88,7 +88,7 @@ describe('Mindstamp through the CLI', () => {
   test('page_size above the documented 1000 is a config error naming the field', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ page_size: 5000 }), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [['config_error', 'Invalid config: config.api.page_size must be <= 1000']]);
+    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [['config_error', 'Invalid config: config.api.page_size must be <= 1000, got 5000']]);
   });
 
   test('a server that caps limit below page_size (its cap is undocumented): pages continue until an empty one, every record read', async () => {

@@ -37,7 +37,7 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
   const exportBaseUrl = String(config.export_base_url);
   const exportOrigin = new URL(exportBaseUrl).origin;
   // Fullstory documents "Authorization: Basic <key>" with the key exactly as issued (not base64 of user:pass).
-  const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless };
+  const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless, baseUrlExample: 'https://api.fullstory.com' };
   const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin] });
   const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, { ...auth, credentialOrigins: [exportOrigin] });
   const presignedDownloads = clientFromConfig(config, environment, { ...auth, authHeaders: {}, credentialOrigins: [], hideQuery: true });

@@ -95,6 +95,7 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
       ...tuningFields(
         { requestsPerMinute: 60, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },
         'Fullstory answers 429 with Retry-After when a limit is hit.',
+        { downloads: true },
       ),
     },
   }),
@@ -103,6 +104,13 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
     // Cheap, and it needs the same key level as reading data.
     const { body } = await api.http.getJson(joinUrl(api.baseUrl, '/segments/v1'), { limit: 1 });
     if (!Array.isArray((body as { segments?: unknown })?.segments)) throw new SystemError(`${title} answered GET /segments/v1 without a "segments" list; is base_url https://api.fullstory.com?`);
+    // Privacy settings need an Admin key ("This operation requires an Admin API key"): said now, not mid-sync.
+    try {
+      await api.http.getJson(joinUrl(api.baseUrl, '/settings/recording/v1/privacy'));
+    } catch (error) {
+      if (!(error instanceof ConnectorError) || error.httpStatus !== 403) throw error;
+      api.http.options.log('WARN', `${title}: this key is below Admin level (GET /settings/recording/v1/privacy answered 403): the streams settings_privacy and settings_privacy_history will fail; the others can be read. Use an Admin key to read them.`);
+    }
   },
   streams,
 };

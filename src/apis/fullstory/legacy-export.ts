@@ -105,8 +105,10 @@ const events: StreamDefinition<FullstoryApi> = {
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events', BUNDLE_STOP);
+    let bundleNumber = 0;
     for await (const bundles of bundlePages(api, stop)) {
       for (const bundle of bundles) {
+        yield { type: 'progress', position: `bundle ${++bundleNumber} (id ${bundle.Id}, ending ${new Date(bundle.Stop * 1000).toISOString()})` };
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
         for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle(bundle))) yield { type: 'raw_records', batch: events };
         stop = bundle.Stop;

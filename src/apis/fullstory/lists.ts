@@ -44,6 +44,8 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
         const uid = user.uid;
         if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
         asked++;
+        const total = (page.body as { total_records?: unknown } | undefined)?.total_records;
+        yield { type: 'progress', position: `identified user ${asked}${total !== undefined ? ` of at most ${String(total)} users` : ''}` };
         // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
         const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } };
         let body: unknown;

@@ -116,6 +116,7 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     const end = now - api.settleMs;
     while (start < end) {
       const windowEnd = Math.min(end, start + api.windowMs);
+      yield { type: 'progress', position: `window ${iso(start)} to ${iso(windowEnd)}` };
       yield* exportRows(api, 'TYPE_EVENT', { start: iso(start), end: iso(windowEnd) }, shapeEvent);
       start = windowEnd;
       // Windows inside the overlap end before the saved state: it never moves backwards.

@@ -46,6 +46,7 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
       apiTitle: title,
       authHeaders: { Authorization: `Bearer ${config.api_key}` },
       errorMessage,
+      baseUrlExample: 'https://api.mindstamp.com/api/v1',
     });
     return { http, baseUrl: config.base_url, apiTitle: title, pageSize: Number(config.page_size) };
   },

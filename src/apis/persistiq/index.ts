@@ -35,6 +35,7 @@ export const persistiq: ApiDefinition<HttpApi> = {
       apiTitle: title,
       authHeaders: { 'x-api-key': config.api_key },
       errorMessage,
+      baseUrlExample: 'https://api.persistiq.com/v1',
     });
     return { http, baseUrl: config.base_url, apiTitle: title };
   },
