@@ -3,9 +3,10 @@
 // pages and unsorted updated_at; Fullstory with legacy bundles, segment exports polled to completion,
 // settings and history), each followed by a per-stream summary table.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MAIN, writeTemp, type Message } from './helpers/connector';
+import { MAIN, type Message } from './helpers/connector';
 import { repoRoot } from './helpers/shared';
 import { FullstoryMock } from './mocks/fullstory';
 import { MindstampMock } from './mocks/mindstamp';
@@ -19,10 +20,17 @@ interface DemoMock extends MockServer {
 
 async function sync(api: string, mock: DemoMock, extra: Record<string, unknown> = {}): Promise<number | null> {
   const config = { api: { name: api, api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000, ...extra } };
-  const catalog = JSON.parse(readFileSync(join(repoRoot, 'catalogs', `${api}.json`), 'utf8'));
-  console.log(`\n== ${api}: mock on ${mock.url}; running: node dist/main.js read --config … --catalog catalogs/${api}.json\n`);
+  // Kept for a look afterwards, in one folder rewritten at each run.
+  const dir = join(tmpdir(), 'source-saas-trio-demo');
+  mkdirSync(dir, { recursive: true });
+  const configPath = join(dir, `${api}_config.json`);
+  const outputPath = join(dir, `${api}_output.jsonl`);
+  writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  console.log(`\n== ${api}: mock on ${mock.url}; running: node dist/main.js read --config ${configPath} --catalog catalogs/${api}.json > ${outputPath}\n`);
   const started = Date.now();
-  const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalog)]);
+  const child = spawn(process.execPath, [MAIN, 'read', '--config', configPath, '--catalog', join(repoRoot, 'catalogs', `${api}.json`)]);
+  const output = createWriteStream(outputPath);
+  child.stdout.pipe(output);
   let buffered = '';
   const summary = new Map<string, { records: number; states: number; status: string; lastState: unknown }>();
   const row = (name: string) => summary.get(name) ?? summary.set(name, { records: 0, states: 0, status: '', lastState: undefined }).get(name)!;
@@ -46,6 +54,7 @@ async function sync(api: string, mock: DemoMock, extra: Record<string, unknown> 
   await mock.close();
   const table = [...summary].map(([stream, s]) => ({ stream, records: s.records, states: s.states, status: s.status, 'final state': JSON.stringify(s.lastState) }));
   console.table(table);
+  console.log(`config: ${configPath}; output: ${outputPath}`);
   console.log(`exit code ${code}; ${mock.requests.length} requests, ${mock.rateLimited} answered 429; ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return code;
 }

@@ -3,7 +3,9 @@ import { ConfigError } from './errors';
 import type { ConnectorSpecification } from './protocol';
 import type { JsonSchema } from './stream';
 
-export const DOCUMENTATION_URL = 'https://github.com/source-saas-trio/source-saas-trio#readme';
+/** The docs: an index of the three APIs, and a page per API (what a one-API image links to). */
+export const DOCUMENTATION_URL = 'https://github.com/source-saas-trio/source-saas-trio/blob/main/docs/README.md';
+export const apiDocumentationUrl = (api: string) => `https://github.com/source-saas-trio/source-saas-trio/blob/main/docs/${api}.md`;
 
 export const START_DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$';
 
@@ -68,11 +70,13 @@ export function selectApis(all: AnyApiDefinition[], narrowTo: string | undefined
 }
 
 export function buildSpec(apis: AnyApiDefinition[], defaultUserAgent: string): ConnectorSpecification {
+  // An image built for one API (AIRBYTE_SOURCE_API) is that API's connector: its title, its page.
+  const single = apis.length === 1 ? apis[0] : undefined;
   return {
-    documentationUrl: DOCUMENTATION_URL,
+    documentationUrl: single ? apiDocumentationUrl(single.name) : DOCUMENTATION_URL,
     connectionSpecification: {
       $schema: 'http://json-schema.org/draft-07/schema#',
-      title: 'Fullstory, Mindstamp and PersistIQ source',
+      title: single ? `${single.title} source` : 'Fullstory, Mindstamp and PersistIQ source',
       type: 'object',
       required: ['api'],
       additionalProperties: true,

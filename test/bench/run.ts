@@ -1,7 +1,7 @@
 // `npm run bench [-- --write]`: throughput and memory of the built connector against the mock APIs,
 // each next to baselines measured in the same run (ratios hold across machines; absolute numbers are
 // noted only). `--write` records the table and the machine in bench/RESULTS.md.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { MAIN, writeTemp, catalogFor } from '../helpers/connector';
@@ -9,6 +9,15 @@ import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
 import { measure, type Measured } from './measure';
+
+/** Temp folders of this run (export files of hundreds of MB): removed when it exits. */
+const benchDirs: string[] = [];
+process.once('exit', () => benchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const benchDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  benchDirs.push(dir);
+  return dir;
+};
 
 export interface Sizes {
   events: number;
@@ -67,7 +76,7 @@ async function legacyBundle(count: number, caseName: string, baselines: boolean,
   const mock = await new FullstoryMock({ bundles: 1, eventsPerBundle: count - 144, gzipAllBundles: true, segmentEvents: 0, individuals: 0, users: 0 }).start();
   try {
     const file = mock.bundleFile(mock.bundles[0]);
-    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'bundle.json.gz');
+    const path = join(benchDir(), 'bundle.json.gz');
     writeFileSync(path, file);
     const rawBytes = mock.bundles[0].events.reduce((sum, e) => sum + e.length + 1, 1);
     const config = writeTemp('config.json', fullstoryConfig(mock));
@@ -101,7 +110,7 @@ async function segmentExport(count: number, runs: number): Promise<Row[]> {
     await measure(args);
     const connector = await measureMedian(args, runs);
     if (connector.records !== count) throw new Error(`connector printed ${connector.records} of ${count} segment events`);
-    const path = join(mkdtempSync(join(tmpdir(), 'bench-')), 'export.ndjson.gz');
+    const path = join(benchDir(), 'export.ndjson.gz');
     writeFileSync(path, mock.exportFile(String(mock.operations[0].id))!);
     return [
       row('3 segment export NDJSON', 'connector: segment_events (export ready at the first poll)', connector, count, rawBytes),

@@ -1,6 +1,7 @@
 // Builds the Docker image and runs it the way the Airbyte platform does: `sh -c "$AIRBYTE_ENTRYPOINT …"`
 // as uid 1000, with files mounted at /config and /source. Needs a Docker engine and the local
-// node:20-bookworm-slim (../shared/docker/local-base-image.sh); skipped without them, failed under CI.
+// node:24-bookworm-slim (../shared/docker/local-base-image.sh node:24-bookworm-slim); skipped without
+// them, failed under CI. The image's Node runs the same read as the host's.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, test, type TestContext } from 'node:test';
@@ -8,13 +9,26 @@ import { assertNoSecrets, catalogFor, recordsOf, statusesOf, writeTemp } from '.
 import { assertProtocolLine, inCI, repoRoot } from '../helpers/shared';
 import { PersistIqMock } from '../mocks/persistiq';
 
-const TAG = 'source-saas-trio:image-test';
+const TAG = 'saas-trio/source-saas-trio:image-test';
+/** The FROM of the Dockerfile: a supported Node LTS. */
+const BASE = 'node:24-bookworm-slim';
+
+const OCI = {
+  'org.opencontainers.image.description': 'Airbyte source connector for Fullstory, Mindstamp and PersistIQ',
+  'org.opencontainers.image.version': '0.1.0',
+  'org.opencontainers.image.licenses': 'MIT',
+  'org.opencontainers.image.source': 'https://github.com/source-saas-trio/source-saas-trio',
+  'org.opencontainers.image.documentation': 'https://github.com/source-saas-trio/source-saas-trio/tree/main/docs',
+  'org.opencontainers.image.vendor': 'source-saas-trio',
+};
+
+const labelsOf = (image: string): Record<string, string> => JSON.parse(execFileSync('docker', ['image', 'inspect', image], { encoding: 'utf8' }))[0].Config.Labels;
 
 function dockerReady(): string | undefined {
   const info = spawnSync('docker', ['info'], { stdio: 'ignore' });
   if (info.error || info.status !== 0) return 'no Docker engine answers `docker info`';
-  const base = spawnSync('docker', ['image', 'inspect', 'node:20-bookworm-slim'], { stdio: 'ignore' });
-  if (base.status !== 0) return 'base image node:20-bookworm-slim missing (run ../shared/docker/local-base-image.sh)';
+  const base = spawnSync('docker', ['image', 'inspect', BASE], { stdio: 'ignore' });
+  if (base.status !== 0) return `base image ${BASE} missing (run ../shared/docker/local-base-image.sh ${BASE})`;
   return undefined;
 }
 
@@ -58,7 +72,18 @@ describe('Docker image', () => {
     assert.equal(env.AIRBYTE_ENTRYPOINT, (config.Entrypoint as string[]).join(' '));
     assert.equal(env.AIRBYTE_ENTRYPOINT, 'node /airbyte/dist/main.js');
     assert.equal(config.User, '1000:1000');
-    assert.deepEqual(config.Labels, { 'io.airbyte.name': 'saas-trio/source-saas-trio', 'io.airbyte.version': '0.1.0' });
+    assert.deepEqual(config.Labels, { 'io.airbyte.name': 'saas-trio/source-saas-trio', 'io.airbyte.version': '0.1.0', 'org.opencontainers.image.title': 'source-saas-trio', ...OCI });
+  });
+
+  test('holds only what runs, on Node 24; the code is root\'s and read-only for the runtime user', (t) => {
+    if (!skipUnlessDocker(t)) return;
+    const inImage = (script: string) => execFileSync('docker', ['run', '--rm', '--user', '1000:1000', '--entrypoint', 'sh', TAG, '-c', script], { encoding: 'utf8' }).trim();
+    assert.match(inImage('node --version'), /^v24\./);
+    assert.equal(inImage("find /airbyte -name '*.map' -o -name '*.ts' -o -name '*.md' -o -type d -name test -o -type d -name tests | head -5"), '');
+    assert.deepEqual(inImage('ls /airbyte').split('\n'), ['dist', 'node_modules', 'package.json']);
+    assert.equal(inImage('stat -c %U /airbyte/dist/main.js /airbyte/node_modules/axios/package.json /airbyte/package.json | sort -u'), 'root');
+    assert.equal(inImage('for f in /airbyte/dist/main.js /airbyte/dist /airbyte/node_modules; do test -w $f && echo "$f writable"; done; echo done'), 'done');
+    assert.equal(inImage('touch /airbyte/config.json && echo ok'), 'ok');
   });
 
   test('spec through plain docker run', (t) => {
@@ -98,7 +123,12 @@ describe('Docker image', () => {
     if (!skipUnlessDocker(t)) return;
     execFileSync('docker', ['build', '--network', 'host', '--build-arg', 'AIRBYTE_SOURCE_API=persistiq', '-t', `${TAG}-persistiq`, '.'], { cwd: repoRoot, stdio: 'ignore' });
     const out = execFileSync('docker', ['run', '--rm', `${TAG}-persistiq`, 'spec'], { encoding: 'utf8' });
-    const options = JSON.parse(out).spec.connectionSpecification.properties.api.oneOf as { properties: { name: { const: string } } }[];
+    const spec = JSON.parse(out).spec;
+    const options = spec.connectionSpecification.properties.api.oneOf as { properties: { name: { const: string } } }[];
     assert.deepEqual(options.map((o) => o.properties.name.const), ['persistiq']);
+    // A connector of its own: name, title and documentation all PersistIQ's.
+    assert.equal(spec.connectionSpecification.title, 'PersistIQ source');
+    assert.equal(spec.documentationUrl, 'https://github.com/source-saas-trio/source-saas-trio/blob/main/docs/persistiq.md');
+    assert.deepEqual(labelsOf(`${TAG}-persistiq`), { 'io.airbyte.name': 'saas-trio/source-persistiq', 'io.airbyte.version': '0.1.0', 'org.opencontainers.image.title': 'source-persistiq', ...OCI });
   });
 });

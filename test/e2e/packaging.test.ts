@@ -1,7 +1,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -105,12 +105,22 @@ describe('spec, metadata and image files', () => {
   test('metadata.yaml is valid and matches the Dockerfile labels and entrypoint', (t) => {
     const metadata = parseYaml(readFileSync(join(repoRoot, 'metadata.yaml'), 'utf8'));
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
-    const label = (name: string) => new RegExp(`^LABEL ${name.replace(/\./g, '\\.')}=(\\S+)$`, 'm').exec(dockerfile)?.[1];
+    // A label's value as built without build arguments: ${ARG:-default} and ${ARG} take their defaults.
+    const args = Object.fromEntries([...dockerfile.matchAll(/^ARG (\w+)=(\S*)$/gm)].map((m) => [m[1], m[2]]));
+    const resolve = (value: string) => value.replace(/\$\{(\w+)(?::-([^}]*))?\}/g, (_, name: string, fallback?: string) => args[name] || fallback || '');
+    const label = (name: string) => {
+      const raw = new RegExp(`^LABEL ${name.replace(/\./g, '\\.')}=(\\S+)$`, 'm').exec(dockerfile)?.[1];
+      return raw === undefined ? undefined : resolve(raw);
+    };
     assert.equal(label('io.airbyte.name'), metadata.data.dockerRepository);
     assert.equal(label('io.airbyte.version'), metadata.data.dockerImageTag);
     const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]) as string[];
     assert.equal(/^ENV AIRBYTE_ENTRYPOINT="(.*)"$/m.exec(dockerfile)![1], entrypoint.join(' '));
     assert.deepEqual([metadata.data.connectorType, metadata.data.connectorSubtype, metadata.data.tags], ['source', 'api', ['language:typescript']]);
+    assert.ok(existsSync(join(repoRoot, metadata.data.icon)), 'the icon named in metadata.yaml exists');
+    assert.match(metadata.data.documentationUrl, /\/docs\/README\.md$/);
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'docs/README.md', 'docs/fullstory.md', 'docs/mindstamp.md', 'docs/persistiq.md']) assert.ok(existsSync(join(repoRoot, file)), file);
+    assert.match(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), /^MIT License/);
     assert.equal(metadata.data.dockerImageTag, readRepoJson('package.json').version);
     if (!requireShared(t)) return;
     // The YAML schemas refer to each other by file name; give each an $id under one base so they resolve.

@@ -2,7 +2,7 @@
 // parses what it printed. Every stdout line must be a valid Airbyte message, and no configured
 // secret (nor its base64 form) may appear in stdout or stderr.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertProtocolLine, repoRoot } from './shared';
@@ -29,8 +29,15 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** Temp folders made by this process: removed when it exits, so test runs leave nothing behind. */
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 export function writeTemp(name: string, content: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'connector-'));
+  tempDirs.push(dir);
   const path = join(dir, name);
   writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
   return path;
