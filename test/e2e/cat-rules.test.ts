@@ -1,6 +1,6 @@
 // The rules behind Airbyte's acceptance tests (CAT 3.9.8), checked on every run against the bundled
 // mocks with the files CAT is given (acceptance-test-config.yml at the root, integration_tests/).
-// CAT itself runs outside CI (README: Acceptance tests); these are the rules it failed on.
+// CAT itself runs outside CI (docs/development.md: Acceptance tests); these are the rules it failed on.
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import assert from 'node:assert/strict';
