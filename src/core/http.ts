@@ -1,9 +1,10 @@
 import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
+import { ConfigError, ConnectorError, SystemError } from './errors';
+import { excerpt, isTooLarge, resolveHttpError } from './error-table';
 import { RateLimiter } from './rate-limit';
-import { CutGzipError, decodeBody, decodeErrorBody, MEGABYTE, UndecodableBodyError } from './response-body';
+import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, rateLimitResetMs, retryWaitMs } from './server-waits';
 
 import type { ApiClock } from './clock';
@@ -35,6 +36,8 @@ export interface HttpClientOptions {
   /** First backoff step; doubles per attempt, with ±50 % jitter. */
   backoffBaseMs: number;
   requestsPerMinute?: number;
+  /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
+  adaptiveRate?: boolean;
   /** Extracts the API's own error text from an error response body. */
   errorMessage: (body: unknown) => string | undefined;
   /** JSON parser for response bodies (default JSON.parse). */
@@ -69,7 +72,7 @@ export interface JsonResponse<T = unknown> {
   headers: Record<string, string | undefined>;
 }
 
-interface RetryState {
+export interface RetryState {
   retryCount?: number;
   waitedMs?: number;
   nextWaitMs?: number;
@@ -84,15 +87,10 @@ interface RetryState {
 
 const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
 
-/** Connection failures that no other request to the same host will escape. */
-const HOST_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
 /** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
 const MAX_BACKOFF_MS = 60_000;
 
 const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
-
-const isTooLarge = (error: AxiosError) => error.code === AxiosError.ERR_BAD_RESPONSE && /^maxContentLength/.test(error.message);
 
 function isRetryable(error: AxiosError): boolean {
   if (error.code === AxiosError.ERR_CANCELED) return retryState(error.config).deadlineExceeded === true;
@@ -121,10 +119,15 @@ export class HttpClient {
     });
     const reporter = options.reporter;
     if (options.requestsPerMinute) {
-      this.limiter = new RateLimiter(options.requestsPerMinute, 60_000, (ms, serverPaused) => {
-        if (serverPaused) reporter?.waiting(Date.now() + ms);
-        if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset (X-RateLimit-Remaining: 0)' : `to stay under ${options.requestsPerMinute} requests/minute`}`);
-      });
+      this.limiter = new RateLimiter(
+        options.requestsPerMinute,
+        60_000,
+        (ms, serverPaused) => {
+          if (serverPaused) reporter?.waiting(Date.now() + ms);
+          if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(this.limiter!.currentRate)} requests/minute`}`);
+        },
+        options.adaptiveRate,
+      );
     }
     this.axios.interceptors.request.use(async (config) => {
       const origin = new URL(config.url ?? '').origin;
@@ -152,6 +155,7 @@ export class HttpClient {
       (response) => {
         clearTimeout(retryState(response.config).deadlineTimer);
         options.clock?.observe(response.headers.date);
+        this.limiter?.accepted();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {
@@ -165,6 +169,11 @@ export class HttpClient {
       (error: AxiosError) => {
         clearTimeout(retryState(error.config).deadlineTimer);
         options.clock?.observe(error.response?.headers.date);
+        if (error.response?.status === 429 && this.limiter && options.adaptiveRate) {
+          const before = this.limiter.currentRate;
+          this.limiter.throttled();
+          log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
+        }
         this.debugLog(error.config, error.response?.status ?? error.code);
         if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
         throw error;
@@ -211,8 +220,9 @@ export class HttpClient {
     const attempt = (state.retryCount ?? 0) + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
-    // A server-requested wait is honoured exactly (plus a little slack for clock skew).
-    const wait = requested !== undefined ? requested + Math.min(1000, this.options.backoffBaseMs) : backoff;
+    // A server-requested wait is honoured exactly, plus a little slack for clock skew (a tenth of it,
+    // at most a second: a 1 s Retry-After, already rounded up to the second, is not doubled).
+    const wait = requested !== undefined ? requested + Math.min(1000, this.options.backoffBaseMs, requested / 10) : backoff;
     const waited = state.waitedMs ?? 0;
     if (waited + wait > this.options.maxWaitMs) {
       state.budgetExceededMs = wait;
@@ -277,85 +287,13 @@ export class HttpClient {
   /** The error resolution table: what each failure means for the user. */
   toConnectorError(error: unknown, requestConfig: AxiosRequestConfig): ConnectorError {
     if (error instanceof ConnectorError) return error;
-    const resolved = this.resolve(error, requestConfig);
+    const resolved = resolveHttpError(error, requestConfig, this.options, (config) => this.describe(config));
     if (error instanceof AxiosError && error.response) resolved.httpStatus = error.response.status;
     return resolved;
   }
 
-  private resolve(error: unknown, requestConfig: AxiosRequestConfig): ConnectorError {
-    if (!(error instanceof AxiosError)) return new SystemError(`${this.options.apiTitle}: ${(error as Error).message}`);
-    const { apiTitle } = this.options;
-    const request = this.describe(error.config ?? requestConfig);
-    const state = (error.config as { 'axios-retry'?: RetryState } | undefined)?.['axios-retry'];
-    const attempts = (state?.retryCount ?? 0) + 1;
-    const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
-    const response = error.response;
-    if (isTooLarge(error)) {
-      return new SystemError(`${apiTitle}'s answer to ${request} cannot be used: it is larger than ${this.options.maxResponseBytes / MEGABYTE} MB (max_response_megabytes)`);
-    }
-    if (!response) {
-      const reason = state?.deadlineExceeded
-        ? `gave no complete answer within ${this.options.deadlineMs / 1000} s (request_deadline_seconds)`
-        : error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT
-          ? `timed out after ${this.options.timeoutMs} ms without data (request_timeout_seconds)`
-          : `${error.code ?? ''} ${error.message}`.trim();
-      const unreachable = new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${tries})`);
-      // The API's own host refuses connections or has no address: every stream would meet it again.
-      const origin = new URL(error.config?.url ?? requestConfig.url ?? 'http://unknown').origin;
-      if (HOST_UNREACHABLE.has(error.code ?? '') && this.options.credentialOrigins.includes(origin)) unreachable.everyStream = true;
-      return unreachable;
-    }
-    const status = response.status;
-    if (status < 300) {
-      return new TransientError(`${apiTitle}: the response to ${request} broke off before its end (${error.code ?? error.message}; ${tries})`);
-    }
-    const apiMessage = this.apiMessage(response);
-    const detail = apiMessage ? `: ${apiMessage}` : '';
-    if (state?.budgetExceededMs !== undefined) {
-      return new TransientError(
-        `${apiTitle} asked to wait ${(state.budgetExceededMs / 1000).toFixed(0)} s after HTTP ${status} on ${request}, which with earlier retries exceeds the connector's wait limit of ${(this.options.maxWaitMs / 1000).toFixed(0)} s per request (max_wait_seconds)${detail}`,
-      );
-    }
-    if (status === 401) return Object.assign(new ConfigError(`${apiTitle} rejected the API key (HTTP 401)${detail}`), { everyStream: true });
-    if (status === 403) return new ConfigError(`${apiTitle} denied access to ${request} (HTTP 403)${detail}. Check the API key's permissions.`);
-    if (status === 429) return new TransientError(`${apiTitle} rate limit still exceeded after ${attempts} attempts on ${request} (HTTP 429)${detail}`);
-    if (status >= 500 || status === 408) {
-      return new TransientError(`${apiTitle} failed ${attempts} times on ${request} (last: HTTP ${status})${detail}`);
-    }
-    if (status >= 300 && status < 400) {
-      return new SystemError(`${apiTitle} redirected ${request} (HTTP ${status}) to ${withoutQuery(response.headers.location, requestConfig.url)}; check base_url`);
-    }
-    return new SystemError(`${apiTitle} returned HTTP ${status} for ${request}${detail}`);
-  }
-
-  private apiMessage(response: AxiosResponse): string | undefined {
-    const raw = response.data;
-    if (raw === undefined || raw === null || typeof (raw as Readable).pipe === 'function') return undefined;
-    let body: unknown = raw;
-    if (typeof raw === 'string') {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        return this.excerpt(raw.trim(), 300) || undefined;
-      }
-    }
-    const message = this.options.errorMessage(body);
-    return message === undefined ? this.excerpt(JSON.stringify(body), 300) : this.excerpt(message, 1000);
-  }
-
   /** The start of a text, secrets masked before it is cut (a cut key would show its first characters). */
   private excerpt(text: string, length: number): string {
-    return (this.options.mask ? this.options.mask(text) : text).slice(0, length);
-  }
-}
-
-/** A redirect target without its query (a pre-signed URL carries its credential there). */
-function withoutQuery(location: unknown, base: string | undefined): string {
-  if (typeof location !== 'string' || location === '') return 'an unknown location';
-  try {
-    const url = new URL(location, base);
-    return `${url.origin}${url.pathname}${url.search ? '?…' : ''}`;
-  } catch {
-    return 'an unparsable location';
+    return excerpt(this.options, text, length);
   }
 }

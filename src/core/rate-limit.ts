@@ -10,20 +10,78 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 /** Extra spacing, as a share of the interval (see RateLimiter). */
 const SLACK = 0.01;
+/** Adaptive pacing: how often it probes upward, how often it trusts an old refusal less, its floor. */
+const PROBE_EVERY = 25;
+const RELAX_EVERY = 1000;
+const MIN_ADAPTIVE_RATE = 1;
 
 export class RateLimiter {
-  private readonly intervalMs: number;
+  private intervalMs = 0;
   private nextAt = 0;
   private pausedUntil = 0;
+  /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
+  private rate: number;
+  /** Adaptive: the lowest rate the server refused (429) lately; the rate settles a little under it. */
+  private refusedAt = Infinity;
+  private acceptedSinceChange = 0;
+  private slowedAt = 0;
 
   constructor(
     readonly limit: number,
     readonly windowMs = 60_000,
     /** Told of each wait, and whether the server asked for it (pauseUntil) rather than the pacing. */
     private readonly onWait: (ms: number, serverPaused: boolean) => void = () => undefined,
+    /** No published limit: `limit` is a ceiling, and the rate follows what the server accepts. */
+    private readonly adaptive = false,
+    /** The time, in ms (a test passes a simulated one). */
+    private readonly clock: () => number = Date.now,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
-    this.intervalMs = (windowMs / limit) * (1 + SLACK);
+    this.rate = limit;
+    this.setRate(limit);
+  }
+
+  /** Requests per window the limiter spaces for now. */
+  get currentRate(): number {
+    return this.rate;
+  }
+
+  private setRate(rate: number): void {
+    this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.limit, rate));
+    this.intervalMs = (this.windowMs / this.rate) * (1 + SLACK);
+    this.acceptedSinceChange = 0;
+  }
+
+  /**
+   * The server refused a request for its rate (HTTP 429). Adaptive: that rate is too high; go 10 %
+   * under it, and from now on probe no higher than just under it.
+   */
+  throttled(): void {
+    if (!this.adaptive) return;
+    // Requests in flight when the limit was hit are refused together: the first of them says at
+    // which rate the server refuses; the others only slow the pace further.
+    const now = this.clock();
+    if (now - this.slowedAt >= this.intervalMs * 4) this.refusedAt = Math.min(this.refusedAt, this.rate);
+    this.slowedAt = now;
+    this.setRate(this.rate * 0.9);
+  }
+
+  /**
+   * A request went through. Adaptive: every PROBE_EVERY of them the rate rises 5 %, up to 97 % of
+   * the lowest rate refused (or the ceiling); every RELAX_EVERY, that refused rate is trusted 5 % less,
+   * so a server that raised its limit is followed.
+   */
+  accepted(): void {
+    if (!this.adaptive) return;
+    const count = ++this.acceptedSinceChange;
+    if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) this.refusedAt *= 1.05;
+    if (count % PROBE_EVERY !== 0) return;
+    const target = Math.min(this.limit, this.refusedAt * 0.97);
+    if (this.rate < target) {
+      const next = Math.min(target, this.rate * 1.05);
+      this.rate = next;
+      this.intervalMs = (this.windowMs / next) * (1 + SLACK);
+    }
   }
 
   /** Resolves when the next request may go; true if it waited for a pause the server asked for. */

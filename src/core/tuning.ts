@@ -98,7 +98,7 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string, op
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample'> & {
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate'> & {
   /** Where the credentials may be sent; default: base_url's origin alone. */
   credentialOrigins?: string[];
 };

@@ -15,6 +15,8 @@ export interface FullstoryApi extends HttpApi {
   presignedDownloads: HttpClient;
   segmentId: string;
   sessionsPerUser: number;
+  /** GET /sessions/v2 requests kept in flight (one per user). */
+  sessionsInFlight: number;
   windowMs: number;
   settleMs: number;
   overlapMs: number;
@@ -38,7 +40,8 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
   const exportOrigin = new URL(exportBaseUrl).origin;
   // Fullstory documents "Authorization: Basic <key>" with the key exactly as issued (not base64 of user:pass).
   const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless, baseUrlExample: 'https://api.fullstory.com' };
-  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin] });
+  // No published limit for the v2 APIs: the pace follows what Fullstory accepts.
+  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin], adaptiveRate: true });
   const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, { ...auth, credentialOrigins: [exportOrigin] });
   const presignedDownloads = clientFromConfig(config, environment, { ...auth, authHeaders: {}, credentialOrigins: [], hideQuery: true });
   return {
@@ -50,6 +53,7 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
     apiTitle: title,
     segmentId: String(config.segment_id),
     sessionsPerUser: Number(config.sessions_per_user),
+    sessionsInFlight: Number(config.sessions_in_flight),
     windowMs: Number(config.segment_export_window_hours) * 3_600_000,
     settleMs: Number(config.segment_export_settle_minutes) * 60_000,
     overlapMs: Number(config.segment_export_overlap_hours) * 3_600_000,

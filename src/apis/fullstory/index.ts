@@ -91,10 +91,15 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         type: 'integer',
         maximum: 100000,
       },
+      sessions_in_flight: {
+        ...number('Sessions requests in flight', 'GET /sessions/v2 requests (one per identified user) kept in flight at once, within the pace of requests_per_minute; sessions are still written in user order.', 4, 1),
+        type: 'integer',
+        maximum: 32,
+      },
       legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
       ...tuningFields(
-        { requestsPerMinute: 60, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },
-        'Fullstory answers 429 with Retry-After when a limit is hit.',
+        { requestsPerMinute: 600, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },
+        'Fullstory publishes no limit for its v2 APIs and answers 429 with Retry-After when one is hit: this is a ceiling; the connector starts at it, slows down at each 429 and settles just under what the API accepts. (Legacy bundle downloads keep their own documented 2 per minute.)',
         { downloads: true },
       ),
     },

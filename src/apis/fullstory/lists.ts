@@ -1,6 +1,7 @@
 import { ConnectorError, SystemError } from '../../core/errors';
 import { fetchPages, nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
 import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
+import { inOrder } from '../../core/in-order';
 import { describeRequest } from '../../core/request';
 import type { FullstoryApi } from './api';
 import operations from './schemas/operations.json';
@@ -39,32 +40,38 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     const capped: string[] = [];
     const countNull = () => nulls++;
     const sessionsOf = recordsAt('sessions', api.apiTitle, true);
-    for await (const page of fetchPages(api.http, usersUrl, userPages, recordsAt('results', api.apiTitle))) {
-      for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
-        const uid = user.uid;
-        if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
-        asked++;
+    // Identified users, in list order, each with where it stands (for the progress LOGs).
+    async function* identifiedUsers(): AsyncGenerator<{ uid: string; position: string }> {
+      for await (const page of fetchPages(api.http, usersUrl, userPages, recordsAt('results', api.apiTitle))) {
         const total = (page.body as { total_records?: unknown } | undefined)?.total_records;
-        yield { type: 'progress', position: `identified user ${asked}${total !== undefined ? ` of at most ${String(total)} users` : ''}` };
-        // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
-        const request = { url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } };
-        let body: unknown;
-        try {
-          ({ body } = await api.http.getJson(request.url, request.params));
-        } catch (error) {
-          // The user was deleted between the two calls: say so and go on with the others.
-          if (error instanceof ConnectorError && error.httpStatus === 404) {
-            skipped++;
-            context.log('WARN', `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`);
-            continue;
-          }
-          throw error;
+        for (const user of recordObjects(page.items, describeRequest(page.request), countNull)) {
+          const uid = user.uid;
+          if (typeof uid !== 'string' || uid === '') continue; // only identified users have sessions by uid
+          asked++;
+          yield { uid, position: `identified user ${asked}${total !== undefined ? ` of at most ${String(total)} users` : ''}` };
         }
-        const items = sessionsOf(body, request);
-        if (items.length >= api.sessionsPerUser) capped.push(uid);
-        for (const session of recordObjects(items, describeRequest(request), countNull)) {
-          yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
+      }
+    }
+    // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
+    const sessionsRequest = (uid: string) => ({ url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } });
+    const fetchSessions = async ({ uid }: { uid: string }) => (await api.http.getJson(sessionsRequest(uid).url, sessionsRequest(uid).params)).body;
+    for await (const [{ uid, position }, answer] of inOrder(identifiedUsers(), api.sessionsInFlight, fetchSessions)) {
+      yield { type: 'progress', position };
+      if (!answer.ok) {
+        const error = answer.error;
+        // The user was deleted between the two calls: say so and go on with the others.
+        if (error instanceof ConnectorError && error.httpStatus === 404) {
+          skipped++;
+          context.log('WARN', `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`);
+          continue;
         }
+        throw error;
+      }
+      const request = sessionsRequest(uid);
+      const items = sessionsOf(answer.value, request);
+      if (items.length >= api.sessionsPerUser) capped.push(uid);
+      for (const session of recordObjects(items, describeRequest(request), countNull)) {
+        yield { type: 'record', data: asStrings(session, ['userId', 'sessionId', 'createdTime']) };
       }
     }
     // One vanished user is a deletion; every user vanished is an endpoint that does not answer.

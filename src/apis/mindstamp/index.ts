@@ -36,8 +36,8 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
         examples: [100],
       },
       ...tuningFields(
-        { requestsPerMinute: 60, maxRetries: 5, timeoutSeconds: 60, maxWaitSeconds: 300, retryInitialDelaySeconds: 2 },
-        'Mindstamp publishes no rate limit; the default is deliberately low.',
+        { requestsPerMinute: 300, maxRetries: 5, timeoutSeconds: 60, maxWaitSeconds: 300, retryInitialDelaySeconds: 2 },
+        'Mindstamp publishes no rate limit: this is a ceiling; the connector starts at it, slows down at each 429 (honouring Retry-After) and settles just under what the API accepts.',
       ),
     },
   }),
@@ -46,6 +46,8 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
       apiTitle: title,
       authHeaders: { Authorization: `Bearer ${config.api_key}` },
       errorMessage,
+      // No published limit: the pace follows what Mindstamp accepts.
+      adaptiveRate: true,
       baseUrlExample: 'https://api.mindstamp.com/api/v1',
     });
     return { http, baseUrl: config.base_url, apiTitle: title, pageSize: Number(config.page_size) };

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { RateLimiter } from '../../src/core/rate-limit';
+
+/** Simulated time: each request moves it on by the limiter's current spacing. */
+let now = 0;
+const clock = () => now;
+const adaptiveLimiter = (ceiling: number) => new RateLimiter(ceiling, 60_000, undefined, true, clock);
+
+/**
+ * A server that accepts `limit` requests a minute, simulated request by request: the limiter is told
+ * of each answer as the HTTP client tells it. Returns the share of requests refused and the final rate.
+ */
+function simulate(limiter: RateLimiter, limit: number, requests: number): { refused: number; rate: number } {
+  let refused = 0;
+  for (let i = 0; i < requests; i++) {
+    now += 60_000 / limiter.currentRate;
+    if (limiter.currentRate > limit) {
+      refused++;
+      limiter.throttled();
+    } else limiter.accepted();
+  }
+  return { refused: refused / requests, rate: limiter.currentRate };
+}
+
+describe('adaptive RateLimiter (no published limit)', () => {
+  test('from a ceiling twice the server\'s limit it settles between 85 % and 100 % of the limit, with under 2 % refused', () => {
+    const limiter = adaptiveLimiter(1200);
+    const { refused, rate } = simulate(limiter, 600, 5000);
+    assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
+    assert.ok(refused < 0.02, `refused ${refused}`);
+  });
+
+  test('never above its ceiling, and a fixed limiter never adapts', () => {
+    const adaptive = adaptiveLimiter(300);
+    simulate(adaptive, 10_000, 2000);
+    assert.equal(adaptive.currentRate, 300);
+    const fixed = new RateLimiter(100);
+    fixed.throttled();
+    assert.equal(fixed.currentRate, 100);
+  });
+
+  test('a server that raises its limit is followed upward again', () => {
+    const limiter = adaptiveLimiter(1200);
+    simulate(limiter, 300, 3000);
+    const { rate } = simulate(limiter, 900, 40_000);
+    assert.ok(rate >= 0.85 * 900, `rate ${rate}`);
+  });
+});
