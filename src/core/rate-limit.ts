@@ -14,6 +14,9 @@ const SLACK = 0.01;
 const PROBE_EVERY = 25;
 const RELAX_EVERY = 1000;
 const MIN_ADAPTIVE_RATE = 1;
+/** How far back the rate actually sent is measured. */
+const RECENT_MS = 2000;
+const RECENT_SENDS = 20;
 
 export class RateLimiter {
   private intervalMs = 0;
@@ -25,6 +28,8 @@ export class RateLimiter {
   private refusedAt = Infinity;
   private acceptedSinceChange = 0;
   private slowedAt = 0;
+  /** When the last requests went out (adaptive only). */
+  private readonly sentAt: number[] = [];
 
   constructor(
     readonly limit: number,
@@ -60,10 +65,24 @@ export class RateLimiter {
     if (!this.adaptive) return;
     // Requests in flight when the limit was hit are refused together: the first of them says at
     // which rate the server refuses; the others only slow the pace further.
+    // What was really sent counts, not the pace allowed: a stream that waits for each answer may
+    // send slower than its pace, and slowing a pace it never reached would change nothing.
     const now = this.clock();
-    if (now - this.slowedAt >= this.intervalMs * 4) this.refusedAt = Math.min(this.refusedAt, this.rate);
+    const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
+    if (now - this.slowedAt >= this.intervalMs * 4) this.refusedAt = Math.min(this.refusedAt, sent);
     this.slowedAt = now;
-    this.setRate(this.rate * 0.9);
+    this.setRate(sent * 0.9);
+  }
+
+  /**
+   * Requests per window actually sent, from the spacing of the last RECENT_SENDS (within RECENT_MS):
+   * few enough that a wait on an earlier 429 does not count as slowness.
+   */
+  private recentRate(now: number): number | undefined {
+    const recent = this.sentAt.filter((at) => now - at <= RECENT_MS).slice(-RECENT_SENDS);
+    if (recent.length < 5) return undefined;
+    const span = recent[recent.length - 1] - recent[0];
+    return span > 0 ? ((recent.length - 1) / span) * this.windowMs : undefined;
   }
 
   /**
@@ -92,6 +111,10 @@ export class RateLimiter {
       const readyAt = Math.max(this.nextAt, this.pausedUntil);
       if (readyAt <= now) {
         this.nextAt = now + this.intervalMs;
+        if (this.adaptive) {
+          this.sentAt.push(this.clock());
+          if (this.sentAt.length > 256) this.sentAt.splice(0, this.sentAt.length - 256);
+        }
         return paused;
       }
       const serverPaused = this.pausedUntil > this.nextAt;

@@ -1,10 +1,12 @@
-// Case 7: an API whose limit the connector is not told. The Fullstory mock refuses more than
-// `perSecond` requests a second (fixed windows, 429 with Retry-After up to the window's end, as
-// Fullstory answers a limit hit); the connector paces adaptively from a ceiling twice that limit,
-// with sessions requests in flight. Measured: the share of the limit's request rate reached, the
-// share of requests refused, and that every user and session is written exactly once.
+// Cases 7 and 8: APIs whose limit the connector is not told. The mock refuses more than `perSecond`
+// requests a second (fixed windows, 429 with Retry-After up to the window's end, as Fullstory
+// answers a limit hit); the connector paces adaptively from a ceiling twice that limit. Measured:
+// the share of the limit's request rate reached, the share of requests refused, and that every
+// record is written exactly once.
 import { catalogFor, writeTemp } from '../helpers/connector';
 import { sessionCount, FullstoryMock } from '../mocks/fullstory';
+import { MindstampMock } from '../mocks/mindstamp';
+import type { MockServer, RateLimit } from '../mocks/server';
 import { measure } from './measure';
 
 export interface LimitResult {
@@ -18,21 +20,45 @@ export interface LimitResult {
   requests: number;
 }
 
+/** Fullstory's and Mindstamp's answer to a limit hit: 429 with Retry-After up to the window's end. */
+const refuseAbove = (perSecond: number, body: unknown): RateLimit => ({
+  limit: perSecond,
+  windowMs: 1000,
+  reject: (resetAt) => ({ status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) }, body }),
+});
+
+/** Runs a read against a mock that refuses more than `perSecond`, and measures what it reached. */
+async function underUntoldLimit(mock: MockServer, perSecond: number, config: unknown, streams: Record<string, 'full_refresh'>, expected: number, main: string): Promise<LimitResult> {
+  mock.rateLimit = mock.rateLimit ?? refuseAbove(perSecond, { error: 'Too many requests' });
+  const measured = await measure([main, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalogFor(streams))]);
+  const requests = mock.requests.length;
+  const accepted = requests - mock.rateLimited;
+  return { records: measured.records, expected, seconds: measured.wallMs / 1000, shareOfLimit: accepted / (measured.wallMs / 1000) / perSecond, refused: mock.rateLimited / requests, requests };
+}
+
+/** The defaults but the ceiling: twice the untold limit, so the connector must find the limit itself. */
+const adaptiveDefaults = (perSecond: number) => ({ requests_per_minute: 2 * perSecond * 60, retry_initial_delay_seconds: 2, max_wait_seconds: 600, request_timeout_seconds: 120 });
+
+/** Case 7: Fullstory users + sessions (one request per identified user, several in flight). */
 export async function unknownLimit(users: number, perSecond: number, main: string): Promise<LimitResult> {
   const mock = await new FullstoryMock({ users, bundles: 0, segmentEvents: 0, individuals: 0 }).start();
-  mock.rateLimit = {
-    limit: perSecond,
-    windowMs: 1000,
-    reject: (resetAt) => ({ status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) }, body: { message: 'Too many requests', code: 'resource_exhausted' } }),
-  };
+  mock.rateLimit = refuseAbove(perSecond, { message: 'Too many requests', code: 'resource_exhausted' });
   try {
-    const config = writeTemp('config.json', mock.connectorConfig({ requests_per_minute: 2 * perSecond * 60, retry_initial_delay_seconds: 2, max_wait_seconds: 600, request_timeout_seconds: 120 }));
-    const catalog = writeTemp('catalog.json', catalogFor({ users: 'full_refresh', sessions: 'full_refresh' }));
-    const measured = await measure([main, 'read', '--config', config, '--catalog', catalog]);
     const expected = mock.users.length + mock.users.reduce((sum, user, index) => sum + (user.uid ? sessionCount(index) : 0), 0);
-    const requests = mock.requests.length;
-    const accepted = requests - mock.rateLimited;
-    return { records: measured.records, expected, seconds: measured.wallMs / 1000, shareOfLimit: accepted / (measured.wallMs / 1000) / perSecond, refused: mock.rateLimited / requests, requests };
+    return await underUntoldLimit(mock, perSecond, mock.connectorConfig(adaptiveDefaults(perSecond)), { users: 'full_refresh', sessions: 'full_refresh' }, expected, main);
+  } finally {
+    await mock.close();
+  }
+}
+
+/** Case 8: Mindstamp's paged lists, pages of 10 so that the pace, not the records, is measured. */
+export async function unknownLimitMindstamp(interactions: number, perSecond: number, main: string): Promise<LimitResult> {
+  const mock = await new MindstampMock({ counts: { views: Math.round(interactions / 2), interactions } }).start();
+  try {
+    const streams = ['videos', 'viewers', 'views', 'interactions'] as const;
+    const expected = streams.reduce((sum, stream) => sum + mock.records(stream).length, 0);
+    const config = mock.connectorConfig({ ...adaptiveDefaults(perSecond), page_size: 10 });
+    return await underUntoldLimit(mock, perSecond, config, Object.fromEntries(streams.map((s) => [s, 'full_refresh'])), expected, main);
   } finally {
     await mock.close();
   }

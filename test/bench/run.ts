@@ -8,7 +8,7 @@ import { MAIN, writeTemp, catalogFor } from '../helpers/connector';
 import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
-import { unknownLimit, type LimitResult } from './limits';
+import { unknownLimit, unknownLimitMindstamp, type LimitResult } from './limits';
 import { measure, type Measured } from './measure';
 
 /** Temp folders of this run (export files of hundreds of MB): removed when it exits. */
@@ -31,9 +31,11 @@ export interface Sizes {
   /** Case 7: identified users (one sessions request each) against a limit the connector is not told. */
   limitUsers: number;
   limitPerSecond: number;
+  /** Case 8: Mindstamp interactions (and half as many views) in pages of 10, under the same untold limit. */
+  limitInteractions: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000 };
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {
@@ -144,7 +146,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
 
 const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
 
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult }> {
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -160,6 +162,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   };
   const limits = await unknownLimit(sizes.limitUsers, sizes.limitPerSecond, MAIN);
   if (limits.records !== limits.expected) throw new Error(`case 7: connector printed ${limits.records} of ${limits.expected} users and sessions`);
+  const mindstampLimits = await unknownLimitMindstamp(sizes.limitInteractions, sizes.limitPerSecond, MAIN);
+  if (mindstampLimits.records !== mindstampLimits.expected) throw new Error(`case 8: connector printed ${mindstampLimits.records} of ${mindstampLimits.expected} Mindstamp records`);
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
   const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
@@ -181,8 +185,10 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
     { name: 'case 6: discover ÷ node -e 0 (wall)', value: wall.discover / wall['node -e 0'], target: '≤ 3', met: wall.discover / wall['node -e 0'] <= 3 },
     ratio(limits.shareOfLimit, 0.85, `case 7: ${sizes.limitUsers} users + sessions under an untold ${sizes.limitPerSecond}/s: share of that rate`),
     { name: 'case 7: requests answered 429 (share)', value: limits.refused, target: '≤ 0.02', met: limits.refused <= 0.02 },
+    ratio(mindstampLimits.shareOfLimit, 0.85, `case 8: Mindstamp's paged lists under an untold ${sizes.limitPerSecond}/s: share of that rate`),
+    { name: 'case 8: requests answered 429 (share)', value: mindstampLimits.refused, target: '≤ 0.02', met: mindstampLimits.refused <= 0.02 },
   ];
-  return { rows, goals, wall, limits };
+  return { rows, goals, wall, limits, mindstampLimits };
 }
 
 const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -195,6 +201,7 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
     '',
     `Wall time (median): node -e 0 ${fixed(result.wall['node -e 0'], 0)} ms, spec ${fixed(result.wall.spec, 0)} ms, discover ${fixed(result.wall.discover, 0)} ms.`,
     `Case 7: ${result.limits.records.toLocaleString('en-US')} users and sessions in ${fixed(result.limits.seconds, 1)} s, ${result.limits.requests.toLocaleString('en-US')} requests, ${fixed(result.limits.refused * 100, 2)} % answered 429.`,
+    `Case 8: ${result.mindstampLimits.records.toLocaleString('en-US')} Mindstamp records in ${fixed(result.mindstampLimits.seconds, 1)} s, ${result.mindstampLimits.requests.toLocaleString('en-US')} requests, ${fixed(result.mindstampLimits.refused * 100, 2)} % answered 429.`,
     '',
     '| goal | value | target | met |',
     '| --- | ---: | --- | --- |',
