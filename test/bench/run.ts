@@ -8,6 +8,7 @@ import { MAIN, writeTemp, catalogFor } from '../helpers/connector';
 import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
+import { preparedExports, type ExportsResult } from './exports';
 import { unknownLimit, unknownLimitMindstamp, type LimitResult } from './limits';
 import { measure, type Measured } from './measure';
 
@@ -33,9 +34,13 @@ export interface Sizes {
   limitPerSecond: number;
   /** Case 8: Mindstamp interactions (and half as many views) in pages of 10, under the same untold limit. */
   limitInteractions: number;
+  /** Case 9: daily segment export windows, each taking prepareMs to prepare, with so many events. */
+  exportWindows: number;
+  prepareMs: number;
+  exportEvents: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000 };
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {
@@ -146,7 +151,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
 
 const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
 
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult }> {
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -164,6 +169,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   if (limits.records !== limits.expected) throw new Error(`case 7: connector printed ${limits.records} of ${limits.expected} users and sessions`);
   const mindstampLimits = await unknownLimitMindstamp(sizes.limitInteractions, sizes.limitPerSecond, MAIN);
   if (mindstampLimits.records !== mindstampLimits.expected) throw new Error(`case 8: connector printed ${mindstampLimits.records} of ${mindstampLimits.expected} Mindstamp records`);
+  const exportsResult = await preparedExports(sizes.exportWindows, sizes.prepareMs, sizes.exportEvents, MAIN);
+  if (exportsResult.records !== exportsResult.expected) throw new Error(`case 9: connector printed ${exportsResult.records} of ${exportsResult.expected} segment events`);
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
   const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
@@ -188,7 +195,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
     ratio(mindstampLimits.shareOfLimit, 0.85, `case 8: Mindstamp's paged lists under an untold ${sizes.limitPerSecond}/s: share of that rate`),
     { name: 'case 8: requests answered 429 (share)', value: mindstampLimits.refused, target: '≤ 0.02', met: mindstampLimits.refused <= 0.02 },
   ];
-  return { rows, goals, wall, limits, mindstampLimits };
+  goals.push({ name: `case 9: ${exportsResult.windows} export windows of ${sizes.prepareMs} ms to prepare: wall ÷ sequential`, value: exportsResult.shareOfSequential, target: '≤ 0.4', met: exportsResult.shareOfSequential <= 0.4 });
+  return { rows, goals, wall, limits, mindstampLimits, exportsResult };
 }
 
 const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -202,6 +210,7 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
     `Wall time (median): node -e 0 ${fixed(result.wall['node -e 0'], 0)} ms, spec ${fixed(result.wall.spec, 0)} ms, discover ${fixed(result.wall.discover, 0)} ms.`,
     `Case 7: ${result.limits.records.toLocaleString('en-US')} users and sessions in ${fixed(result.limits.seconds, 1)} s, ${result.limits.requests.toLocaleString('en-US')} requests, ${fixed(result.limits.refused * 100, 2)} % answered 429.`,
     `Case 8: ${result.mindstampLimits.records.toLocaleString('en-US')} Mindstamp records in ${fixed(result.mindstampLimits.seconds, 1)} s, ${result.mindstampLimits.requests.toLocaleString('en-US')} requests, ${fixed(result.mindstampLimits.refused * 100, 2)} % answered 429.`,
+    `Case 9: ${result.exportsResult.records.toLocaleString('en-US')} segment events from ${result.exportsResult.windows} exports in ${fixed(result.exportsResult.seconds, 1)} s.`,
     '',
     '| goal | value | target | met |',
     '| --- | ---: | --- | --- |',

@@ -120,9 +120,13 @@ for (const api of CAT_APIS) {
         assert.ok(states.length > 0, stream.name);
         for (const state of states.filter((s) => Object.keys(s).length > 0)) {
           let value = state;
+          // CAT walks the whole state for keys named like the cursor: bookkeeping beside it (Fullstory's
+          // pending export operations) must not use that name.
           for (const key of cursor) {
-            assert.deepEqual(Object.keys(value), [key], `${stream.name}: state ${JSON.stringify(state)} for cursor ${cursor}`);
-            value = value[key];
+            assert.ok(Object.keys(value).includes(key), `${stream.name}: state ${JSON.stringify(state)} for cursor ${cursor}`);
+            const { [key]: cursorValue, ...rest } = value;
+            assert.ok(!JSON.stringify(rest).includes(`"${key}":`), `${stream.name}: another "${key}" in ${JSON.stringify(state)}`);
+            value = cursorValue;
           }
           assert.ok(types.some((type) => hasJsonType(state[cursor[0]], type)), `${stream.name}: ${JSON.stringify(state)} is not of type ${types}`);
         }

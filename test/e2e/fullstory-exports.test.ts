@@ -99,7 +99,9 @@ describe('Fullstory segment export', () => {
     const from = Date.parse(String(config.api.start_date));
     const until = Date.parse(states.at(-1)!);
     assert.ok(Math.abs(until - (Date.now() - 86_400_000)) < 30_000, `reads up to now - 24 h, got ${states.at(-1)}`);
-    assert.equal(states.length, Math.ceil((until - from) / 86_400_000), 'windows of 24 h from start_date');
+    // One STATE once the first exports are requested (their operation ids), then one per window of 24 h.
+    assert.equal(states.length, 1 + Math.ceil((until - from) / 86_400_000), 'windows of 24 h from start_date');
+    assert.equal(states[0], new Date(from).toISOString());
     const covered = mock.segmentEvents.filter((e) => e.at >= from && e.at < until);
     // Every event the state covers, the late ones (available 5 and 20 hours after they happened) included.
     assert.ok(covered.some((e) => e.availableAt - e.at >= 20 * 3_600_000));
@@ -206,6 +208,41 @@ describe('Fullstory segment export', () => {
       assert.ok(result.messages.filter((m) => m.type === 'LOG' && / PENDING, \d+% done$/.test(m.log.message)).length >= 3);
     } finally {
       await slow.close();
+    }
+  });
+});
+
+describe('Fullstory segment exports prepared ahead', () => {
+  test('a sync stopped while Fullstory prepares its exports resumes the same operations: none requested again, every event once', async () => {
+    // Each export takes 1.5 s to prepare; the first sync gives up after 0.3 s (operation_timeout_minutes).
+    const mock = await new FullstoryMock({ prepareMs: 1500 }).start();
+    try {
+      const catalog = catalogFor({ segment_events: 'incremental' });
+      const first = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined, operation_timeout_minutes: 0.005 }), catalog });
+      assert.equal(first.code, 1);
+      assert.deepEqual(errorsOf(first.messages).map((e) => e.failure_type), ['transient_error']);
+      const saved = statesOf(first.messages, 'segment_events').at(-1)!.stream.stream_state;
+      const pending = saved.exports as { start: string; end: string; operationId: string }[];
+      // Every daily window since start_date (four days ago, to now less a day: 3 and a sliver) at once.
+      assert.equal(pending.length, 4, 'the windows were requested at once');
+      assert.equal(mock.exportRequests.length, 4);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      const second = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined }), catalog, state: lastStates(first.messages) });
+      assert.equal(second.code, 0, JSON.stringify(errorsOf(second.messages)));
+      // The three full days are resumed; the sliver ends later now (its end is now less a day), so it is a new range.
+      assert.equal(mock.exportRequests.length, 5, 'only the changed window requested again');
+      const renewed = mock.exportRequests[4].timeRange as { start: string; end: string };
+      assert.equal(renewed.start, pending[3].start);
+      assert.ok(renewed.end > pending[3].end);
+      const resumed = second.messages.filter((m) => m.type === 'LOG' && /^Resuming export operation op-\d+ of events/.test(m.log.message));
+      assert.equal(resumed.length, 3);
+      const from = Date.parse(String(saved.EventStart));
+      const until = Date.parse(statesOf(second.messages, 'segment_events').at(-1)!.stream.stream_state.EventStart);
+      const covered = mock.segmentEvents.filter((e) => e.at >= from && e.at < until);
+      assert.deepEqual(recordsIn(losslessMessages(second.stdout), 'segment_events'), covered.map((e) => expectedEvent(e.text, 'segment_events')));
+      assert.deepEqual(statesOf(second.messages, 'segment_events').at(-1)!.stream.stream_state, { EventStart: renewed.end });
+    } finally {
+      await mock.close();
     }
   });
 });

@@ -20,6 +20,8 @@ export interface FullstoryMockOptions extends FullstoryDataOptions {
   downloadLimit?: { limit: number; windowMs: number } | false;
   /** Polls an export operation answers PENDING before COMPLETED. */
   pendingPolls?: number;
+  /** Time Fullstory takes to prepare each export (then COMPLETED at the next poll), instead of pendingPolls. */
+  prepareMs?: number;
   /** Serve every bundle gzipped (default: odd ids gzipped, even ids plain). */
   gzipAllBundles?: boolean;
   /**
@@ -266,7 +268,9 @@ export class FullstoryMock extends MockServer {
     if (!operation) return error(404, 'resource_not_found', `no operation ${id}`);
     const polls = (this.polls.get(id) ?? 0) + 1;
     this.polls.set(id, polls);
-    if (polls > (this.options.pendingPolls ?? 2)) {
+    const { prepareMs } = this.options;
+    const ready = prepareMs !== undefined ? Date.now() - Date.parse(String(operation.createdAt)) >= prepareMs : polls > (this.options.pendingPolls ?? 2);
+    if (ready) {
       Object.assign(
         operation,
         this.failExports

@@ -18,6 +18,8 @@ export interface FullstoryApi extends HttpApi {
   /** GET /sessions/v2 requests kept in flight (one per user). */
   sessionsInFlight: number;
   windowMs: number;
+  /** segment_events windows whose exports are prepared at once. */
+  exportsInFlight: number;
   settleMs: number;
   overlapMs: number;
   pollIntervalMs: number;
@@ -55,6 +57,7 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
     sessionsPerUser: Number(config.sessions_per_user),
     sessionsInFlight: Number(config.sessions_in_flight),
     windowMs: Number(config.segment_export_window_hours) * 3_600_000,
+    exportsInFlight: Number(config.segment_exports_in_flight),
     settleMs: Number(config.segment_export_settle_minutes) * 60_000,
     overlapMs: Number(config.segment_export_overlap_hours) * 3_600_000,
     pollIntervalMs: Number(config.operation_poll_seconds) * 1000,

@@ -69,6 +69,11 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         examples: ['everyone'],
       },
       segment_export_window_hours: { ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1), type: 'integer' },
+      segment_exports_in_flight: {
+        ...number('Segment exports prepared at once', 'segment_events windows whose exports Fullstory prepares at the same time; they are still read and checkpointed in window order.', 4, 1),
+        type: 'integer',
+        maximum: 16,
+      },
       segment_export_settle_minutes: {
         ...number(
           'Settle delay (minutes)',

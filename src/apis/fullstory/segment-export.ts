@@ -3,7 +3,7 @@
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
 import { downloadItems, type SplitterFactory } from '../../core/download';
-import { ConfigError, SystemError, TransientError } from '../../core/errors';
+import { ConfigError, ConnectorError, SystemError, TransientError } from '../../core/errors';
 import { logMessage } from '../../core/protocol';
 import { sleep } from '../../core/rate-limit';
 import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../core/stream';
@@ -59,11 +59,17 @@ async function* awaitExport(api: FullstoryApi, operationId: string, what: string
   }
 }
 
+const describeExport = (api: FullstoryApi, type: ExportType, range: TimeRange) =>
+  `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" ${range.start === '' ? `up to ${range.end}` : `from ${range.start} to ${range.end}`}`;
+
 /** One export from request to rows: each row shaped as bytes. */
 async function* exportRows(api: FullstoryApi, type: ExportType, range: TimeRange, rows: SplitterFactory): AsyncGenerator<StreamItem> {
-  const span = range.start === '' ? `up to ${range.end}` : `from ${range.start} to ${range.end}`;
-  const what = `${type === 'TYPE_EVENT' ? 'events' : 'individuals'} of segment "${api.segmentId}" ${span}`;
   const operationId = await createExport(api, type, range);
+  yield* operationRows(api, operationId, describeExport(api, type, range), rows);
+}
+
+/** The rows of an export already requested: waits for its operation, then downloads its file. */
+async function* operationRows(api: FullstoryApi, operationId: string, what: string, rows: SplitterFactory): AsyncGenerator<StreamItem> {
   const searchExportId = yield* awaitExport(api, operationId, what);
   // The link "will typically be a 5 minute expiration window" (developer.fullstory.com/get-export-results):
   // a repeated download asks for a fresh one.
@@ -114,17 +120,64 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     // A state already past the end (or from the future) stays as it was.
     let state = incremental ? { EventStart: typeof context.state?.EventStart === 'string' ? context.state.EventStart : iso(start) } : {};
     const end = now - api.settleMs;
-    while (start < end) {
-      const windowEnd = Math.min(end, start + api.windowMs);
-      yield { type: 'progress', position: `window ${iso(start)} to ${iso(windowEnd)}` };
-      yield* exportRows(api, 'TYPE_EVENT', { start: iso(start), end: iso(windowEnd) }, shapeEvent);
-      start = windowEnd;
+    const windows: TimeRange[] = [];
+    for (let from = start; from < end; from = Math.min(end, from + api.windowMs)) windows.push({ start: iso(from), end: iso(Math.min(end, from + api.windowMs)) });
+    // Fullstory prepares several windows' exports at once; they are read in window order. Their
+    // operation ids ride in the state, so a sync stopped while Fullstory works resumes those exports.
+    const savedOps = new Map(savedExports(context).map((op) => [`${op.start} ${op.end}`, op.operationId]));
+    const prepared: { range: TimeRange; operationId: string }[] = [];
+    let next = 0;
+    const prepareAhead = async () => {
+      while (next < windows.length && prepared.length < api.exportsInFlight) {
+        const range = windows[next++];
+        const reused = savedOps.get(`${range.start} ${range.end}`);
+        prepared.push({ range, operationId: reused ?? (await createExport(api, 'TYPE_EVENT', range)) });
+      }
+    };
+    const withExports = (cursor: Record<string, unknown>) => (incremental && prepared.length > 0 ? { ...cursor, exports: prepared.map((p) => ({ ...p.range, operationId: p.operationId })) } : cursor);
+    await prepareAhead();
+    if (incremental && prepared.length > 0) yield { type: 'checkpoint', state: withExports(state) };
+    while (prepared.length > 0) {
+      const { range, operationId } = prepared[0];
+      yield { type: 'progress', position: `window ${range.start} to ${range.end}` };
+      yield* resumedOrNew(api, operationId, range, savedOps.has(`${range.start} ${range.end}`));
+      prepared.shift();
+      await prepareAhead();
+      start = Date.parse(range.end);
       // Windows inside the overlap end before the saved state: it never moves backwards.
-      if (incremental && (saved === undefined || start > saved)) yield { type: 'checkpoint', state: (state = { EventStart: iso(start) }) };
+      if (incremental && (saved === undefined || start > saved)) state = { EventStart: range.end };
+      if (incremental) yield { type: 'checkpoint', state: withExports(state) };
     }
     yield { type: 'checkpoint', state };
   },
 };
+
+/** Exports a previous sync requested and had not read yet: {start, end, operationId} each. */
+function savedExports(context: ReadContext): { start: string; end: string; operationId: string }[] {
+  const exports = context.syncMode === 'incremental' ? context.state?.exports : undefined;
+  if (!Array.isArray(exports)) return [];
+  return exports.filter((op): op is { start: string; end: string; operationId: string } => !!op && typeof op.start === 'string' && typeof op.end === 'string' && typeof op.operationId === 'string');
+}
+
+/** A window's rows from its prepared export; an export a previous sync left that Fullstory no longer has is requested again. */
+async function* resumedOrNew(api: FullstoryApi, operationId: string, range: TimeRange, resumed: boolean): AsyncGenerator<StreamItem> {
+  const what = describeExport(api, 'TYPE_EVENT', range);
+  if (!resumed) return yield* operationRows(api, operationId, what, shapeEvent);
+  let gone = false;
+  try {
+    const { body } = await api.http.getJson<Operation>(joinUrl(api.baseUrl, `/operations/v1/${encodeURIComponent(operationId)}`));
+    gone = body?.state === 'FAILED';
+  } catch (error) {
+    if (!(error instanceof ConnectorError) || error.httpStatus !== 404) throw error;
+    gone = true;
+  }
+  if (gone) {
+    yield { type: 'message', message: logMessage('INFO', `Fullstory no longer has export operation ${operationId} of ${what} (from the previous sync); requesting it again`) };
+    return yield* exportRows(api, 'TYPE_EVENT', range, shapeEvent);
+  }
+  yield { type: 'message', message: logMessage('INFO', `Resuming export operation ${operationId} of ${what}, requested by the previous sync`) };
+  yield* operationRows(api, operationId, what, shapeEvent);
+}
 
 /**
  * Individuals of the segment. An export holds "only users that performed events within the provided
