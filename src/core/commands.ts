@@ -16,11 +16,6 @@ import { catalogSchema } from './stream';
 const packageInfo = (): { name: string; version: string } =>
   JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
 
-export const defaultUserAgent = (): string => {
-  const { name, version } = packageInfo();
-  return `${name}/${version}`;
-};
-
 /** A connection test answers within seconds: few retries, and no long Retry-After waited out. */
 const CHECK_MAX_RETRIES = 2;
 const CHECK_MAX_WAIT_SECONDS = 5;
@@ -73,19 +68,21 @@ const required = (value: string | undefined, flag: string, command: string): str
 export async function runCommand(argv: string[], out: OutputWriter, registry: AnyApiDefinition[], env: NodeJS.ProcessEnv): Promise<number> {
   const log: Logger = (level, message) => void out.emit(logMessage(level, message));
   let invocation: Invocation | undefined;
+  // Read once: the version goes into --version, the User-Agent and the first LOG of a read.
+  const { name: connectorName, version } = packageInfo();
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === 'version') {
-    process.stdout.write(`${packageInfo().name} ${packageInfo().version}\n`);
+    process.stdout.write(`${connectorName} ${version}\n`);
     return 0;
   }
   try {
     invocation = parseInvocation(argv);
     const debug = invocation.debug === true || /^debug$/i.test(env.LOG_LEVEL ?? '');
     const apis = selectApis(registry, env.AIRBYTE_SOURCE_API);
-    const userAgent = defaultUserAgent();
+    const userAgent = `${connectorName}/${version}`;
     const { command } = invocation;
     if (command === 'spec') {
       await out.emit({ type: 'SPEC', spec: buildSpec(apis, userAgent) });
@@ -117,7 +114,6 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
     const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), reporter: progress, clock, debug });
 
     const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
-    const { name: connectorName, version } = packageInfo();
     log('INFO', `${connectorName} ${version}: reading ${definition.title}, ${catalog.length} stream(s): ${catalog.map((s) => `${s.stream.name} (${s.sync_mode})`).join(', ')}`);
     const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();
     const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log, progress, clock });

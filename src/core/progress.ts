@@ -39,10 +39,6 @@ export class SyncProgress implements RequestReporter {
     this.intervalMs = configured > 0 ? configured : DEFAULT_PROGRESS_INTERVAL_MS;
   }
 
-  get streamName(): string | undefined {
-    return this.current?.name;
-  }
-
   begin(name: string): void {
     this.current = { name, records: 0, requests: 0, retries: 0, startedAt: Date.now() };
     this.position = undefined;

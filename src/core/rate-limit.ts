@@ -43,7 +43,7 @@ export class RateLimiter {
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
     this.rate = limit;
-    this.setRate(limit);
+    this.pace(limit);
   }
 
   /** Requests per window the limiter spaces for now. */
@@ -51,9 +51,15 @@ export class RateLimiter {
     return this.rate;
   }
 
-  private setRate(rate: number): void {
+  /** Paces for `rate` requests per window, within [MIN_ADAPTIVE_RATE, limit]. */
+  private pace(rate: number): void {
     this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.limit, rate));
     this.intervalMs = (this.windowMs / this.rate) * (1 + SLACK);
+  }
+
+  /** A new pace after a refusal: the count of successes towards the next probe starts again. */
+  private setRate(rate: number): void {
+    this.pace(rate);
     this.acceptedSinceChange = 0;
   }
 
@@ -96,11 +102,7 @@ export class RateLimiter {
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) this.refusedAt *= 1.05;
     if (count % PROBE_EVERY !== 0) return;
     const target = Math.min(this.limit, this.refusedAt * 0.97);
-    if (this.rate < target) {
-      const next = Math.min(target, this.rate * 1.05);
-      this.rate = next;
-      this.intervalMs = (this.windowMs / next) * (1 + SLACK);
-    }
+    if (this.rate < target) this.pace(Math.min(target, this.rate * 1.05));
   }
 
   /** Resolves when the next request may go; true if it waited for a pause the server asked for. */
