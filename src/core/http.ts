@@ -36,6 +36,13 @@ export interface HttpClientOptions {
   /** First backoff step; doubles per attempt, with ±50 % jitter. */
   backoffBaseMs: number;
   requestsPerMinute?: number;
+  /**
+   * The key's own limit, from an answer's headers (PersistIQ's X-RateLimit-Limit): the pace follows
+   * it, never above `requestsPerMinuteCap`; a 429 at it returns the pace to requestsPerMinute.
+   */
+  announcedRequestsPerMinute?: (headers: Record<string, unknown>) => number | undefined;
+  /** The user's own cap on the pace, if any (an announced limit is followed up to it). */
+  requestsPerMinuteCap?: number;
   /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
   adaptiveRate?: boolean;
   /** Extracts the API's own error text from an error response body. */
@@ -155,6 +162,7 @@ export class HttpClient {
       (response) => {
         clearTimeout(retryState(response.config).deadlineTimer);
         options.clock?.observe(response.headers.date);
+        this.followAnnouncedLimit(response.headers);
         this.limiter?.accepted();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
@@ -169,11 +177,11 @@ export class HttpClient {
       (error: AxiosError) => {
         clearTimeout(retryState(error.config).deadlineTimer);
         options.clock?.observe(error.response?.headers.date);
-        if (error.response?.status === 429 && this.limiter && options.adaptiveRate) {
+        if (error.response?.status === 429 && this.limiter) {
           const before = this.limiter.currentRate;
           this.limiter.throttled();
-          log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
-        }
+          if (this.limiter.currentRate !== before) log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
+        } else if (error.response) this.followAnnouncedLimit(error.response.headers);
         this.debugLog(error.config, error.response?.status ?? error.code);
         if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
         throw error;
@@ -205,6 +213,14 @@ export class HttpClient {
         log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
+  }
+
+  private followAnnouncedLimit(headers: Record<string, unknown>): void {
+    const announced = this.limiter && this.options.announcedRequestsPerMinute?.(headers);
+    if (!announced || !this.limiter!.announce(announced, this.options.requestsPerMinuteCap)) return;
+    const cap = this.options.requestsPerMinuteCap;
+    const capped = cap !== undefined && cap < announced ? ` (capped by requests_per_minute ${cap})` : '';
+    this.options.log('INFO', `${this.options.apiTitle} announces ${announced} requests/minute for this key; pacing at ${Math.round(this.limiter!.currentRate)}${capped}`);
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {

@@ -20,6 +20,12 @@ const RECENT_SENDS = 20;
 
 export class RateLimiter {
   private intervalMs = 0;
+  /** The most requests per window: the configured limit, or the key's limit as the server announces it. */
+  private ceiling: number;
+  /** The key's limit per window as the server last announced it (X-RateLimit-Limit), while trusted. */
+  private announced?: number;
+  /** A 429 came while pacing at an announced limit: announcements are no longer followed. */
+  private announcementsRefuted = false;
   private nextAt = 0;
   private pausedUntil = 0;
   /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
@@ -42,6 +48,7 @@ export class RateLimiter {
     private readonly clock: () => number = Date.now,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
+    this.ceiling = limit;
     this.rate = limit;
     this.pace(limit);
   }
@@ -51,9 +58,9 @@ export class RateLimiter {
     return this.rate;
   }
 
-  /** Paces for `rate` requests per window, within [MIN_ADAPTIVE_RATE, limit]. */
+  /** Paces for `rate` requests per window, within [MIN_ADAPTIVE_RATE, ceiling]. */
   private pace(rate: number): void {
-    this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.limit, rate));
+    this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.ceiling, rate));
     this.intervalMs = (this.windowMs / this.rate) * (1 + SLACK);
   }
 
@@ -64,10 +71,31 @@ export class RateLimiter {
   }
 
   /**
-   * The server refused a request for its rate (HTTP 429). Adaptive: that rate is too high; go 10 %
-   * under it, and from now on probe no higher than just under it.
+   * The server announced the key's limit per window (PersistIQ's X-RateLimit-Limit): pace to it, never
+   * above `configured` (the user's own cap, if any). It replaces the documented limit the limiter
+   * started from, up or down, until a 429 shows the announcement wrong. True if the announcement is new.
+   */
+  announce(limitPerWindow: number, configured = Infinity): boolean {
+    if (this.announcementsRefuted || !(limitPerWindow > 0) || limitPerWindow === this.announced) return false;
+    this.announced = limitPerWindow;
+    this.ceiling = Math.min(configured, limitPerWindow);
+    this.setRate(this.adaptive ? Math.min(this.rate, this.ceiling) : this.ceiling);
+    return true;
+  }
+
+  /**
+   * The server refused a request for its rate (HTTP 429). Following an announced limit above the
+   * one the limiter started from: the announcement was wrong (or the key is shared); back to the
+   * starting limit for good. Adaptive: that rate is too high; go 10 % under it, and from now on probe
+   * no higher than just under it.
    */
   throttled(): void {
+    if (this.announced !== undefined && !this.announcementsRefuted && this.rate > this.limit) {
+      this.announcementsRefuted = true;
+      this.ceiling = this.limit;
+      this.setRate(this.limit);
+      return;
+    }
     if (!this.adaptive) return;
     // Requests in flight when the limit was hit are refused together: the first of them says at
     // which rate the server refuses; the others only slow the pace further.
@@ -101,7 +129,7 @@ export class RateLimiter {
     const count = ++this.acceptedSinceChange;
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) this.refusedAt *= 1.05;
     if (count % PROBE_EVERY !== 0) return;
-    const target = Math.min(this.limit, this.refusedAt * 0.97);
+    const target = Math.min(this.ceiling, this.refusedAt * 0.97);
     if (this.rate < target) this.pace(Math.min(target, this.rate * 1.05));
   }
 

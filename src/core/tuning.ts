@@ -15,14 +15,19 @@ export interface TuningDefaults {
 const LIMIT_DEFAULTS = { requestDeadlineSeconds: 300, downloadDeadlineMinutes: 60, maxResponseMegabytes: 256, maxRecordMegabytes: 64 };
 
 /** Spec fields for request pacing and retries; each API states its own defaults (from its docs). */
-export function tuningFields(defaults: TuningDefaults, rateLimitNote: string, options: { downloads?: boolean } = {}): Record<string, JsonSchema> {
+export function tuningFields(
+  defaults: TuningDefaults,
+  rateLimitNote: string,
+  /** announcedLimit: the API announces each key's limit in its answers; requests_per_minute is then only the user's own cap. */
+  options: { downloads?: boolean; announcedLimit?: boolean } = {},
+): Record<string, JsonSchema> {
   const fields: Record<string, JsonSchema> = {
     requests_per_minute: {
       type: 'integer',
       title: 'Requests per minute',
       description: `Most requests the connector sends per minute. ${rateLimitNote}`,
       minimum: 1,
-      default: defaults.requestsPerMinute,
+      ...(options.announcedLimit ? {} : { default: defaults.requestsPerMinute }),
       examples: [defaults.requestsPerMinute],
     },
     max_retries: {
@@ -98,9 +103,11 @@ export function tuningFields(defaults: TuningDefaults, rateLimitNote: string, op
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate'> & {
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate' | 'announcedRequestsPerMinute'> & {
   /** Where the credentials may be sent; default: base_url's origin alone. */
   credentialOrigins?: string[];
+  /** The pace until the API announces the key's limit, when requests_per_minute is left empty. */
+  documentedRequestsPerMinute?: number;
 };
 
 /** Builds an API's HTTP client from its (defaults-applied) config. */
@@ -114,7 +121,8 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     userAgent: environment.userAgent,
     log: environment.log,
     mask: environment.mask,
-    requestsPerMinute: Number(config.requests_per_minute),
+    requestsPerMinute: Number(config.requests_per_minute ?? specifics.documentedRequestsPerMinute),
+    requestsPerMinuteCap: config.requests_per_minute === undefined ? undefined : Number(config.requests_per_minute),
     maxRetries: Number(config.max_retries),
     backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
     timeoutMs: Number(config.request_timeout_seconds) * 1000,

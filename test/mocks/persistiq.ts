@@ -20,7 +20,12 @@ export interface PersistIqOptions {
   counts?: Partial<Record<keyof PersistIqData, number>>;
   /** Whether lead records carry `updated_at` (the OpenAPI shows none). */
   leadsHaveUpdatedAt?: boolean;
-  rateLimit?: { limit: number; windowMs: number } | false;
+  /**
+   * `limit` requests per `windowMs` (a minute in the docs; shorter to keep tests fast). `announce`:
+   * the X-RateLimit-Limit sent, per minute, when it differs from what is enforced (a live key
+   * announced 500 while the docs say 100: shared/reference persistiq-rate-limits.yml).
+   */
+  rateLimit?: { limit: number; windowMs: number; announce?: number } | false;
   /** First lead update time; lead i is updated i minutes later. */
   baseTime?: number;
   /**
@@ -126,13 +131,17 @@ export class PersistIqMock extends MockServer {
     this.eventGroups = generated.eventGroups;
     this.exposeUpdatedAt = options.leadsHaveUpdatedAt !== false;
     if (options.rateLimit !== false) {
-      const { limit, windowMs } = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
+      const { limit, windowMs, announce } = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
+      // "X-RateLimit-Limit: Maximum allowed requests per minute" (apidocs.persistiq.com): a scaled
+      // window announces its per-minute equivalent.
+      const perMinute = announce ?? Math.round((limit * 60_000) / windowMs);
       this.rateLimit = {
         limit,
         windowMs,
-        headers: (max, remaining, resetAt) => ({
-          'X-RateLimit-Limit': String(max),
-          'X-RateLimit-Remaining': String(remaining),
+        // An announcement that differs from what is enforced counts down from what it announces.
+        headers: (_max, remaining, resetAt) => ({
+          'X-RateLimit-Limit': String(perMinute),
+          'X-RateLimit-Remaining': String(announce === undefined ? remaining : Math.max(0, Math.round((announce * windowMs) / 60_000) - (limit - remaining))),
           ...(remaining === 0 ? { 'X-RateLimit-Reset': String(Math.ceil(resetAt / 1000)) } : {}),
         }),
         reject: (resetAt, max) => ({

@@ -25,7 +25,7 @@ describe('validateConfig', () => {
         api_key: 'k',
         max_retries: 2,
         base_url: 'https://api.persistiq.com/v1',
-        requests_per_minute: 100,
+        // No default: empty follows the limit PersistIQ announces for the key.
         retry_initial_delay_seconds: 1,
         max_wait_seconds: 600,
         request_timeout_seconds: 60,

@@ -74,4 +74,31 @@ describe('RateLimiter', () => {
     assert.throws(() => new RateLimiter(0), { name: 'RangeError', message: 'rate limit must be positive, got 0' });
     assert.throws(() => new RateLimiter(Number.NaN), { name: 'RangeError', message: 'rate limit must be positive, got NaN' });
   });
+
+  test('an announced limit replaces the documented one, up or down, within the user\'s cap', () => {
+    const documented = new RateLimiter(100);
+    assert.equal(documented.announce(500), true);
+    assert.equal(documented.currentRate, 500);
+    assert.equal(documented.announce(500), false, 'the same announcement again changes nothing');
+    assert.equal(documented.announce(60), true);
+    assert.equal(documented.currentRate, 60);
+    const capped = new RateLimiter(300);
+    capped.announce(500, 300);
+    assert.equal(capped.currentRate, 300);
+    const adaptive = new RateLimiter(600, 60_000, undefined, true);
+    adaptive.announce(200);
+    assert.equal(adaptive.currentRate, 200, 'an adaptive pace never goes above the announced limit');
+  });
+
+  test('a 429 while above the documented limit on an announcement: back to the documented limit, later announcements ignored', () => {
+    const limiter = new RateLimiter(100);
+    limiter.announce(500);
+    limiter.throttled();
+    assert.equal(limiter.currentRate, 100);
+    assert.equal(limiter.announce(400), false);
+    assert.equal(limiter.currentRate, 100);
+    const unannounced = new RateLimiter(100);
+    unannounced.throttled();
+    assert.equal(unannounced.currentRate, 100, 'a fixed limit stays as it is (the retry waits for the reset)');
+  });
 });

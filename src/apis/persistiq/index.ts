@@ -6,6 +6,17 @@ import { clientFromConfig, tuningFields } from '../../core/tuning';
 import { streams } from './streams';
 
 const title = 'PersistIQ';
+/** https://apidocs.persistiq.com/ (rate limiting): 100 requests per minute per key. */
+const DOCUMENTED_REQUESTS_PER_MINUTE = 100;
+
+/**
+ * "X-RateLimit-Limit: Maximum allowed requests per minute" (apidocs.persistiq.com). A live key was
+ * seen announcing 500 (shared/reference persistiq-rate-limits.yml): what the key has, not the docs' 100.
+ */
+function announcedRequestsPerMinute(headers: Record<string, unknown>): number | undefined {
+  const limit = Number(headers['x-ratelimit-limit']);
+  return Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
 
 /** PersistIQ errors: {"status":"error","error":{"reason","message"}} (or "errors": [...] for batches). */
 function errorMessage(body: unknown): string | undefined {
@@ -26,8 +37,9 @@ export const persistiq: ApiDefinition<HttpApi> = {
     defaultBaseUrl: 'https://api.persistiq.com/v1',
     startDateDescription: 'Read leads updated and events created after this UTC time on the first sync. Empty: all history.',
     extra: tuningFields(
-      { requestsPerMinute: 100, maxRetries: 7, timeoutSeconds: 60, maxWaitSeconds: 600, retryInitialDelaySeconds: 1 },
-      'PersistIQ documents 100 requests per minute per API key.',
+      { requestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE, maxRetries: 7, timeoutSeconds: 60, maxWaitSeconds: 600, retryInitialDelaySeconds: 1 },
+      'Empty: the limit PersistIQ announces for the key in every answer (X-RateLimit-Limit), starting at the documented 100 until the first answer; back to 100 if PersistIQ refuses a request (429) at the announced rate. Set it to leave part of the key\'s limit to other tools; the connector never goes above the announced limit either.',
+      { announcedLimit: true },
     ),
   }),
   connect(config, environment) {
@@ -36,6 +48,8 @@ export const persistiq: ApiDefinition<HttpApi> = {
       authHeaders: { 'x-api-key': config.api_key },
       errorMessage,
       baseUrlExample: 'https://api.persistiq.com/v1',
+      documentedRequestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE,
+      announcedRequestsPerMinute,
     });
     return { http, baseUrl: config.base_url, apiTitle: title };
   },
