@@ -67,6 +67,8 @@ export interface HttpClientOptions {
 export interface RequestReporter {
   /** A request (or a retry of one) went out. */
   sent(): void;
+  /** An answer in the 2xx range came. */
+  answered(): void;
   retrying(): void;
   /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */
   waiting(quotaResetMs: number): void;
@@ -164,6 +166,7 @@ export class HttpClient {
         options.clock?.observe(response.headers.date);
         this.followAnnouncedLimit(response.headers);
         this.limiter?.accepted();
+        reporter?.answered();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {

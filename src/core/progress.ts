@@ -1,7 +1,9 @@
 // What a user watching a sync sees besides records: the stream being read reported from deep inside
 // its requests (RUNNING with reason RATE_LIMITED while it waits), a progress LOG at least every
-// PROGRESS_INTERVAL_MS while a stream runs (records so far, rate, position), a LOG at each stream's
-// end (records, requests, retries, duration) and a summary of the whole sync.
+// PROGRESS_INTERVAL_MS per running stream (records so far, rate, position), a LOG at each stream's
+// end (records, requests, retries, duration) and a summary of the whole sync. Streams read at the
+// same time (on different rate limits) are told apart by the async context their requests run in.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestReporter } from './http';
 import type { OutputWriter } from './output';
 import { logMessage, streamStatus, type AirbyteMessage } from './protocol';
@@ -17,19 +19,25 @@ interface StreamTally {
   startedAt: number;
   endedAt?: number;
   outcome?: 'COMPLETE' | 'INCOMPLETE';
+  /** Waiting on the server's rate limit. */
+  limited: boolean;
+  /** Where the stream is ("bundle 3 of 12", "window 2026-11-02"), as it last said. */
+  position?: string;
 }
 
 const plural = (count: number, word: string, words = `${word}s`) => `${count.toLocaleString('en-US')} ${count === 1 ? word : words}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export class SyncProgress implements RequestReporter {
-  private current: StreamTally | undefined;
+  private readonly running = new Map<string, StreamTally>();
   private readonly done: StreamTally[] = [];
-  private limited = false;
-  /** Where the running stream is ("bundle 3 of 12", "window 2026-11-02"), as it last said. */
-  private position: string | undefined;
+  /** The stream whose code runs now: set by `within`, seen by the requests that code sends. */
+  private readonly context = new AsyncLocalStorage<StreamTally>();
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
+  private answeredOnce!: () => void;
+  /** Resolves at the first answer of the API (any 2xx): the key works and the host is reachable. */
+  readonly firstAnswer = new Promise<void>((resolve) => (this.answeredOnce = resolve));
 
   constructor(
     private readonly out: OutputWriter,
@@ -39,38 +47,52 @@ export class SyncProgress implements RequestReporter {
     this.intervalMs = configured > 0 ? configured : DEFAULT_PROGRESS_INTERVAL_MS;
   }
 
-  begin(name: string): void {
-    this.current = { name, records: 0, requests: 0, retries: 0, startedAt: Date.now() };
-    this.position = undefined;
-    this.limited = false;
-    clearInterval(this.timer);
-    this.timer = setInterval(() => this.report(logMessage('INFO', this.progressLine())), this.intervalMs);
-    this.timer.unref();
+  /** Starts a stream's tally and runs `read` as that stream: what its requests report counts for it. */
+  within<T>(name: string, read: () => Promise<T>): Promise<T> {
+    const tally: StreamTally = { name, records: 0, requests: 0, retries: 0, startedAt: Date.now(), limited: false };
+    this.running.set(name, tally);
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        for (const running of this.running.values()) this.report(logMessage('INFO', this.progressLine(running)));
+      }, this.intervalMs);
+      this.timer.unref();
+    }
+    return this.context.run(tally, read);
   }
 
-  recorded(count: number): void {
-    if (this.current) this.current.records += count;
+  recorded(name: string, count: number): void {
+    const tally = this.running.get(name);
+    if (tally) tally.records += count;
   }
 
-  at(position: string): void {
-    this.position = position;
+  at(name: string, position: string): void {
+    const tally = this.running.get(name);
+    if (tally) tally.position = position;
   }
 
-  /** Ends the running stream; returns its LOG line. */
-  end(outcome: 'COMPLETE' | 'INCOMPLETE'): string {
-    clearInterval(this.timer);
-    const tally = this.current;
-    this.current = undefined;
+  /** Ends a running stream; returns its LOG line. */
+  end(name: string, outcome: 'COMPLETE' | 'INCOMPLETE'): string {
+    const tally = this.running.get(name);
     if (!tally) return '';
+    this.running.delete(name);
+    if (this.running.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
     Object.assign(tally, { outcome, endedAt: Date.now() });
     this.done.push(tally);
     return `Stream "${tally.name}" ${outcome}: ${this.tallyText(tally)}`;
   }
 
+  /** Whether a stream was started (or skipped) in this sync. */
+  started(name: string): boolean {
+    return this.running.has(name) || this.done.some((tally) => tally.name === name);
+  }
+
   /** A stream not read at all (unknown to the API, or after a failure every stream would meet). */
   skipped(name: string): void {
     const now = Date.now();
-    this.done.push({ name, records: 0, requests: 0, retries: 0, startedAt: now, endedAt: now, outcome: 'INCOMPLETE' });
+    this.done.push({ name, records: 0, requests: 0, retries: 0, startedAt: now, endedAt: now, outcome: 'INCOMPLETE', limited: false });
   }
 
   summary(): string {
@@ -80,8 +102,16 @@ export class SyncProgress implements RequestReporter {
     return `Sync summary: ${plural(this.done.length, 'stream')}, ${plural(total, 'record')}, ${failed} incomplete: ${lines.join('; ')}`;
   }
 
+  private get current(): StreamTally | undefined {
+    return this.context.getStore();
+  }
+
   sent(): void {
     if (this.current) this.current.requests++;
+  }
+
+  answered(): void {
+    this.answeredOnce();
   }
 
   retrying(): void {
@@ -89,23 +119,24 @@ export class SyncProgress implements RequestReporter {
   }
 
   waiting(quotaResetMs: number): void {
-    if (!this.current) return;
-    this.limited = true;
-    this.report(streamStatus(this.current.name, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(quotaResetMs) } }]));
+    const tally = this.current;
+    if (!tally) return;
+    tally.limited = true;
+    this.report(streamStatus(tally.name, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(quotaResetMs) } }]));
   }
 
   resumed(): void {
-    if (!this.current || !this.limited) return;
-    this.limited = false;
-    this.report(streamStatus(this.current.name, 'RUNNING'));
+    const tally = this.current;
+    if (!tally?.limited) return;
+    tally.limited = false;
+    this.report(streamStatus(tally.name, 'RUNNING'));
   }
 
-  private progressLine(): string {
-    const tally = this.current!;
+  private progressLine(tally: StreamTally): string {
     const elapsed = Date.now() - tally.startedAt;
     const rate = elapsed > 0 ? Math.round((tally.records * 1000) / elapsed) : 0;
-    const where = this.position ? `, at ${this.position}` : '';
-    const waiting = this.limited ? ', waiting on the rate limit' : '';
+    const where = tally.position ? `, at ${tally.position}` : '';
+    const waiting = tally.limited ? ', waiting on the rate limit' : '';
     return `Stream "${tally.name}": ${plural(tally.records, 'record')} so far in ${seconds(elapsed)} (${rate.toLocaleString('en-US')}/s), ${plural(tally.requests, 'request')}${where}${waiting}`;
   }
 

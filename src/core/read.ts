@@ -22,49 +22,71 @@ export interface ReadOptions {
   clock?: ApiClock;
 }
 
+/** The main rate limit of an API, for the streams that name no other. */
+const MAIN_LIMIT = '';
+
 /**
- * Reads the configured streams in catalog order. Each stream reports STARTED → RUNNING → COMPLETE,
- * or INCOMPLETE plus an ERROR trace; a failed stream does not stop the others, unless every stream
- * would meet its failure (a rejected key, an unreachable host). A stream the API does not have (a
- * catalog older than the connector) fails alone, asking for a schema refresh.
- * Returns the names of the streams that failed.
+ * Reads the configured streams. Streams paced by the same rate limit are read one after the other,
+ * in catalog order; streams on different limits (Fullstory's bundle downloads beside its v2 APIs) are
+ * read at the same time, their messages interleaved, each stream's own in order. The other limits'
+ * streams start once the API has answered once, so a rejected key or an unreachable host fails one
+ * stream, not one per limit. Each stream reports STARTED → RUNNING → COMPLETE, or INCOMPLETE plus an
+ * ERROR trace; a failed stream does not stop the others, unless every stream would meet its failure
+ * (a rejected key, an unreachable host). A stream the API does not have (a catalog older than the
+ * connector) fails alone, asking for a schema refresh. Returns the names of the streams that failed.
  */
 export async function readStreams(options: ReadOptions): Promise<string[]> {
-  const { definition, out, log } = options;
-  const progress = options.progress ?? new SyncProgress(out);
+  const { definition, log } = options;
+  const progress = options.progress ?? new SyncProgress(options.out);
   const failed: string[] = [];
   const context = { syncStartedAt: new Date(), clock: options.clock ?? new ApiClock() };
-  /** A failure every stream would meet (a rejected key): the streams after it are not read. */
-  let sharedFailure = false;
+  /** A failure every stream would meet (a rejected key): the streams not started yet are not read. */
+  let sharedFailure: ConnectorError | undefined;
+  const lanes = new Map<string, ConfiguredStream[]>();
   for (const configured of options.catalog) {
-    const name = configured.stream.name;
-    const stream = definition.streams.find((candidate) => candidate.name === name);
-    if (!stream || sharedFailure) {
-      failed.push(name);
-      progress.skipped(name);
-      await out.emit(streamStatus(name, 'STARTED'));
-      await out.emit(streamStatus(name, 'INCOMPLETE'));
-      if (!stream) {
-        const known = definition.streams.map((s) => s.name).join(', ');
-        const message = `Stream "${name}" is not a ${definition.title} stream of this connector version (known: ${known}); refresh the source schema in Airbyte and reselect the streams`;
-        log('ERROR', message);
-        await out.emit(errorTrace({ message, failure_type: 'config_error', stream_descriptor: { name } }));
-      }
-      continue;
-    }
-    progress.begin(name);
-    const error = await readStream(stream, configured, options, context, progress);
-    log(error ? 'ERROR' : 'INFO', progress.end(error ? 'INCOMPLETE' : 'COMPLETE'));
-    if (!error) continue;
-    failed.push(name);
-    if (error.everyStream) {
-      sharedFailure = true;
-      const rest = options.catalog.slice(options.catalog.indexOf(configured) + 1).map((s) => s.stream.name);
-      if (rest.length > 0) log('ERROR', `Not reading ${rest.join(', ')}: every stream would meet the same failure (${error.message})`);
-    }
+    const stream = definition.streams.find((candidate) => candidate.name === configured.stream.name);
+    const limit = stream?.pacedBy ?? MAIN_LIMIT;
+    lanes.set(limit, [...(lanes.get(limit) ?? []), configured]);
   }
+  const readLane = async (streams: ConfiguredStream[]): Promise<void> => {
+    for (const configured of streams) {
+      const name = configured.stream.name;
+      const stream = definition.streams.find((candidate) => candidate.name === name);
+      if (!stream || sharedFailure) {
+        failed.push(name);
+        await skip(name, stream === undefined, options, progress);
+        continue;
+      }
+      const error = await progress.within(name, () => readStream(stream, configured, options, context, progress));
+      log(error ? 'ERROR' : 'INFO', progress.end(name, error ? 'INCOMPLETE' : 'COMPLETE'));
+      if (!error) continue;
+      failed.push(name);
+      if (error.everyStream && !sharedFailure) {
+        sharedFailure = error;
+        const rest = options.catalog.map((s) => s.stream.name).filter((other) => other !== name && !progress.started(other));
+        if (rest.length > 0) log('ERROR', `Not reading ${rest.join(', ')}: every stream would meet the same failure (${error.message})`);
+      }
+    }
+  };
+  const [first, ...others] = [...lanes.values()];
+  const firstLane = readLane(first ?? []);
+  // The other limits' streams wait for a sign that the key and the host work, or for the first lane's end.
+  await Promise.all([firstLane, ...others.map(async (lane) => readLane(await Promise.race([progress.firstAnswer, firstLane]).then(() => lane)))]);
   log(failed.length > 0 ? 'WARN' : 'INFO', progress.summary());
   return failed;
+}
+
+/** A stream not read: unknown to this connector version, or after a failure every stream would meet. */
+async function skip(name: string, unknown: boolean, options: ReadOptions, progress: SyncProgress): Promise<void> {
+  const { definition, out, log } = options;
+  progress.skipped(name);
+  await out.emit(streamStatus(name, 'STARTED'));
+  await out.emit(streamStatus(name, 'INCOMPLETE'));
+  if (!unknown) return;
+  const known = definition.streams.map((s) => s.name).join(', ');
+  const message = `Stream "${name}" is not a ${definition.title} stream of this connector version (known: ${known}); refresh the source schema in Airbyte and reselect the streams`;
+  log('ERROR', message);
+  await out.emit(errorTrace({ message, failure_type: 'config_error', stream_descriptor: { name } }));
 }
 
 type Stream = AnyApiDefinition['streams'][number];
@@ -102,7 +124,7 @@ async function readStream(
           const pending = out.record(name, drift.shape(item.data));
           if (pending) await pending;
           sinceState++;
-          progress.recorded(1);
+          progress.recorded(name, 1);
           break;
         }
         case 'raw_records': {
@@ -111,7 +133,7 @@ async function readStream(
           const pending = out.rawRecords(name, item.batch);
           if (pending) await pending;
           sinceState += item.batch.count;
-          progress.recorded(item.batch.count);
+          progress.recorded(name, item.batch.count);
           break;
         }
         case 'checkpoint': {
@@ -125,7 +147,7 @@ async function readStream(
           break;
         }
         case 'progress':
-          progress.at(item.position);
+          progress.at(name, item.position);
           break;
         case 'message':
           await out.emit(item.message);

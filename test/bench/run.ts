@@ -11,6 +11,7 @@ import { PersistIqMock } from '../mocks/persistiq';
 import { preparedExports, type ExportsResult } from './exports';
 import { unknownLimit, unknownLimitMindstamp, type LimitResult } from './limits';
 import { measure, type Measured } from './measure';
+import { waitsUsed, type WaitsResult } from './waits';
 
 /** Temp folders of this run (export files of hundreds of MB): removed when it exits. */
 const benchDirs: string[] = [];
@@ -36,11 +37,14 @@ export interface Sizes {
   limitInteractions: number;
   /** Case 9: daily segment export windows, each taking prepareMs to prepare, with so many events. */
   exportWindows: number;
+  /** Case 10: legacy bundles and users read alone and in one sync. */
+  waitBundles: number;
+  waitUsers: number;
   prepareMs: number;
   exportEvents: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 90 };
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {
@@ -151,7 +155,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
 
 const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
 
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult }> {
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -171,6 +175,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   if (mindstampLimits.records !== mindstampLimits.expected) throw new Error(`case 8: connector printed ${mindstampLimits.records} of ${mindstampLimits.expected} Mindstamp records`);
   const exportsResult = await preparedExports(sizes.exportWindows, sizes.prepareMs, sizes.exportEvents, MAIN);
   if (exportsResult.records !== exportsResult.expected) throw new Error(`case 9: connector printed ${exportsResult.records} of ${exportsResult.expected} segment events`);
+  const waits = await waitsUsed(sizes.waitBundles, sizes.waitUsers, MAIN);
+  if (waits.records !== waits.expected) throw new Error(`case 10: connector printed ${waits.records} of ${waits.expected} events, users and sessions`);
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
   const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
@@ -196,7 +202,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
     { name: 'case 8: requests answered 429 (share)', value: mindstampLimits.refused, target: '≤ 0.02', met: mindstampLimits.refused <= 0.02 },
   ];
   goals.push({ name: `case 9: ${exportsResult.windows} export windows of ${sizes.prepareMs} ms to prepare: wall ÷ sequential`, value: exportsResult.shareOfSequential, target: '≤ 0.4', met: exportsResult.shareOfSequential <= 0.4 });
-  return { rows, goals, wall, limits, mindstampLimits, exportsResult };
+  goals.push({ name: 'case 10: events + users + sessions in one sync ÷ the two alone, one after the other (wall)', value: waits.shareOfSequential, target: '≤ 0.7', met: waits.shareOfSequential <= 0.7 });
+  return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits };
 }
 
 const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -211,6 +218,7 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
     `Case 7: ${result.limits.records.toLocaleString('en-US')} users and sessions in ${fixed(result.limits.seconds, 1)} s, ${result.limits.requests.toLocaleString('en-US')} requests, ${fixed(result.limits.refused * 100, 2)} % answered 429.`,
     `Case 8: ${result.mindstampLimits.records.toLocaleString('en-US')} Mindstamp records in ${fixed(result.mindstampLimits.seconds, 1)} s, ${result.mindstampLimits.requests.toLocaleString('en-US')} requests, ${fixed(result.mindstampLimits.refused * 100, 2)} % answered 429.`,
     `Case 9: ${result.exportsResult.records.toLocaleString('en-US')} segment events from ${result.exportsResult.windows} exports in ${fixed(result.exportsResult.seconds, 1)} s.`,
+    `Case 10: events alone ${fixed(result.waits.eventsAloneSeconds, 1)} s, users + sessions alone ${fixed(result.waits.listsAloneSeconds, 1)} s, all three in one sync ${fixed(result.waits.togetherSeconds, 1)} s (${result.waits.records.toLocaleString('en-US')} records).`,
     '',
     '| goal | value | target | met |',
     '| --- | ---: | --- | --- |',

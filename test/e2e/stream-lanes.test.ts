@@ -1,0 +1,60 @@
+// Streams on different rate limits are read at the same time: Fullstory's `events` waits about 30 s
+// between legacy bundle downloads (2 a minute, scaled here to one per 0.5 s), while `users` and
+// `sessions`, on the v2 APIs' own pace, go on. Messages of different streams interleave (the protocol
+// allows it); each stream's own messages keep their order, and each STATE follows its own records.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { catalogFor, recordsOf, runConnector, statusesOf, type Message } from '../helpers/connector';
+import { legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
+import { sessionCount, FullstoryMock } from '../mocks/fullstory';
+
+const streamOf = (m: Message): string | undefined =>
+  m.type === 'RECORD' ? m.record.stream : m.type === 'STATE' ? m.state.stream.stream_descriptor.name : m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS' ? m.trace.stream_status.stream_descriptor.name : undefined;
+
+const catalog = catalogFor({ events: 'incremental', users: 'full_refresh', sessions: 'full_refresh' });
+
+test('users and sessions are read while events waits between bundle downloads; each stream complete, in order, its states after its records', async () => {
+  const mock = await new FullstoryMock({ bundles: 4, eventsPerBundle: 5, users: 30, segmentEvents: 0, individuals: 0, downloadLimit: { limit: 1, windowMs: 500 } }).start();
+  try {
+    const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120 }), catalog });
+    assert.equal(result.code, 0);
+    const messages = losslessMessages(result.stdout);
+    assert.deepEqual(recordsIn(messages, 'events'), legacyEvents(mock));
+    assert.deepEqual(recordsOf(result.messages, 'users').map((u) => u.id), mock.users.map((u) => u.id));
+    assert.equal(recordsOf(result.messages, 'sessions').length, mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0));
+    assert.equal(mock.rateLimited, 0);
+    const order = messages.map(streamOf);
+    const eventsDone = messages.findIndex((m) => streamOf(m) === 'events' && m.type === 'TRACE' && m.trace.stream_status.status === 'COMPLETE');
+    assert.ok(order.indexOf('sessions') < eventsDone, 'sessions were read before events completed');
+    assert.ok(order.indexOf('events') < order.indexOf('users'), 'events, first in the catalog, started first');
+    for (const stream of ['events', 'users', 'sessions']) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE']);
+    // Each events STATE covers the bundles whose events precede it.
+    let eventsSeen = 0;
+    for (const m of messages) {
+      if (streamOf(m) !== 'events') continue;
+      if (m.type === 'RECORD') eventsSeen++;
+      if (m.type === 'STATE' && m.state.stream.stream_state.ExportBundleStop !== undefined) {
+        const covered = mock.bundles.filter((b) => b.Stop <= m.state.stream.stream_state.ExportBundleStop).reduce((sum, b) => sum + b.events.length, 0);
+        assert.equal(eventsSeen, covered, 'a STATE of events covers exactly the events written before it');
+      }
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
+test('a bundle download refused (429) while sessions run: RATE_LIMITED is reported on events, not on the streams read beside it', async () => {
+  const mock = await new FullstoryMock({ bundles: 3, eventsPerBundle: 5, users: 30, segmentEvents: 0, individuals: 0, downloadLimit: { limit: 1, windowMs: 1000 } }).start();
+  try {
+    // Twice the downloads the mock allows: the second of each pair is refused with Retry-After 1.
+    const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120, requests_per_minute: 600 }), catalog });
+    assert.equal(result.code, 0);
+    assert.ok(mock.rateLimited >= 1);
+    const limited = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS' && m.trace.stream_status.reasons?.[0]?.type === 'RATE_LIMITED');
+    assert.ok(limited.length >= 1);
+    assert.deepEqual([...new Set(limited.map(streamOf))], ['events']);
+    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), legacyEvents(mock));
+  } finally {
+    await mock.close();
+  }
+});
