@@ -69,8 +69,9 @@ class ServerClock {
   waiting(): void {
     this.since = Date.now();
     const left = this.limits.deadlineMs - this.waitedMs;
-    const fail = left < this.limits.idleTimeoutMs ? new IdleBodyError(`no end within ${this.limits.deadlineMs / 1000} s of waiting on the server (download_deadline_minutes)`) : new IdleBodyError(`no data for ${this.limits.idleTimeoutMs} ms`);
-    this.timer = setTimeout(() => this.body.destroy(fail), Math.max(0, Math.min(left, this.limits.idleTimeoutMs)));
+    // The error is made only if the timer fires: this runs for every chunk of the body.
+    const fail = () => (left < this.limits.idleTimeoutMs ? new IdleBodyError(`no end within ${this.limits.deadlineMs / 1000} s of waiting on the server (download_deadline_minutes)`) : new IdleBodyError(`no data for ${this.limits.idleTimeoutMs} ms`));
+    this.timer = setTimeout(() => this.body.destroy(fail()), Math.max(0, Math.min(left, this.limits.idleTimeoutMs)));
   }
 
   received(): void {

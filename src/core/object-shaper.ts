@@ -175,12 +175,15 @@ export class ObjectStreamShaper {
         if (c !== QUOTE) return incompleteOr(bytes, i, 'expected a key');
         const memberStart = i;
         let escaped = false;
+        // The end of the bytes is met as a control character (the zero PAD), so it is checked only then.
         for (i++; (c = bytes[i]) !== QUOTE; i++) {
-          if (i >= endOf(bytes)) return INCOMPLETE;
           if (c === BACKSLASH) {
             escaped = true;
             i++;
-          } else if (c < 32) tokenCounts.rawControls++;
+          } else if (c < 32) {
+            if (i >= endOf(bytes)) return INCOMPLETE;
+            tokenCounts.rawControls++;
+          }
         }
         const declared = this.isDeclared(bytes, memberStart + 1, i, escaped);
         i = skipSpace(bytes, i + 1);
@@ -258,7 +261,12 @@ export class ObjectStreamShaper {
     if (movedUsed === 0) {
       // The object without its closing brace (an empty one without its comma).
       used += copyRange(bytes, start, end - 1, out, used);
-      used += copyRange(appendedMembers, keptUsed === 0 ? 1 : 0, appendedMembers.length, out, used);
+      if (keptUsed === 0) used += copyRange(appendedMembers, 1, appendedMembers.length, out, used);
+      else {
+        // The whole buffer: set() needs no view of it (a view per object is garbage to collect).
+        out.set(appendedMembers, used);
+        used += appendedMembers.length;
+      }
       out[used++] = CLOSE_BRACE;
       this.used = used;
       return;
@@ -275,7 +283,8 @@ export class ObjectStreamShaper {
       used += copyRange(bytes, moved[r], moved[r + 1], out, used);
     }
     out[used++] = CLOSE_BRACE;
-    if (appendedMembers.length > 0) used += copyRange(appendedMembers, 0, appendedMembers.length, out, used);
+    out.set(appendedMembers, used);
+    used += appendedMembers.length;
     out[used++] = CLOSE_BRACE;
     this.used = used;
   }

@@ -78,6 +78,8 @@ export class OutputWriter {
   /** `,"emitted_at":<ms>}}` and a newline, for the last emitted_at written. */
   private recordSuffix = { emittedAt: -1, bytes: Buffer.alloc(0) };
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Settles once the destination has taken every byte written so far. */
+  private written: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly out: Writable,
@@ -159,6 +161,9 @@ export class OutputWriter {
   async flush(): Promise<void> {
     await this.writeChunk();
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    // A write the destination accepted without asking for 'drain' may still be on its way (a pipe
+    // is non-blocking on Linux: the kernel took part of it), and process.exit() would drop the rest.
+    await this.written;
   }
 
   private pushLine(line: string): Promise<void> | void {
@@ -191,6 +196,9 @@ export class OutputWriter {
     // The written bytes belong to the destination until it is done with them.
     this.chunk = Buffer.allocUnsafe(this.chunkBytes + CHUNK_SLACK);
     this.used = 0;
-    if (!this.out.write(written)) return once(this.out, 'drain').then(() => undefined);
+    let accepted = true;
+    // Resolved, never rejected: a failed destination is reported by its 'error' event.
+    this.written = new Promise((resolve) => (accepted = this.out.write(written, () => resolve())));
+    if (!accepted) return once(this.out, 'drain').then(() => undefined);
   }
 }

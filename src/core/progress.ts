@@ -25,7 +25,9 @@ interface StreamTally {
   position?: string;
 }
 
-const plural = (count: number, word: string, words = `${word}s`) => `${count.toLocaleString('en-US')} ${count === 1 ? word : words}`;
+/** A count with en-US thousands separators (toLocaleString's first call costs ~10 ms of ICU set-up). */
+const grouped = (count: number): string => String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const plural = (count: number, word: string, words = `${word}s`) => `${grouped(count)} ${count === 1 ? word : words}`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export class SyncProgress implements RequestReporter {
@@ -137,7 +139,7 @@ export class SyncProgress implements RequestReporter {
     const rate = elapsed > 0 ? Math.round((tally.records * 1000) / elapsed) : 0;
     const where = tally.position ? `, at ${tally.position}` : '';
     const waiting = tally.limited ? ', waiting on the rate limit' : '';
-    return `Stream "${tally.name}": ${plural(tally.records, 'record')} so far in ${seconds(elapsed)} (${rate.toLocaleString('en-US')}/s), ${plural(tally.requests, 'request')}${where}${waiting}`;
+    return `Stream "${tally.name}": ${plural(tally.records, 'record')} so far in ${seconds(elapsed)} (${grouped(rate)}/s), ${plural(tally.requests, 'request')}${where}${waiting}`;
   }
 
   private tallyText(tally: StreamTally): string {

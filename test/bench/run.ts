@@ -44,7 +44,7 @@ export interface Sizes {
   exportEvents: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 90 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130 };
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {

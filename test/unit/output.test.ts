@@ -156,6 +156,31 @@ describe('OutputWriter', () => {
     },
   );
 
+  test('flush() resolves only once the destination has taken every byte, a write it accepted without asking for drain too', async () => {
+    // A pipe on Linux is non-blocking: the kernel may take part of a write that returned true, and
+    // process.exit() after flush() would drop the rest (the last records, the final STATE).
+    class LaggingSink extends Writable {
+      readonly chunks: string[] = [];
+      readonly callbacks: (() => void)[] = [];
+      constructor() {
+        super({ highWaterMark: 1024 * 1024, decodeStrings: false });
+      }
+      override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+        this.chunks.push(String(chunk));
+        this.callbacks.push(() => callback());
+      }
+    }
+    const sink = new LaggingSink();
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.record('s', { id: 1 }, 5);
+    const flushed = writer.flush();
+    assert.equal(await settledSoon(flushed), false, 'flush() resolved while the destination still held the last chunk');
+    assert.deepEqual(sink.chunks, [recordLine('s', { id: 1 }, 5) + '\n']);
+    sink.callbacks.shift()!();
+    await flushed;
+    assert.equal(sink.writableLength, 0);
+  });
+
   test('non-RECORD messages are scrubbed of the secret, its base64 and its URL-encoded form', async () => {
     const secret = 'p@ss word/1';
     assert.equal(Buffer.from(secret).toString('base64'), 'cEBzcyB3b3JkLzE=');
