@@ -78,8 +78,13 @@ export class OutputWriter {
   /** `,"emitted_at":<ms>}}` and a newline, for the last emitted_at written. */
   private recordSuffix = { emittedAt: -1, bytes: Buffer.alloc(0) };
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Settles once the destination has taken every byte written so far. */
-  private written: Promise<void> = Promise.resolve();
+  /** Chunks handed to the destination, and those it has finished with (its write callback ran). */
+  private chunksWritten = 0;
+  private chunksDone = 0;
+  private allDone: (() => void) | undefined;
+  private readonly chunkDone = (): void => {
+    if (++this.chunksDone === this.chunksWritten) this.allDone?.();
+  };
 
   constructor(
     private readonly out: Writable,
@@ -163,7 +168,8 @@ export class OutputWriter {
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
     // A write the destination accepted without asking for 'drain' may still be on its way (a pipe
     // is non-blocking on Linux: the kernel took part of it), and process.exit() would drop the rest.
-    await this.written;
+    if (this.chunksDone < this.chunksWritten) await new Promise<void>((resolve) => (this.allDone = resolve));
+    this.allDone = undefined;
   }
 
   private pushLine(line: string): Promise<void> | void {
@@ -196,9 +202,8 @@ export class OutputWriter {
     // The written bytes belong to the destination until it is done with them.
     this.chunk = Buffer.allocUnsafe(this.chunkBytes + CHUNK_SLACK);
     this.used = 0;
-    let accepted = true;
-    // Resolved, never rejected: a failed destination is reported by its 'error' event.
-    this.written = new Promise((resolve) => (accepted = this.out.write(written, () => resolve())));
-    if (!accepted) return once(this.out, 'drain').then(() => undefined);
+    this.chunksWritten++;
+    // A failed destination is reported by its 'error' event, not here.
+    if (!this.out.write(written, this.chunkDone)) return once(this.out, 'drain').then(() => undefined);
   }
 }
