@@ -22,15 +22,15 @@ export interface ReadOptions {
   clock?: ApiClock;
 }
 
-/** The main rate limit of an API, for the streams that name no other. */
+/** An API's main rate limit, what the streams that name nothing else wait on. */
 const MAIN_LIMIT = '';
 
 /**
- * Reads the configured streams. Streams paced by the same rate limit are read one after the other,
- * in catalog order; streams on different limits (Fullstory's bundle downloads beside its v2 APIs) are
- * read at the same time, their messages interleaved, each stream's own in order. The other limits'
- * streams start once the API has answered once, so a rejected key or an unreachable host fails one
- * stream, not one per limit. Each stream reports STARTED → RUNNING → COMPLETE, or INCOMPLETE plus an
+ * Reads the configured streams. Streams that wait on the same thing (a rate limit, or the API
+ * preparing exports: StreamDefinition.waitsOn) are read one after the other, in catalog order; the
+ * others at the same time (Fullstory's bundle downloads and exports beside its v2 lists), their
+ * messages interleaved, each stream's own in order. The streams of the other lanes start once the API
+ * has answered once, so a rejected key or an unreachable host fails one stream, not one per lane. Each stream reports STARTED → RUNNING → COMPLETE, or INCOMPLETE plus an
  * ERROR trace; a failed stream does not stop the others, unless every stream would meet its failure
  * (a rejected key, an unreachable host). A stream the API does not have (a catalog older than the
  * connector) fails alone, asking for a schema refresh. Returns the names of the streams that failed.
@@ -45,8 +45,8 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   const lanes = new Map<string, ConfiguredStream[]>();
   for (const configured of options.catalog) {
     const stream = definition.streams.find((candidate) => candidate.name === configured.stream.name);
-    const limit = stream?.pacedBy ?? MAIN_LIMIT;
-    lanes.set(limit, [...(lanes.get(limit) ?? []), configured]);
+    const waitsOn = stream?.waitsOn ?? MAIN_LIMIT;
+    lanes.set(waitsOn, [...(lanes.get(waitsOn) ?? []), configured]);
   }
   const readLane = async (streams: ConfiguredStream[]): Promise<void> => {
     for (const configured of streams) {
@@ -70,7 +70,7 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   };
   const [first, ...others] = [...lanes.values()];
   const firstLane = readLane(first ?? []);
-  // The other limits' streams wait for a sign that the key and the host work, or for the first lane's end.
+  // The other lanes wait for a sign that the key and the host work, or for the first lane's end.
   await Promise.all([firstLane, ...others.map(async (lane) => readLane(await Promise.race([progress.firstAnswer, firstLane]).then(() => lane)))]);
   log(failed.length > 0 ? 'WARN' : 'INFO', progress.summary());
   return failed;

@@ -50,11 +50,12 @@ export interface StreamDefinition<Api> {
    */
   undeclaredInto?: string;
   /**
-   * The rate limit this stream mostly waits on, when it is not its API's main one (Fullstory's 2
-   * bundle downloads a minute). Streams on different limits are read at the same time, so one
-   * stream's waits are another's working time.
+   * What this stream mostly waits on, when it is not its API's main rate limit: a limit of its own
+   * (Fullstory's 2 bundle downloads a minute), or the API preparing its data (Fullstory's exports).
+   * Streams that wait on different things are read at the same time, so one stream's waits are
+   * another's working time.
    */
-  pacedBy?: string;
+  waitsOn?: string;
   /** Rewrites a state an earlier version wrote into the shape this version writes (applied on input). */
   migrateState?: (state: StreamState) => StreamState;
   read(api: Api, context: ReadContext): AsyncIterable<StreamItem>;

@@ -1,6 +1,6 @@
-// Streams on different rate limits are read at the same time: Fullstory's `events` waits about 30 s
-// between legacy bundle downloads (2 a minute, scaled here to one per 0.5 s), while `users` and
-// `sessions`, on the v2 APIs' own pace, go on. Messages of different streams interleave (the protocol
+// Streams that wait on different things are read at the same time: Fullstory's `events` waits about
+// 30 s between legacy bundle downloads (2 a minute, scaled here to one per 0.5 s), `segment_events` on
+// Fullstory preparing its exports, while `users` and `sessions`, on the v2 APIs' own pace, go on. Messages of different streams interleave (the protocol
 // allows it); each stream's own messages keep their order, and each STATE follows its own records.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -38,6 +38,22 @@ test('users and sessions are read while events waits between bundle downloads; e
         assert.equal(eventsSeen, covered, 'a STATE of events covers exactly the events written before it');
       }
     }
+  } finally {
+    await mock.close();
+  }
+});
+
+test('users are read while Fullstory prepares the segment exports', async () => {
+  const mock = await new FullstoryMock({ prepareMs: 1500, bundles: 0, users: 30, individuals: 0 }).start();
+  try {
+    const result = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined }), catalog: catalogFor({ segment_events: 'incremental', users: 'full_refresh' }) });
+    assert.equal(result.code, 0);
+    const order = losslessMessages(result.stdout).filter((m) => m.type === 'RECORD').map(streamOf);
+    assert.equal(order.indexOf('users'), 0, 'the first record is a user: segment_events had none before its exports were ready');
+    assert.deepEqual(recordsOf(result.messages, 'users').map((u) => u.id), mock.users.map((u) => u.id));
+    const ranges = mock.exportRequests.map((r) => r.timeRange as { start: string; end: string });
+    const [from, until] = [Date.parse(ranges[0].start), Date.parse(ranges.at(-1)!.end)];
+    assert.equal(recordsOf(result.messages, 'segment_events').length, mock.segmentEvents.filter((e) => e.at >= from && e.at < until).length);
   } finally {
     await mock.close();
   }

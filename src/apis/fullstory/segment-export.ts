@@ -99,6 +99,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const shapeEvent = eventShaper(eventsSchema, 'ndjson');
 const shapeIndividual = eventShaper(individualsSchema, 'ndjson');
 
+/** What segment exports mostly wait on: Fullstory preparing them (StreamDefinition.waitsOn). */
+const EXPORT_PREPARATION = 'segment export preparation';
+
 /**
  * Events in time windows (segment_export_window_hours) from the state (less the overlap) up to now
  * minus the settle delay: Fullstory still links, completes and adds events for hours ("waiting 24
@@ -111,6 +114,8 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
   undeclaredInto: CUSTOM_VARS,
   primaryKey: EVENT_KEY,
   cursorField: ['EventStart'],
+  // Fullstory takes seconds to hours to prepare each export; the lists are read meanwhile.
+  waitsOn: EXPORT_PREPARATION,
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     const saved = stateInstant(context, 'segment_events', 'EventStart');
@@ -191,6 +196,7 @@ const segmentIndividuals: StreamDefinition<FullstoryApi> = {
   undeclaredInto: CUSTOM_VARS,
   primaryKey: [['IndvId']],
   cursorField: ['LastEventStart'],
+  waitsOn: EXPORT_PREPARATION,
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     // Individuals are people, not history: start_date does not apply (like the users stream).
