@@ -3,7 +3,7 @@ import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from './errors';
 import { excerpt, isTooLarge, resolveHttpError } from './error-table';
-import { RateLimiter } from './rate-limit';
+import { followAnnouncement, RateLimiter } from './rate-limit';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, rateLimitResetMs, retryWaitMs } from './server-waits';
 
@@ -43,6 +43,8 @@ export interface HttpClientOptions {
   announcedRequestsPerMinute?: (headers: Record<string, unknown>) => number | undefined;
   /** The user's own cap on the pace, if any (an announced limit is followed up to it). */
   requestsPerMinuteCap?: number;
+  /** The documented limit: an announcement below it is followed only down to it. */
+  announcedRequestsPerMinuteFloor?: number;
   /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
   adaptiveRate?: boolean;
   /** Extracts the API's own error text from an error response body. */
@@ -220,10 +222,8 @@ export class HttpClient {
 
   private followAnnouncedLimit(headers: Record<string, unknown>): void {
     const announced = this.limiter && this.options.announcedRequestsPerMinute?.(headers);
-    if (!announced || !this.limiter!.announce(announced, this.options.requestsPerMinuteCap)) return;
-    const cap = this.options.requestsPerMinuteCap;
-    const capped = cap !== undefined && cap < announced ? ` (capped by requests_per_minute ${cap})` : '';
-    this.options.log('INFO', `${this.options.apiTitle} announces ${announced} requests/minute for this key; pacing at ${Math.round(this.limiter!.currentRate)}${capped}`);
+    const change = announced ? followAnnouncement(this.limiter!, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor) : undefined;
+    if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {

@@ -2,7 +2,7 @@
 // its requests (RUNNING with reason RATE_LIMITED while it waits), a progress LOG at least every
 // PROGRESS_INTERVAL_MS per running stream (records so far, rate, position), a LOG at each stream's
 // end (records, requests, retries, duration) and a summary of the whole sync. Streams read at the
-// same time (on different rate limits) are told apart by the async context their requests run in.
+// same time (waiting on different things) are told apart by the async context their requests run in.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RequestReporter } from './http';
 import type { OutputWriter } from './output';

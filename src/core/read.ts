@@ -29,11 +29,12 @@ const MAIN_LIMIT = '';
  * Reads the configured streams. Streams that wait on the same thing (a rate limit, or the API
  * preparing exports: StreamDefinition.waitsOn) are read one after the other, in catalog order; the
  * others at the same time (Fullstory's bundle downloads and exports beside its v2 lists), their
- * messages interleaved, each stream's own in order. The streams of the other lanes start once the API
- * has answered once, so a rejected key or an unreachable host fails one stream, not one per lane. Each stream reports STARTED → RUNNING → COMPLETE, or INCOMPLETE plus an
- * ERROR trace; a failed stream does not stop the others, unless every stream would meet its failure
- * (a rejected key, an unreachable host). A stream the API does not have (a catalog older than the
- * connector) fails alone, asking for a schema refresh. Returns the names of the streams that failed.
+ * messages interleaved, each stream's own in order. The streams of the other lanes start once the
+ * API has answered once, so a rejected key or an unreachable host fails one stream, not one per lane.
+ * Each stream reports STARTED → RUNNING → COMPLETE, or INCOMPLETE plus an ERROR trace; a failed
+ * stream does not stop the others, unless every stream would meet its failure (a rejected key, an
+ * unreachable host). A stream the API does not have (a catalog older than the connector) fails
+ * alone, asking for a schema refresh. Returns the names of the streams that failed.
  */
 export async function readStreams(options: ReadOptions): Promise<string[]> {
   const { definition, log } = options;

@@ -106,7 +106,7 @@ export function tuningFields(
 type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate' | 'announcedRequestsPerMinute'> & {
   /** Where the credentials may be sent; default: base_url's origin alone. */
   credentialOrigins?: string[];
-  /** The pace until the API announces the key's limit, when requests_per_minute is left empty. */
+  /** The pace until the API announces the key's limit, when requests_per_minute is left empty; an announcement below it is not followed below it. */
   documentedRequestsPerMinute?: number;
 };
 
@@ -123,6 +123,7 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     mask: environment.mask,
     requestsPerMinute: Number(config.requests_per_minute ?? specifics.documentedRequestsPerMinute),
     requestsPerMinuteCap: config.requests_per_minute === undefined ? undefined : Number(config.requests_per_minute),
+    announcedRequestsPerMinuteFloor: specifics.documentedRequestsPerMinute,
     maxRetries: Number(config.max_retries),
     backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
     timeoutMs: Number(config.request_timeout_seconds) * 1000,

@@ -50,6 +50,20 @@ describe('PersistIQ: the key\'s limit as X-RateLimit-Limit announces it', () => 
     }
   });
 
+  test('an announcement below the documented 100/min: the documented limit is the floor', async () => {
+    const mock = await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 60_000, announce: 30 }, counts: { leads: 300 } }).start();
+    try {
+      const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: undefined }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 60_000 });
+      assert.equal(result.code, 0);
+      assert.equal(recordsOf(result.messages, 'leads').length, 300);
+      assert.ok(logsOf(result.messages).includes('PersistIQ announces 30 requests/minute for this key; pacing at 100 (the documented 100 is the floor)'));
+      const gaps = mock.requests.slice(1).map((r, i) => r.at - mock.requests[i].at);
+      assert.ok(gaps.every((gap) => gap >= 590 && gap < 900), `requests ${gaps.join(', ')} ms apart, not 0.6 s`);
+    } finally {
+      await mock.close();
+    }
+  });
+
   test('requests_per_minute set below the announced limit stays the cap', async () => {
     const mock = await new PersistIqMock({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 3_000 } }).start();
     try {

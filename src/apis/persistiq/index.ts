@@ -11,7 +11,9 @@ const DOCUMENTED_REQUESTS_PER_MINUTE = 100;
 
 /**
  * "X-RateLimit-Limit: Maximum allowed requests per minute" (apidocs.persistiq.com). A live key was
- * seen announcing 500 (shared/reference persistiq-rate-limits.yml): what the key has, not the docs' 100.
+ * seen announcing 500 (shared/reference persistiq-rate-limits.yml): what the key has, not the docs'
+ * 100, which stays the floor ("treat the runtime headers as authoritative and the documented 100/min
+ * as the floor", same notes); X-RateLimit-Remaining still pauses a key that has less.
  */
 function announcedRequestsPerMinute(headers: Record<string, unknown>): number | undefined {
   const limit = Number(headers['x-ratelimit-limit']);
@@ -38,7 +40,7 @@ export const persistiq: ApiDefinition<HttpApi> = {
     startDateDescription: 'Read leads updated and events created after this UTC time on the first sync. Empty: all history.',
     extra: tuningFields(
       { requestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE, maxRetries: 7, timeoutSeconds: 60, maxWaitSeconds: 600, retryInitialDelaySeconds: 1 },
-      'Empty: the limit PersistIQ announces for the key in every answer (X-RateLimit-Limit), starting at the documented 100 until the first answer; back to 100 if PersistIQ refuses a request (429) at the announced rate. Set it to leave part of the key\'s limit to other tools; the connector never goes above the announced limit either.',
+      'Empty: the limit PersistIQ announces for the key in every answer (X-RateLimit-Limit), never below the documented 100, which is also the pace until the first answer; back to 100 if PersistIQ refuses a request (429) at the announced rate. Set it to leave part of the key\'s limit to other tools: it caps the pace.',
       { announcedLimit: true },
     ),
   }),
