@@ -26,6 +26,8 @@ export class RateLimiter {
   private announced?: number;
   /** A 429 came while pacing at an announced limit: announcements are no longer followed. */
   private announcementsRefuted = false;
+  /** How many different limits the server announced in a row (each one a new pace). */
+  announcements = 0;
   private nextAt = 0;
   private pausedUntil = 0;
   /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
@@ -78,6 +80,7 @@ export class RateLimiter {
   announce(limitPerWindow: number, configured = Infinity): boolean {
     if (this.announcementsRefuted || !(limitPerWindow > 0) || limitPerWindow === this.announced) return false;
     this.announced = limitPerWindow;
+    this.announcements++;
     this.ceiling = Math.min(configured, limitPerWindow);
     this.setRate(this.adaptive ? Math.min(this.rate, this.ceiling) : this.ceiling);
     return true;
@@ -159,13 +162,17 @@ export class RateLimiter {
   }
 }
 
+const LOGGED_ANNOUNCEMENTS = 5;
+
 /**
  * Follows the key's limit as the API announces it (requests per window), never below `floor` (the
  * documented limit) nor above `cap` (the user's). Returns what changed, for a LOG, when it is new.
  */
 export function followAnnouncement(limiter: RateLimiter, announced: number, cap?: number, floor = 0): string | undefined {
   const limit = Math.max(floor, announced);
-  if (!limiter.announce(limit, cap)) return undefined;
+  if (!limiter.announce(limit, cap) || limiter.announcements > LOGGED_ANNOUNCEMENTS + 1) return undefined;
+  // A server whose announcement changes at every answer must not fill the log.
+  if (limiter.announcements > LOGGED_ANNOUNCEMENTS) return `changed the limit it announces ${LOGGED_ANNOUNCEMENTS} times; the pace keeps following it, without further LOGs`;
   const why = cap !== undefined && cap < limit ? ` (capped by requests_per_minute ${cap})` : announced < floor ? ` (the documented ${floor} is the floor)` : '';
   return `announces ${announced} requests/minute for this key; pacing at ${Math.round(limiter.currentRate)}${why}`;
 }

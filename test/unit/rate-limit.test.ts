@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RateLimiter } from '../../src/core/rate-limit';
+import { followAnnouncement, RateLimiter } from '../../src/core/rate-limit';
 
 /** Whether any half-open window [t, t + windowMs) holds more than `limit` of the sorted times. */
 const busiestWindow = (times: number[], windowMs: number): number => {
@@ -100,5 +100,15 @@ describe('RateLimiter', () => {
     const unannounced = new RateLimiter(100);
     unannounced.throttled();
     assert.equal(unannounced.currentRate, 100, 'a fixed limit stays as it is (the retry waits for the reset)');
+  });
+
+  test('a server announcing another limit at every answer gets five LOG lines and a last one, not one per answer', () => {
+    const limiter = new RateLimiter(100);
+    const lines = Array.from({ length: 40 }, (_, i) => followAnnouncement(limiter, i % 2 === 0 ? 500 : 499)).filter(Boolean);
+    assert.deepEqual(lines, [
+      ...[500, 499, 500, 499, 500].map((n) => `announces ${n} requests/minute for this key; pacing at ${n}`),
+      'changed the limit it announces 5 times; the pace keeps following it, without further LOGs',
+    ]);
+    assert.equal(limiter.currentRate, 499, 'the last announcement is followed');
   });
 });
