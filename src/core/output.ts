@@ -81,9 +81,11 @@ export class OutputWriter {
   /** Chunks handed to the destination, and those it has finished with (its write callback ran). */
   private chunksWritten = 0;
   private chunksDone = 0;
-  private allDone: (() => void) | undefined;
+  /** flush() calls waiting for the destination to finish every chunk (SIGTERM may flush during a flush). */
+  private waiting: (() => void)[] = [];
   private readonly chunkDone = (): void => {
-    if (++this.chunksDone === this.chunksWritten) this.allDone?.();
+    if (++this.chunksDone !== this.chunksWritten) return;
+    for (const resolve of this.waiting.splice(0)) resolve();
   };
 
   constructor(
@@ -168,8 +170,7 @@ export class OutputWriter {
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
     // A write the destination accepted without asking for 'drain' may still be on its way (a pipe
     // is non-blocking on Linux: the kernel took part of it), and process.exit() would drop the rest.
-    if (this.chunksDone < this.chunksWritten) await new Promise<void>((resolve) => (this.allDone = resolve));
-    this.allDone = undefined;
+    if (this.chunksDone < this.chunksWritten) await new Promise<void>((resolve) => this.waiting.push(resolve));
   }
 
   private pushLine(line: string): Promise<void> | void {

@@ -181,6 +181,18 @@ describe('OutputWriter', () => {
     assert.equal(sink.writableLength, 0);
   });
 
+  test('two flush() calls at once (SIGTERM during the last flush) both resolve once the destination has every byte', async () => {
+    const callbacks: (() => void)[] = [];
+    const sink = new Writable({ highWaterMark: 1024 * 1024, write: (_chunk, _encoding, callback) => void callbacks.push(() => callback()) });
+    const writer = new OutputWriter(sink, undefined, 64 * 1024, 10_000);
+    await writer.record('s', { id: 1 }, 5);
+    const first = writer.flush();
+    const second = writer.flush();
+    assert.equal(await settledSoon(first), false);
+    callbacks.shift()!();
+    await Promise.all([first, second]);
+  });
+
   test('non-RECORD messages are scrubbed of the secret, its base64 and its URL-encoded form', async () => {
     const secret = 'p@ss word/1';
     assert.equal(Buffer.from(secret).toString('base64'), 'cEBzcyB3b3JkLzE=');
