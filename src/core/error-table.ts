@@ -3,7 +3,8 @@
 import { AxiosError, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
-import type { HttpClientOptions, RetryState } from './http';
+import type { HttpClientOptions } from './http';
+import type { RetryState } from './retries';
 import { MEGABYTE } from './response-body';
 
 /** Connection failures that no other request to the same host will escape. */

@@ -2,7 +2,8 @@ import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type Ax
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from './errors';
-import { excerpt, isTooLarge, resolveHttpError } from './error-table';
+import { excerpt, resolveHttpError } from './error-table';
+import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import { followAnnouncement, RateLimiter } from './rate-limit';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, rateLimitResetMs, retryWaitMs } from './server-waits';
@@ -81,34 +82,6 @@ export interface JsonResponse<T = unknown> {
   body: T;
   status: number;
   headers: Record<string, string | undefined>;
-}
-
-export interface RetryState {
-  retryCount?: number;
-  waitedMs?: number;
-  nextWaitMs?: number;
-  budgetExceededMs?: number;
-  /** This attempt ran out of its total deadline. */
-  deadlineExceeded?: boolean;
-  /** The attempt's deadline timer, cleared once the answer (or its headers, for a download) is in. */
-  deadlineTimer?: NodeJS.Timeout;
-  rateLimited?: boolean;
-  sentAt?: number;
-}
-
-const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
-
-/** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
-const MAX_BACKOFF_MS = 60_000;
-
-const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
-
-function isRetryable(error: AxiosError): boolean {
-  if (error.code === AxiosError.ERR_CANCELED) return retryState(error.config).deadlineExceeded === true;
-  if (isTooLarge(error)) return false;
-  // No response: network error, reset, timeout. A 2xx here: the body broke off mid-transfer.
-  if (!error.response || error.response.status < 300) return true;
-  return retryableCodes.has(error.response.status) || error.response.status >= 500;
 }
 
 export class HttpClient {

@@ -1,0 +1,31 @@
+// What axios-retry keeps on a request's config across its attempts, and which failures are retried.
+import { AxiosError, type AxiosRequestConfig } from 'axios';
+import { isTooLarge } from './error-table';
+
+export interface RetryState {
+  retryCount?: number;
+  waitedMs?: number;
+  nextWaitMs?: number;
+  budgetExceededMs?: number;
+  /** This attempt ran out of its total deadline. */
+  deadlineExceeded?: boolean;
+  /** The attempt's deadline timer, cleared once the answer (or its headers, for a download) is in. */
+  deadlineTimer?: NodeJS.Timeout;
+  rateLimited?: boolean;
+  sentAt?: number;
+}
+
+export const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
+
+/** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
+export const MAX_BACKOFF_MS = 60_000;
+
+const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryable(error: AxiosError): boolean {
+  if (error.code === AxiosError.ERR_CANCELED) return retryState(error.config).deadlineExceeded === true;
+  if (isTooLarge(error)) return false;
+  // No response: network error, reset, timeout. A 2xx here: the body broke off mid-transfer.
+  if (!error.response || error.response.status < 300) return true;
+  return retryableCodes.has(error.response.status) || error.response.status >= 500;
+}
