@@ -1,4 +1,4 @@
-// Cases 7 and 8: APIs whose limit the connector is not told. The mock refuses more than `perSecond`
+// Cases 7 and 8: APIs whose limit the connector is not told (case 11, below: one that announces it). The mock refuses more than `perSecond`
 // requests a second (fixed windows, 429 with Retry-After up to the window's end, as Fullstory
 // answers a limit hit); the connector paces adaptively from a ceiling twice that limit. Measured:
 // the share of the limit's request rate reached, the share of requests refused, and that every
@@ -6,6 +6,7 @@
 import { catalogFor, writeTemp } from '../helpers/connector';
 import { sessionCount, FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
+import { PersistIqMock } from '../mocks/persistiq';
 import type { MockServer, RateLimit } from '../mocks/server';
 import { measure } from './measure';
 
@@ -59,6 +60,33 @@ export async function unknownLimitMindstamp(interactions: number, perSecond: num
     const expected = streams.reduce((sum, stream) => sum + mock.records(stream).length, 0);
     const config = mock.connectorConfig({ ...adaptiveDefaults(perSecond), page_size: 10 });
     return await underUntoldLimit(mock, perSecond, config, Object.fromEntries(streams.map((s) => [s, 'full_refresh'])), expected, main);
+  } finally {
+    await mock.close();
+  }
+}
+
+export interface AnnouncedLimitResult {
+  records: number;
+  expected: number;
+  requests: number;
+  refused: number;
+  /** Requests per second from the second request to the last, as a share of the limit. */
+  shareOfLimit: number;
+}
+
+/**
+ * Case 11: PersistIQ at its limit, scaled: `perSecond` requests a second in 2 s windows, announced
+ * per minute in X-RateLimit-Limit as PersistIQ does; default settings (requests_per_minute empty, so
+ * the pace follows the announcement from the second request on).
+ */
+export async function persistiqAtLimit(leads: number, perSecond: number, main: string): Promise<AnnouncedLimitResult> {
+  const mock = await new PersistIqMock({ rateLimit: { limit: 2 * perSecond, windowMs: 2000 }, counts: { leads } }).start();
+  try {
+    const config = mock.connectorConfig({ requests_per_minute: undefined, retry_initial_delay_seconds: 1, max_wait_seconds: 600, request_timeout_seconds: 60 });
+    const measured = await measure([main, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }))]);
+    const times = mock.requests.slice(1).map((request) => request.at);
+    const perSecondReached = (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
+    return { records: measured.records, expected: leads, requests: mock.requests.length, refused: mock.rateLimited, shareOfLimit: perSecondReached / perSecond };
   } finally {
     await mock.close();
   }

@@ -9,7 +9,7 @@ import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
 import { preparedExports, type ExportsResult } from './exports';
-import { unknownLimit, unknownLimitMindstamp, type LimitResult } from './limits';
+import { persistiqAtLimit, unknownLimit, unknownLimitMindstamp, type AnnouncedLimitResult, type LimitResult } from './limits';
 import { measure, type Measured } from './measure';
 import { waitsUsed, type WaitsResult } from './waits';
 
@@ -40,11 +40,14 @@ export interface Sizes {
   /** Case 10: legacy bundles and users read alone and in one sync. */
   waitBundles: number;
   waitUsers: number;
+  /** Case 11: PersistIQ leads at its limit, scaled to this many requests a second. */
+  announcedLeads: number;
+  announcedPerSecond: number;
   prepareMs: number;
   exportEvents: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25 };
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {
@@ -155,7 +158,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
 
 const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
 
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult }> {
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult; announced: AnnouncedLimitResult }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -177,6 +180,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   if (exportsResult.records !== exportsResult.expected) throw new Error(`case 9: connector printed ${exportsResult.records} of ${exportsResult.expected} segment events`);
   const waits = await waitsUsed(sizes.waitBundles, sizes.waitUsers, MAIN);
   if (waits.records !== waits.expected) throw new Error(`case 10: connector printed ${waits.records} of ${waits.expected} events, users and sessions`);
+  const announced = await persistiqAtLimit(sizes.announcedLeads, sizes.announcedPerSecond, MAIN);
+  if (announced.records !== announced.expected) throw new Error(`case 11: connector printed ${announced.records} of ${announced.expected} leads`);
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
   const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
@@ -203,7 +208,11 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   ];
   goals.push({ name: `case 9: ${exportsResult.windows} export windows of ${sizes.prepareMs} ms to prepare: wall ÷ sequential`, value: exportsResult.shareOfSequential, target: '≤ 0.4', met: exportsResult.shareOfSequential <= 0.4 });
   goals.push({ name: 'case 10: events + users + sessions in one sync ÷ the two alone, one after the other (wall)', value: waits.shareOfSequential, target: '≤ 0.7', met: waits.shareOfSequential <= 0.7 });
-  return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits };
+  goals.push(
+    ratio(announced.shareOfLimit, 0.95, `case 11: PersistIQ at its announced limit (${sizes.announcedPerSecond}/s scaled), default settings: share of that rate`),
+    { name: 'case 11: requests answered 429', value: announced.refused, target: '0', met: announced.refused === 0 },
+  );
+  return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits, announced };
 }
 
 const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -219,6 +228,7 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
     `Case 8: ${result.mindstampLimits.records.toLocaleString('en-US')} Mindstamp records in ${fixed(result.mindstampLimits.seconds, 1)} s, ${result.mindstampLimits.requests.toLocaleString('en-US')} requests, ${fixed(result.mindstampLimits.refused * 100, 2)} % answered 429.`,
     `Case 9: ${result.exportsResult.records.toLocaleString('en-US')} segment events from ${result.exportsResult.windows} exports in ${fixed(result.exportsResult.seconds, 1)} s.`,
     `Case 10: events alone ${fixed(result.waits.eventsAloneSeconds, 1)} s, users + sessions alone ${fixed(result.waits.listsAloneSeconds, 1)} s, all three in one sync ${fixed(result.waits.togetherSeconds, 1)} s (${result.waits.records.toLocaleString('en-US')} records).`,
+    `Case 11: ${result.announced.records.toLocaleString('en-US')} PersistIQ leads in ${result.announced.requests} requests, ${result.announced.refused} answered 429.`,
     '',
     '| goal | value | target | met |',
     '| --- | ---: | --- | --- |',
