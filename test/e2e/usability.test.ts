@@ -7,12 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, errorsOf, MAIN, recordsOf, runConnector, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, errorsOf, logsOf, MAIN, recordsOf, runConnector, statusesOf } from '../helpers/connector';
 import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
 
-const logsOf = (messages: Message[], level?: string) => messages.filter((m) => m.type === 'LOG' && (!level || m.log.level === level)).map((m) => m.log.message as string);
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('command line', () => {

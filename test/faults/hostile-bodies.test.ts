@@ -7,11 +7,9 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { catalogFor, errorsOf, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, errorsOf, logsOf, recordsOf, runConnector, statesOf, statusesOf } from '../helpers/connector';
 import { expectedEvent, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
-
-const logsOf = (messages: Message[], level: string) => messages.filter((m) => m.type === 'LOG' && m.log.level === level).map((m) => m.log.message as string);
 
 /** A 200 whose body is exactly these bytes (no gzip, no re-encoding). */
 const rawBytes = (body: Buffer) => (res: ServerResponse) => {

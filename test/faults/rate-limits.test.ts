@@ -5,7 +5,7 @@
 // the window must be long enough (here 30 s) for the rounding to stay well under 5 %.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { catalogFor, recordsOf, runConnector, type Message } from '../helpers/connector';
+import { catalogFor, logsOf, recordsOf, runConnector } from '../helpers/connector';
 import { legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
@@ -31,7 +31,6 @@ const rateFrom = (mock: PersistIqMock, first: number): number => {
   const times = mock.requests.slice(first).map((r) => r.at);
   return (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
 };
-const logsOf = (messages: Message[]): string[] => messages.filter((m) => m.type === 'LOG').map((m) => m.log.message);
 
 describe('PersistIQ: the key\'s limit as X-RateLimit-Limit announces it', () => {
   test('requests_per_minute left empty: the announced 1,500/min (50 per 2 s) is followed from the first answer on, with no 429', async () => {

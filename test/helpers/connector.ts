@@ -85,6 +85,10 @@ export const recordsOf = (messages: Message[], stream?: string): Record<string, 
 export const statesOf = (messages: Message[], stream?: string): Message[] =>
   messages.filter((m) => m.type === 'STATE' && (!stream || m.state.stream.stream_descriptor.name === stream)).map((m) => m.state);
 
+/** The text of each LOG message, of one level if given. */
+export const logsOf = (messages: Message[], level?: string): string[] =>
+  messages.filter((m) => m.type === 'LOG' && (!level || m.log.level === level)).map((m) => m.log.message as string);
+
 export const errorsOf = (messages: Message[]): Message[] =>
   messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR').map((m) => m.trace.error);
 
