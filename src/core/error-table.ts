@@ -4,20 +4,17 @@ import { AxiosError, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
 import type { HttpClientOptions } from './http';
-import type { RetryState } from './retries';
+import { isTooLarge, retryStateOf } from './retries';
 import { MEGABYTE } from './response-body';
 
 /** Connection failures that no other request to the same host will escape. */
 const HOST_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** axios's own cap on a page's size (maxContentLength) was reached. */
-export const isTooLarge = (error: AxiosError) => error.code === AxiosError.ERR_BAD_RESPONSE && /^maxContentLength/.test(error.message);
-
 export function resolveHttpError(error: unknown, requestConfig: AxiosRequestConfig, options: HttpClientOptions, describe: (config: AxiosRequestConfig | undefined) => string): ConnectorError {
   if (!(error instanceof AxiosError)) return new SystemError(`${options.apiTitle}: ${(error as Error).message}`);
   const { apiTitle } = options;
   const request = describe(error.config ?? requestConfig);
-  const state = (error.config as { 'axios-retry'?: RetryState } | undefined)?.['axios-retry'];
+  const state = retryStateOf(error.config);
   const attempts = (state?.retryCount ?? 0) + 1;
   const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
   const response = error.response;
@@ -76,7 +73,7 @@ function apiMessage(response: AxiosResponse, options: HttpClientOptions): string
 
 /** The start of a text, secrets masked before it is cut (a cut key would show its first characters). */
 export function excerpt(options: Pick<HttpClientOptions, 'mask'>, text: string, length: number): string {
-return (options.mask ? options.mask(text) : text).slice(0, length);
+  return (options.mask ? options.mask(text) : text).slice(0, length);
 }
 
 /** A redirect target without its query (a pre-signed URL carries its credential there). */

@@ -167,8 +167,8 @@ export class HttpClient {
     );
     this.axios.interceptors.response.use((response) => {
       // The server says the budget is spent: do not send the next request before its reset.
-      if (this.limiter && response.headers['x-ratelimit-remaining'] === '0') {
-        const wait = rateLimitResetMs({ 'x-ratelimit-reset': response.headers['x-ratelimit-reset'] }, Date.now());
+      if (this.limiter && limitSpent(response.status, response.headers)) {
+        const wait = rateLimitResetMs(response.headers, Date.now());
         if (wait !== undefined) this.limiter.pauseUntil(Date.now() + Math.min(wait, options.maxWaitMs));
       }
       return response;

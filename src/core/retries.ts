@@ -1,6 +1,5 @@
 // What axios-retry keeps on a request's config across its attempts, and which failures are retried.
 import { AxiosError, type AxiosRequestConfig } from 'axios';
-import { isTooLarge } from './error-table';
 
 export interface RetryState {
   retryCount?: number;
@@ -17,8 +16,14 @@ export interface RetryState {
 
 export const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
 
+/** The retry state of a request that may have none (an error thrown before the request was configured). */
+export const retryStateOf = (config: AxiosRequestConfig | undefined): RetryState | undefined => (config ? retryState(config) : undefined);
+
 /** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */
 export const MAX_BACKOFF_MS = 60_000;
+
+/** axios's own cap on a page's size (maxContentLength) was reached. */
+export const isTooLarge = (error: AxiosError) => error.code === AxiosError.ERR_BAD_RESPONSE && /^maxContentLength/.test(error.message);
 
 const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
 
