@@ -43,16 +43,15 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   const context = { syncStartedAt: new Date(), clock: options.clock ?? new ApiClock() };
   /** A failure every stream would meet (a rejected key): the streams not started yet are not read. */
   let sharedFailure: ConnectorError | undefined;
-  const lanes = new Map<string, ConfiguredStream[]>();
+  const lanes = new Map<string, LaneEntry[]>();
   for (const configured of options.catalog) {
     const stream = definition.streams.find((candidate) => candidate.name === configured.stream.name);
     const waitsOn = stream?.waitsOn ?? MAIN_LIMIT;
-    lanes.set(waitsOn, [...(lanes.get(waitsOn) ?? []), configured]);
+    lanes.set(waitsOn, [...(lanes.get(waitsOn) ?? []), { configured, stream }]);
   }
-  const readLane = async (streams: ConfiguredStream[]): Promise<void> => {
-    for (const configured of streams) {
+  const readLane = async (streams: LaneEntry[]): Promise<void> => {
+    for (const { configured, stream } of streams) {
       const name = configured.stream.name;
-      const stream = definition.streams.find((candidate) => candidate.name === name);
       if (!stream || sharedFailure) {
         failed.push(name);
         await skip(name, stream === undefined, options, progress);
@@ -91,6 +90,11 @@ async function skip(name: string, unknown: boolean, options: ReadOptions, progre
 }
 
 type Stream = AnyApiDefinition['streams'][number];
+/** A configured stream and its definition (none: a stream this connector version does not have). */
+interface LaneEntry {
+  configured: ConfiguredStream;
+  stream: Stream | undefined;
+}
 
 /** Reads one stream to its end; returns its error, already reported (INCOMPLETE + ERROR trace). */
 async function readStream(
