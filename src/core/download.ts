@@ -74,8 +74,11 @@ class ServerClock {
     this.timer = setTimeout(() => this.body.destroy(fail()), Math.max(0, Math.min(left, this.limits.idleTimeoutMs)));
   }
 
+  /** The wait is over; a second call (the body's end, then its cleanup) counts nothing more. */
   received(): void {
+    if (this.timer === undefined) return;
     clearTimeout(this.timer);
+    this.timer = undefined;
     this.waitedMs += Date.now() - this.since;
   }
 }
