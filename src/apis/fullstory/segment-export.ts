@@ -129,13 +129,13 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     for (let from = start; from < end; from = Math.min(end, from + api.windowMs)) windows.push({ start: iso(from), end: iso(Math.min(end, from + api.windowMs)) });
     // Fullstory prepares several windows' exports at once; they are read in window order. Their
     // operation ids ride in the state, so a sync stopped while Fullstory works resumes those exports.
-    const savedOps = new Map(savedExports(context).map((op) => [`${op.start} ${op.end}`, op.operationId]));
+    const savedOps = new Map(savedExports(context).map((op) => [rangeKey(op), op.operationId]));
     const prepared: { range: TimeRange; operationId: string }[] = [];
     let next = 0;
     const prepareAhead = async () => {
       while (next < windows.length && prepared.length < api.exportsInFlight) {
         const range = windows[next++];
-        const reused = savedOps.get(`${range.start} ${range.end}`);
+        const reused = savedOps.get(rangeKey(range));
         prepared.push({ range, operationId: reused ?? (await createExport(api, 'TYPE_EVENT', range)) });
       }
     };
@@ -145,7 +145,7 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     while (prepared.length > 0) {
       const { range, operationId } = prepared[0];
       yield { type: 'progress', position: `window ${range.start} to ${range.end}` };
-      yield* resumedOrNew(api, operationId, range, savedOps.has(`${range.start} ${range.end}`));
+      yield* resumedOrNew(api, operationId, range, savedOps.has(rangeKey(range)));
       prepared.shift();
       await prepareAhead();
       start = Date.parse(range.end);
@@ -156,6 +156,9 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     yield { type: 'checkpoint', state };
   },
 };
+
+/** A window as a key: its exports saved in the state are found by their range. */
+const rangeKey = (range: TimeRange): string => `${range.start} ${range.end}`;
 
 /** Exports a previous sync requested and had not read yet: {start, end, operationId} each. */
 function savedExports(context: ReadContext): { start: string; end: string; operationId: string }[] {
