@@ -27,7 +27,7 @@ export class RateLimiter {
   /** A 429 came while pacing at an announced limit: announcements are no longer followed. */
   private announcementsRefuted = false;
   /** How many different limits the server announced in a row (each one a new pace). */
-  announcements = 0;
+  private announcedCount = 0;
   private nextAt = 0;
   private pausedUntil = 0;
   /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
@@ -60,6 +60,11 @@ export class RateLimiter {
     return this.rate;
   }
 
+  /** How many different limits the server has announced. */
+  get announcements(): number {
+    return this.announcedCount;
+  }
+
   /** Paces for `rate` requests per window, within [MIN_ADAPTIVE_RATE, ceiling]. */
   private pace(rate: number): void {
     this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.ceiling, rate));
@@ -80,7 +85,7 @@ export class RateLimiter {
   announce(limitPerWindow: number, configured = Infinity): boolean {
     if (this.announcementsRefuted || !(limitPerWindow > 0) || limitPerWindow === this.announced) return false;
     this.announced = limitPerWindow;
-    this.announcements++;
+    this.announcedCount++;
     this.ceiling = Math.min(configured, limitPerWindow);
     this.setRate(this.adaptive ? Math.min(this.rate, this.ceiling) : this.ceiling);
     return true;
