@@ -7,7 +7,7 @@ import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fai
 import { copyRange, JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
 import { firstInvalidUtf8 } from './response-body';
-
+import { FAST_SCAN_MAX_BYTES, FastObjectScan, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER, type FastRun } from './fast-object-scan';
 
 /** Keys shorter than this many bytes are looked up in an array slot. */
 const MAX_FAST_KEY = 64;
@@ -45,6 +45,8 @@ export class ObjectStreamShaper {
   private used = 0;
   /** Objects of the current scan whose raw control characters were escaped. */
   private repaired = 0;
+  /** The WebAssembly fast path for plain objects; without it, every object is shaped here. */
+  private readonly fast: FastObjectScan | undefined;
 
   constructor(
     private readonly format: 'array' | 'ndjson',
@@ -53,6 +55,7 @@ export class ObjectStreamShaper {
     appended = '',
     /** An object still open past this many bytes fails the read (a body that never closes one, too). */
     private readonly maxItemBytes = Infinity,
+    fastPath = true,
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
     this.intoMember = Buffer.from(`${JSON.stringify(into)}:{`);
@@ -63,6 +66,7 @@ export class ObjectStreamShaper {
       const slot = bytes.length * 256 + bytes[0];
       this.buckets[slot] = [...(this.buckets[slot] ?? []), bytes];
     }
+    this.fast = fastPath ? new FastObjectScan(declared, into, this.intoMember, this.appendedMembers, format === 'ndjson') : undefined;
   }
 
   /** Whether the key whose bytes span [start, end) (quotes excluded) is declared. */
@@ -124,10 +128,22 @@ export class ObjectStreamShaper {
     this.out = Buffer.allocUnsafe(bytes.length + 4096);
     this.used = 0;
     const ends: number[] = [];
+    const fast = length <= FAST_SCAN_MAX_BYTES ? this.fast : undefined;
+    fast?.load(bytes);
     let i = 0;
+    /** Where the fast path last handed over: the next token there is taken here. */
+    let handedOverAt = -1;
     for (;;) {
       i = skipSpace(bytes, i);
       if (i >= endOf(bytes)) break;
+      if (fast !== undefined && i !== handedOverAt && (this.stage === 'item' || this.stage === 'after')) {
+        const run = fast.shape(i, length, this.stage === 'item' ? STAGE_ITEM : STAGE_AFTER);
+        this.take(run, ends);
+        i = run.at;
+        this.stage = run.stage === STAGE_ITEM ? 'item' : 'after';
+        if (run.stop === STOP_HANDOVER) handedOverAt = i;
+        continue;
+      }
       const c = bytes[i];
       if (this.stage === 'item' || (this.stage === 'first' && c !== CLOSE_BRACKET)) {
         if (c !== OPEN_BRACE) fail('expected an object', bytes, i);
@@ -218,14 +234,28 @@ export class ObjectStreamShaper {
     return i + 1;
   }
 
+  /** Appends the objects shaped on the fast path to the output. */
+  private take(run: FastRun, ends: number[]): void {
+    if (run.ends.length === 0) return;
+    this.reserve(this.used + run.output.length);
+    this.out.set(run.output, this.used);
+    for (let k = 0; k < run.ends.length; k++) ends.push(this.used + run.ends[k]);
+    this.used += run.output.length;
+  }
+
+  /** Makes the output hold at least `most` bytes, keeping what it holds. */
+  private reserve(most: number): void {
+    if (most <= this.out.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(2 * this.out.length, most));
+    this.out.copy(larger, 0, 0, this.used);
+    this.out = larger;
+  }
+
   /** Rewrites the object last written (from `outStart`) with its raw control characters escaped. */
   private escapeControlsOfLast(outStart: number): void {
     const fixed = escapeRawControls(this.out, outStart, this.used);
-    if (outStart + fixed.length > this.out.length) {
-      const larger = Buffer.allocUnsafe(2 * (outStart + fixed.length));
-      this.out.copy(larger, 0, 0, outStart);
-      this.out = larger;
-    }
+    this.used = outStart;
+    this.reserve(outStart + fixed.length);
     this.used = outStart + fixed.copy(this.out, outStart);
     this.repaired++;
   }
@@ -246,13 +276,8 @@ export class ObjectStreamShaper {
    */
   private write(bytes: Buffer, start: number, end: number, keptUsed: number, movedUsed: number): void {
     const { kept, moved, appendedMembers } = this;
-    let out = this.out;
-    const most = this.used + end - start + this.intoMember.length + appendedMembers.length + 8;
-    if (most > out.length) {
-      out = Buffer.allocUnsafe(Math.max(2 * out.length, most));
-      this.out.copy(out, 0, 0, this.used);
-      this.out = out;
-    }
+    this.reserve(this.used + end - start + this.intoMember.length + appendedMembers.length + 8);
+    const out = this.out;
     let used = this.used;
     if (movedUsed === 0 && appendedMembers.length === 0) {
       this.used = used + copyRange(bytes, start, end, out, used);

@@ -1,0 +1,149 @@
+// The WebAssembly fast path of ObjectStreamShaper (source: wasm/fast-object-scan.ts, AssemblyScript).
+// A JavaScript loop looks at about one byte per nanosecond at best; this one skips 16 bytes of a
+// string at a time, so the shaper keeps up with gunzip (bench case 1). It takes only plain objects
+// and hands everything else back to the TypeScript shaper, which stays the reference.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Scans longer than this (an object of megabytes) stay in TypeScript: the module's memory stays small. */
+export const FAST_SCAN_MAX_BYTES = 2 * 1048576;
+/** Keys of this many bytes or more are looked up by the TypeScript shaper. */
+const MAX_FAST_KEY = 64;
+/** Member runs an object may have on the fast path (more: the TypeScript shaper takes the object). */
+const MAX_RUNS = 1024;
+const PAGE = 65536;
+/** Why a run stopped (as the module defines them). */
+export const STOP_END = 0;
+export const STOP_HANDOVER = 1;
+export const STOP_FULL = 2;
+/** Stages as the module numbers them. */
+export const STAGE_ITEM = 0;
+export const STAGE_AFTER = 1;
+
+/** The WebAssembly globals used here (only the DOM library, which this project does not load, declares them). */
+declare namespace WebAssembly {
+  class Module {
+    constructor(code: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: object;
+  }
+  interface Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}
+
+interface ScanExports {
+  memory: WebAssembly.Memory;
+  configure(table: number, into: number, intoBytes: number, appended: number, appendedBytes: number, ndjson: number, runs: number, runPairs: number): void;
+  shape(i: number, end: number, stage: number, out: number, outCapacity: number, ends: number, results: number): number;
+}
+
+/** The compiled module: code only, each shaper instantiates its own memory. */
+let compiled: WebAssembly.Module | undefined;
+const moduleCode = (): WebAssembly.Module => (compiled ??= new WebAssembly.Module(readFileSync(join(__dirname, 'fast-object-scan.wasm'))));
+
+export interface FastRun {
+  stop: number;
+  /** Input index reached, and the stage there. */
+  at: number;
+  stage: number;
+  /** The shaped objects, back to back, and where each ends (views into the module's memory: copy before the next call). */
+  output: Uint8Array;
+  ends: Uint32Array;
+}
+
+const align = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * Layout of the module's memory, from its second page (the first holds the module's own data):
+ * key table (a list address per key length and first byte) · key lists · `into` member · appended
+ * members · member runs · results · input (then zeros) · output · object ends.
+ */
+export class FastObjectScan {
+  private readonly exports: ScanExports;
+  private bytes!: Uint8Array;
+  private words!: Uint32Array;
+  private readonly results: number;
+  private readonly inputAt: number;
+  private inputCapacity = 0;
+  private readonly objectExtra: number;
+
+  constructor(declared: ReadonlySet<string>, into: string, intoMember: Buffer, appendedMembers: Buffer, ndjson: boolean) {
+    this.exports = new WebAssembly.Instance(moduleCode(), {}).exports as unknown as ScanExports;
+    const slots = new Map<number, Buffer[]>();
+    for (const key of declared) {
+      const bytes = Buffer.from(key);
+      if (key === into || bytes.length === 0 || bytes.length >= MAX_FAST_KEY) continue;
+      const slot = (bytes.length << 8) | bytes[0];
+      slots.set(slot, [...(slots.get(slot) ?? []), bytes]);
+    }
+    const table = PAGE;
+    let at = table + MAX_FAST_KEY * 256 * 4;
+    const lists: [number, Buffer[]][] = [];
+    for (const [slot, keys] of slots) {
+      lists.push([slot, keys]);
+      at += 4 + keys.length * keys[0].length;
+    }
+    const intoAt = align(at);
+    const appendedAt = align(intoAt + intoMember.length);
+    const runs = align(appendedAt + appendedMembers.length);
+    this.results = runs + MAX_RUNS * 16;
+    this.inputAt = align(this.results + 16);
+    this.objectExtra = intoMember.length + appendedMembers.length + 64;
+    this.ensure(this.inputAt);
+    at = table + MAX_FAST_KEY * 256 * 4;
+    for (const [slot, keys] of lists) {
+      this.words[(table >> 2) + slot] = at;
+      new DataView(this.bytes.buffer).setUint32(at, keys.length, true);
+      keys.forEach((key, k) => this.bytes.set(key, at + 4 + k * key.length));
+      at += 4 + keys.length * keys[0].length;
+    }
+    this.bytes.set(intoMember, intoAt);
+    this.bytes.set(appendedMembers, appendedAt);
+    this.exports.configure(table, intoAt, intoMember.length, appendedAt, appendedMembers.length, ndjson ? 1 : 0, runs, MAX_RUNS);
+  }
+
+  /** Grows the memory to hold `end` bytes; views are made again (growing detaches the old ones). */
+  private ensure(end: number): void {
+    const { memory } = this.exports;
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
+    if (this.bytes?.buffer !== memory.buffer) {
+      this.bytes = new Uint8Array(memory.buffer);
+      this.words = new Uint32Array(memory.buffer);
+    }
+  }
+
+  private get outputAt(): number {
+    return align(this.inputAt + this.inputCapacity + 16);
+  }
+
+  /** Copies in the scan's bytes (the text and its zero padding), making room for the output and ends. */
+  load(scan: Buffer): void {
+    if (scan.length > this.inputCapacity) {
+      this.inputCapacity = Math.max(scan.length, 2 * this.inputCapacity);
+      const outputCapacity = this.inputCapacity + this.objectExtra;
+      this.ensure(this.outputAt + outputCapacity + 4 * (this.inputCapacity / 2 + 1));
+    }
+    this.bytes.set(scan, this.inputAt);
+  }
+
+  /** Shapes plain objects from index `i` of the loaded text (`end` bytes long) in `stage`. */
+  shape(i: number, end: number, stage: number): FastRun {
+    const out = this.outputAt;
+    const outputCapacity = this.inputCapacity + this.objectExtra;
+    const ends = align(out + outputCapacity);
+    const stop = this.exports.shape(this.inputAt + i, this.inputAt + end, stage, out, outputCapacity, ends, this.results);
+    const r = this.results >> 2;
+    const used = this.words[r + 2];
+    return {
+      stop,
+      at: this.words[r] - this.inputAt,
+      stage: this.words[r + 1],
+      output: this.bytes.subarray(out, out + used),
+      ends: this.words.subarray(ends >> 2, (ends >> 2) + this.words[r + 3]),
+    };
+  }
+}
