@@ -191,11 +191,11 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   const goals: Goal[] = [
     ratio(c1.perSecond / a1.perSecond, 1, 'case 1: connector ÷ A (records/s)'),
     ratio(c1.perSecond / b1.perSecond, 3, 'case 1: connector ÷ B (records/s)'),
-    { name: 'case 1: connector ÷ C (share of the limit)', value: c1.perSecond / ceil1.perSecond, target: 'reported', met: true },
+    ratio(c1.perSecond / ceil1.perSecond, 0.9, 'case 1: connector ÷ C (share of the gunzip ceiling)'),
     { name: 'case 1: connector peak RSS (MB)', value: c1.peakRssMb, target: '≤ 128', met: c1.peakRssMb <= 128 },
     { name: `case 2: peak RSS ${sizes.events} ÷ ${sizes.smallEvents} events`, value: c1.peakRssMb / small.peakRssMb, target: '≤ 1.3', met: c1.peakRssMb / small.peakRssMb <= 1.3 },
     ratio(c3.perSecond / a3.perSecond, 1, 'case 3: connector ÷ A (records/s)'),
-    { name: 'case 3: connector ÷ C (share of the limit)', value: c3.perSecond / ceil3.perSecond, target: 'reported', met: true },
+    { name: 'case 3: connector ÷ C (share of the gunzip ceiling)', value: c3.perSecond / ceil3.perSecond, target: 'reported', met: true },
     ratio(c4.perSecond / base4.perSecond, 0.8, 'case 4: connector ÷ plain axios loop (records/s)'),
     ratio(find('5 ', '').perSecond, 250_000, 'case 5: writer lines/s'),
     { name: 'case 5: writer peak RSS (MB)', value: find('5 ', '').peakRssMb, target: '≤ 100', met: find('5 ', '').peakRssMb <= 100 },
