@@ -4,6 +4,7 @@
 // and hands everything else back to the TypeScript shaper, which stays the reference.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SystemError } from './errors';
 
 /** Scans longer than this (an object of megabytes) stay in TypeScript: the module's memory stays small. */
 export const FAST_SCAN_MAX_BYTES = 2 * 1048576;
@@ -43,7 +44,19 @@ interface ScanExports {
 
 /** The compiled module: code only, each shaper instantiates its own memory. */
 let compiled: WebAssembly.Module | undefined;
-const moduleCode = (): WebAssembly.Module => (compiled ??= new WebAssembly.Module(readFileSync(join(__dirname, 'fast-object-scan.wasm'))));
+function moduleCode(): WebAssembly.Module {
+  if (compiled === undefined) {
+    const path = join(__dirname, 'fast-object-scan.wasm');
+    let code: Buffer;
+    try {
+      code = readFileSync(path);
+    } catch (error) {
+      throw new SystemError(`the export shaper's WebAssembly module cannot be read (${(error as Error).message}); \`npm run build\` writes it to ${path}`);
+    }
+    compiled = new WebAssembly.Module(code);
+  }
+  return compiled;
+}
 
 export interface FastRun {
   stop: number;

@@ -84,6 +84,9 @@ describe('Docker image', () => {
     assert.equal(inImage('stat -c %U /airbyte/dist/main.js /airbyte/node_modules/axios/package.json /airbyte/package.json | sort -u'), 'root');
     assert.equal(inImage('for f in /airbyte/dist/main.js /airbyte/dist /airbyte/node_modules; do test -w $f && echo "$f writable"; done; echo done'), 'done');
     assert.equal(inImage('touch /airbyte/config.json && echo ok'), 'ok');
+    // The exports' WebAssembly fast path ships and runs on the image's Node.
+    const shaped = inImage(`node -e "const { ObjectStreamShaper } = require('/airbyte/dist/core/object-shaper.js'); const shaper = new ObjectStreamShaper('ndjson', new Set(['a']), 'custom_vars'); console.log(shaper.push(Buffer.from('{\\"a\\":1,\\"b\\":2}\\n')).texts()[0])"`);
+    assert.equal(shaped, '{"a":1,"custom_vars":{"b":2}}');
   });
 
   test('spec through plain docker run', (t) => {
