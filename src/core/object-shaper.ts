@@ -1,13 +1,12 @@
 // Large exports cut into objects as bytes: no UTF-8 decode, no parse, no encode. 64-bit integers keep
 // every digit, memory stays flat however big the body is, and each byte is looked at once, in a
 // tight loop (for tokens this short, a loop over a Buffer beats calling indexOf or startsWith).
-import { isUtf8 } from 'node:buffer';
 import { SystemError } from './errors';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './json-tokens';
 import { copyRange, JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
-import { firstInvalidUtf8 } from './response-body';
-import { FAST_SCAN_MAX_BYTES, FastObjectScan, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER, type FastRun } from './fast-object-scan';
+import { FAST_SCAN_MAX_BYTES, FastObjectScan, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
+import { ShapedOutput } from './shaped-output';
 
 /** Keys shorter than this many bytes are looked up in an array slot. */
 const MAX_FAST_KEY = 64;
@@ -20,7 +19,9 @@ const MAX_FAST_KEY = 64;
  * separators, brackets and scalar tokens are checked on the way; nested values are checked with
  * JSON.parse; strings are copied as they came, except raw control characters, which JSON allows
  * only escaped and which are escaped (a lossless repair, counted). An item that is not UTF-8, holds
- * an invalid escape, or grows past `maxItemBytes` fails the read before it is delivered.
+ * an invalid escape, or grows past `maxItemBytes` fails the read before it is delivered. Plain
+ * objects are shaped by the WebAssembly fast path (fast-object-scan.ts), which hands every other
+ * object back to this class.
  */
 export class ObjectStreamShaper {
   /** Where bytes are scanned: the unfinished object of the last chunk, then the new chunk; reused. */
@@ -41,12 +42,10 @@ export class ObjectStreamShaper {
   private readonly intoMember: Buffer;
   /** `,` and the appended members: written before each object's closing brace. */
   private readonly appendedMembers: Buffer;
-  private out: Buffer = Buffer.alloc(0);
-  private used = 0;
+  /** What the current scan makes. */
+  private output = new ShapedOutput(0);
   /** Output bytes per input byte in the last scan. */
   private growth = 1;
-  /** Objects of the current scan whose raw control characters were escaped. */
-  private repaired = 0;
   /** The WebAssembly fast path for plain objects; without it, every object is shaped here. */
   private readonly fast: FastObjectScan | undefined;
 
@@ -57,6 +56,7 @@ export class ObjectStreamShaper {
     appended = '',
     /** An object still open past this many bytes fails the read (a body that never closes one, too). */
     private readonly maxItemBytes = Infinity,
+    /** Off only to compare against (tests): this class's own path is the reference. */
     fastPath = true,
   ) {
     this.stage = format === 'array' ? 'start' : 'item';
@@ -128,9 +128,7 @@ export class ObjectStreamShaper {
     bytes.fill(0, length);
     // Sized as the last scan grew its text (appended members add bytes to every object), so one
     // buffer a scan is garbage, not two: collected less often on the fast path, they weigh on RSS.
-    this.out = Buffer.allocUnsafe(Math.ceil(length * this.growth) + 4096);
-    this.used = 0;
-    const ends: number[] = [];
+    const output = (this.output = new ShapedOutput(Math.ceil(length * this.growth) + 4096));
     const fast = length <= FAST_SCAN_MAX_BYTES ? this.fast : undefined;
     fast?.load(bytes);
     let i = 0;
@@ -141,7 +139,7 @@ export class ObjectStreamShaper {
       if (i >= endOf(bytes)) break;
       if (fast !== undefined && i !== handedOverAt && (this.stage === 'item' || this.stage === 'after')) {
         const run = fast.shape(i, length, this.stage === 'item' ? STAGE_ITEM : STAGE_AFTER);
-        this.take(run, ends);
+        output.append(run.output, run.ends);
         i = run.at;
         this.stage = run.stage === STAGE_ITEM ? 'item' : 'after';
         if (run.stop === STOP_HANDOVER) handedOverAt = i;
@@ -152,7 +150,7 @@ export class ObjectStreamShaper {
         if (c !== OPEN_BRACE) fail('expected an object', bytes, i);
         const end = this.object(bytes, i);
         if (end === INCOMPLETE) break;
-        ends.push(this.used);
+        output.endObject();
         i = end;
         this.stage = this.format === 'array' ? 'after' : 'item';
       } else if (this.stage === 'start') {
@@ -172,12 +170,9 @@ export class ObjectStreamShaper {
     if (i < length) bytes.copyWithin(0, i, length);
     this.restLength = Math.max(0, length - i);
     this.scanAt = 2 * this.restLength;
-    if (ends.length === 0) return JsonBatch.EMPTY;
-    if (!isUtf8(this.out.subarray(0, this.used))) this.failOnInvalidUtf8(ends);
-    if (i > 0) this.growth = Math.max(1, this.used / i);
-    const batch = new JsonBatch(this.out.subarray(0, this.used), ends, this.repaired);
-    this.repaired = 0;
-    return batch;
+    // At most twice: one scan of tiny objects must not make the next one's buffer enormous.
+    if (i > 0 && output.used > 0) this.growth = Math.min(2, Math.max(1, output.used / i));
+    return output.batch();
   }
 
   /** Shapes the object opening at `start` into the output; returns the index past it, or INCOMPLETE. */
@@ -232,46 +227,10 @@ export class ObjectStreamShaper {
         c = bytes[i];
       }
     }
-    const outStart = this.used;
+    const outStart = this.output.used;
     this.write(bytes, start, i + 1, keptUsed, movedUsed);
-    if (tokenCounts.rawControls > controlsBefore) this.escapeControlsOfLast(outStart);
+    if (tokenCounts.rawControls > controlsBefore) this.output.escapeControlsFrom(outStart);
     return i + 1;
-  }
-
-  /** Appends the objects shaped on the fast path to the output. */
-  private take(run: FastRun, ends: number[]): void {
-    if (run.ends.length === 0) return;
-    this.reserve(this.used + run.output.length);
-    this.out.set(run.output, this.used);
-    for (let k = 0; k < run.ends.length; k++) ends.push(this.used + run.ends[k]);
-    this.used += run.output.length;
-  }
-
-  /** Makes the output hold at least `most` bytes, keeping what it holds. */
-  private reserve(most: number): void {
-    if (most <= this.out.length) return;
-    const larger = Buffer.allocUnsafe(Math.max(2 * this.out.length, most));
-    this.out.copy(larger, 0, 0, this.used);
-    this.out = larger;
-  }
-
-  /** Rewrites the object last written (from `outStart`) with its raw control characters escaped. */
-  private escapeControlsOfLast(outStart: number): void {
-    const fixed = escapeRawControls(this.out, outStart, this.used);
-    this.used = outStart;
-    this.reserve(outStart + fixed.length);
-    this.used = outStart + fixed.copy(this.out, outStart);
-    this.repaired++;
-  }
-
-  /** The first item of the batch that is not UTF-8 fails the read, before any STATE can cover it. */
-  private failOnInvalidUtf8(ends: number[]): void {
-    for (let k = 0, start = 0; k < ends.length; start = ends[k++]) {
-      const item = this.out.subarray(start, ends[k]);
-      if (!isUtf8(item)) {
-        throw new SystemError(`an item is not valid UTF-8 (byte ${firstInvalidUtf8(item)} of it), which no JSON line can carry unchanged; it starts with "${item.toString('utf8', 0, 80)}"`);
-      }
-    }
   }
 
   /**
@@ -279,12 +238,12 @@ export class ObjectStreamShaper {
    * the appended members.
    */
   private write(bytes: Buffer, start: number, end: number, keptUsed: number, movedUsed: number): void {
-    const { kept, moved, appendedMembers } = this;
-    this.reserve(this.used + end - start + this.intoMember.length + appendedMembers.length + 8);
-    const out = this.out;
-    let used = this.used;
+    const { kept, moved, appendedMembers, output } = this;
+    output.reserve(output.used + end - start + this.intoMember.length + appendedMembers.length + 8);
+    const out = output.bytes;
+    let used = output.used;
     if (movedUsed === 0 && appendedMembers.length === 0) {
-      this.used = used + copyRange(bytes, start, end, out, used);
+      output.used = used + copyRange(bytes, start, end, out, used);
       return;
     }
     if (movedUsed === 0) {
@@ -297,7 +256,7 @@ export class ObjectStreamShaper {
         used += appendedMembers.length;
       }
       out[used++] = CLOSE_BRACE;
-      this.used = used;
+      output.used = used;
       return;
     }
     out[used++] = OPEN_BRACE;
@@ -315,6 +274,6 @@ export class ObjectStreamShaper {
     out.set(appendedMembers, used);
     used += appendedMembers.length;
     out[used++] = CLOSE_BRACE;
-    this.used = used;
+    output.used = used;
   }
 }
