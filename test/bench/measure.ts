@@ -8,6 +8,9 @@ import { performance } from 'node:perf_hooks';
 
 export interface Measured {
   wallMs: number;
+  /** From the start to the first byte on stdout, and to the first RECORD (the start-up, before any data flows). */
+  firstOutputMs: number;
+  firstRecordMs: number;
   lines: number;
   records: number;
   bytes: number;
@@ -23,6 +26,8 @@ export async function measure(args: string[], env: Record<string, string> = {}):
   let records = 0;
   let bytes = 0;
   let peakKb = 0;
+  let firstOutputMs = NaN;
+  let firstRecordMs = NaN;
   const sample = () => {
     try {
       const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -35,6 +40,8 @@ export async function measure(args: string[], env: Record<string, string> = {}):
   // The tail of the previous chunk, so a RECORD prefix cut between two chunks is still counted.
   let carry = Buffer.alloc(0);
   child.stdout!.on('data', (chunk: Buffer) => {
+    if (bytes === 0) firstOutputMs = performance.now() - started;
+    if (records === 0 && chunk.includes(RECORD)) firstRecordMs = performance.now() - started;
     bytes += chunk.length;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
     const joined = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, RECORD.length)]) : undefined;
@@ -46,5 +53,5 @@ export async function measure(args: string[], env: Record<string, string> = {}):
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearInterval(timer);
   if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}`);
-  return { wallMs: performance.now() - started, lines, records, bytes, peakRssMb: peakKb / 1024 };
+  return { wallMs: performance.now() - started, firstOutputMs, firstRecordMs, lines, records, bytes, peakRssMb: peakKb / 1024 };
 }

@@ -27,7 +27,7 @@ test('the benchmark runs every case end to end with tiny sizes', async () => {
     ],
   );
   for (const r of result.rows) assert.ok(r.seconds > 0 && r.peakRssMb > 0, `${r.case} ${r.what} measured`);
-  assert.equal(result.goals.length, 20);
+  assert.equal(result.goals.length, 22);
   assert.equal(result.exportsResult.records, result.exportsResult.expected);
   assert.equal(result.limits.records, result.limits.expected);
   assert.equal(result.mindstampLimits.records, result.mindstampLimits.expected);
