@@ -129,26 +129,28 @@ export class FastObjectScan {
     }
   }
 
-  private get outputAt(): number {
-    return align(this.inputAt + this.inputCapacity + 16);
+  /** Where the output and the objects' ends go, after the input (16 bytes apart: SIMD loads read past the text's end). */
+  private get layout(): { out: number; outCapacity: number; ends: number; end: number } {
+    const out = align(this.inputAt + this.inputCapacity + 16);
+    const outCapacity = this.inputCapacity + this.objectExtra;
+    const ends = align(out + outCapacity);
+    // An object takes two bytes at least.
+    return { out, outCapacity, ends, end: ends + 4 * (Math.ceil(this.inputCapacity / 2) + 1) };
   }
 
   /** Copies in the scan's bytes (the text and its zero padding), making room for the output and ends. */
   load(scan: Buffer): void {
     if (scan.length > this.inputCapacity) {
-      this.inputCapacity = Math.max(scan.length, 2 * this.inputCapacity);
-      const outputCapacity = this.inputCapacity + this.objectExtra;
-      this.ensure(this.outputAt + outputCapacity + 4 * (this.inputCapacity / 2 + 1));
+      this.inputCapacity = Math.max(scan.length, Math.min(2 * this.inputCapacity, FAST_SCAN_MAX_BYTES + 64));
+      this.ensure(this.layout.end);
     }
     this.bytes.set(scan, this.inputAt);
   }
 
   /** Shapes plain objects from index `i` of the loaded text (`end` bytes long) in `stage`. */
   shape(i: number, end: number, stage: number): FastRun {
-    const out = this.outputAt;
-    const outputCapacity = this.inputCapacity + this.objectExtra;
-    const ends = align(out + outputCapacity);
-    const stop = this.exports.shape(this.inputAt + i, this.inputAt + end, stage, out, outputCapacity, ends, this.results);
+    const { out, outCapacity, ends } = this.layout;
+    const stop = this.exports.shape(this.inputAt + i, this.inputAt + end, stage, out, outCapacity, ends, this.results);
     const r = this.results >> 2;
     const used = this.words[r + 2];
     return {
