@@ -8,15 +8,13 @@ import { SystemError } from './errors';
 
 /** Scans longer than this (an object of megabytes) stay in TypeScript: the module's memory stays small. */
 export const FAST_SCAN_MAX_BYTES = 2 * 1048576;
-/** Keys of this many bytes or more are looked up by the TypeScript shaper. */
-const MAX_FAST_KEY = 64;
+/** Keys shorter than this many bytes are found by their length and first byte (both paths); longer ones are decoded. */
+export const MAX_FAST_KEY = 64;
 /** Member runs an object may have on the fast path (more: the TypeScript shaper takes the object). */
 const MAX_RUNS = 1024;
 const PAGE = 65536;
-/** Why a run stopped (as the module defines them). */
-export const STOP_END = 0;
+/** Why a run stopped, as the module numbers it: 0 the input ended, 2 its output is full (call again), or this: */
 export const STOP_HANDOVER = 1;
-export const STOP_FULL = 2;
 /** Stages as the module numbers them. */
 export const STAGE_ITEM = 0;
 export const STAGE_AFTER = 1;
@@ -71,6 +69,21 @@ export interface FastRun {
 const align = (n: number) => Math.ceil(n / 16) * 16;
 
 /**
+ * The declared keys as bytes by slot (length × 256 + first byte), shorter than MAX_FAST_KEY; `into`
+ * is left out, as a member of that name is moved too (nothing is overwritten).
+ */
+export function declaredKeySlots(declared: ReadonlySet<string>, into: string): Map<number, Buffer[]> {
+  const slots = new Map<number, Buffer[]>();
+  for (const key of declared) {
+    const bytes = Buffer.from(key);
+    if (key === into || bytes.length === 0 || bytes.length >= MAX_FAST_KEY) continue;
+    const slot = bytes.length * 256 + bytes[0];
+    slots.set(slot, [...(slots.get(slot) ?? []), bytes]);
+  }
+  return slots;
+}
+
+/**
  * Layout of the module's memory, from its second page (the first holds the module's own data):
  * key table (a list address per key length and first byte) · key lists · `into` member · appended
  * members · member runs · results · input (then zeros) · output · object ends.
@@ -84,22 +97,12 @@ export class FastObjectScan {
   private inputCapacity = 0;
   private readonly objectExtra: number;
 
-  constructor(declared: ReadonlySet<string>, into: string, intoMember: Buffer, appendedMembers: Buffer, ndjson: boolean) {
+  constructor(keySlots: ReadonlyMap<number, Buffer[]>, intoMember: Buffer, appendedMembers: Buffer, ndjson: boolean) {
     this.exports = new WebAssembly.Instance(moduleCode(), {}).exports as unknown as ScanExports;
-    const slots = new Map<number, Buffer[]>();
-    for (const key of declared) {
-      const bytes = Buffer.from(key);
-      if (key === into || bytes.length === 0 || bytes.length >= MAX_FAST_KEY) continue;
-      const slot = (bytes.length << 8) | bytes[0];
-      slots.set(slot, [...(slots.get(slot) ?? []), bytes]);
-    }
     const table = PAGE;
-    let at = table + MAX_FAST_KEY * 256 * 4;
-    const lists: [number, Buffer[]][] = [];
-    for (const [slot, keys] of slots) {
-      lists.push([slot, keys]);
-      at += 4 + keys.length * keys[0].length;
-    }
+    const lists = table + MAX_FAST_KEY * 256 * 4;
+    let at = lists;
+    for (const keys of keySlots.values()) at += 4 + keys.length * keys[0].length;
     const intoAt = align(at);
     const appendedAt = align(intoAt + intoMember.length);
     const runs = align(appendedAt + appendedMembers.length);
@@ -107,8 +110,8 @@ export class FastObjectScan {
     this.inputAt = align(this.results + 16);
     this.objectExtra = intoMember.length + appendedMembers.length + 64;
     this.ensure(this.inputAt);
-    at = table + MAX_FAST_KEY * 256 * 4;
-    for (const [slot, keys] of lists) {
+    at = lists;
+    for (const [slot, keys] of keySlots) {
       this.words[(table >> 2) + slot] = at;
       new DataView(this.bytes.buffer).setUint32(at, keys.length, true);
       keys.forEach((key, k) => this.bytes.set(key, at + 4 + k * key.length));

@@ -5,11 +5,8 @@ import { SystemError } from './errors';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './json-tokens';
 import { copyRange, JsonBatch } from './json-batch';
 import { TruncatedBodyError } from './json-text';
-import { FAST_SCAN_MAX_BYTES, FastObjectScan, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
+import { declaredKeySlots, FAST_SCAN_MAX_BYTES, FastObjectScan, MAX_FAST_KEY, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
 import { ShapedOutput } from './shaped-output';
-
-/** Keys shorter than this many bytes are looked up in an array slot. */
-const MAX_FAST_KEY = 64;
 
 /**
  * Reads a stream of JSON objects, a top-level array of them (`array`) or one per line (`ndjson`),
@@ -62,13 +59,9 @@ export class ObjectStreamShaper {
     this.stage = format === 'array' ? 'start' : 'item';
     this.intoMember = Buffer.from(`${JSON.stringify(into)}:{`);
     this.appendedMembers = Buffer.from(appended === '' ? '' : `,${appended}`);
-    for (const key of declared) {
-      const bytes = Buffer.from(key);
-      if (key === into || bytes.length === 0 || bytes.length >= MAX_FAST_KEY) continue;
-      const slot = bytes.length * 256 + bytes[0];
-      this.buckets[slot] = [...(this.buckets[slot] ?? []), bytes];
-    }
-    this.fast = fastPath ? new FastObjectScan(declared, into, this.intoMember, this.appendedMembers, format === 'ndjson') : undefined;
+    const keySlots = declaredKeySlots(declared, into);
+    for (const [slot, keys] of keySlots) this.buckets[slot] = keys;
+    this.fast = fastPath ? new FastObjectScan(keySlots, this.intoMember, this.appendedMembers, format === 'ndjson') : undefined;
   }
 
   /** Whether the key whose bytes span [start, end) (quotes excluded) is declared. */
