@@ -8,23 +8,7 @@ import { describe, test } from 'node:test';
 import { catalogFor, logsOf, recordsOf, runConnector } from '../helpers/connector';
 import { legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
-import { PersistIqMock } from '../mocks/persistiq';
-
-test('PersistIQ: 150 requests per 30-second window, 200 pages of leads: no 429, >= 95 % of the allowed rate', async () => {
-  const mock = await new PersistIqMock({ rateLimit: { limit: 150, windowMs: 30_000 }, counts: { leads: 20_000 } }).start();
-  try {
-    const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: 300 }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 120_000 });
-    assert.equal(result.code, 0);
-    assert.equal(recordsOf(result.messages, 'leads').length, 20_000);
-    assert.equal(mock.rateLimited, 0, 'no 429 provoked');
-    const times = mock.requests.map((r) => r.at);
-    const rate = (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
-    console.log(`rate-limit persistiq: ${times.length} requests at ${rate.toFixed(1)}/s of 5/s allowed, ${mock.rateLimited} answered 429`);
-    assert.ok(rate >= 0.95 * 5 && rate <= 5.05, `achieved ${rate.toFixed(1)} requests/s`);
-  } finally {
-    await mock.close();
-  }
-});
+import { PersistIqMock, type PersistIqOptions } from '../mocks/persistiq';
 
 /** Requests per second from the n-th request on, as the mock received them. */
 const rateFrom = (mock: PersistIqMock, first: number): number => {
@@ -32,66 +16,67 @@ const rateFrom = (mock: PersistIqMock, first: number): number => {
   return (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
 };
 
+/** Reads PersistIQ leads from a mock with these options and `requests_per_minute`; the mock is closed, its request log kept. */
+async function readLeads(options: PersistIqOptions, requestsPerMinute: number | undefined, timeoutMs = 60_000) {
+  const mock = await new PersistIqMock(options).start();
+  try {
+    const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: requestsPerMinute }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs });
+    return { mock, result };
+  } finally {
+    await mock.close();
+  }
+}
+
+test('PersistIQ: 150 requests per 30-second window, 200 pages of leads: no 429, >= 95 % of the allowed rate', async () => {
+  const { mock, result } = await readLeads({ rateLimit: { limit: 150, windowMs: 30_000 }, counts: { leads: 20_000 } }, 300, 120_000);
+  assert.equal(result.code, 0);
+  assert.equal(recordsOf(result.messages, 'leads').length, 20_000);
+  assert.equal(mock.rateLimited, 0, 'no 429 provoked');
+  const rate = rateFrom(mock, 0);
+  console.log(`rate-limit persistiq: ${mock.requests.length} requests at ${rate.toFixed(1)}/s of 5/s allowed, ${mock.rateLimited} answered 429`);
+  assert.ok(rate >= 0.95 * 5 && rate <= 5.05, `achieved ${rate.toFixed(1)} requests/s`);
+});
+
 describe('PersistIQ: the key\'s limit as X-RateLimit-Limit announces it', () => {
   test('requests_per_minute left empty: the announced 1,500/min (50 per 2 s) is followed from the first answer on, with no 429', async () => {
-    const mock = await new PersistIqMock({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 6_000 } }).start();
-    try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: undefined }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 60_000 });
-      assert.equal(result.code, 0);
-      assert.equal(recordsOf(result.messages, 'leads').length, 6_000);
-      assert.equal(mock.rateLimited, 0, 'no 429 provoked');
-      assert.ok(logsOf(result.messages).includes('PersistIQ announces 1500 requests/minute for this key; pacing at 1500'));
-      // The documented 100/min would space the 60 requests 0.6 s apart (36 s in all).
-      const rate = rateFrom(mock, 1);
-      assert.ok(rate >= 0.95 * 25 && rate <= 25.25, `achieved ${rate.toFixed(1)} requests/s of 25/s announced`);
-    } finally {
-      await mock.close();
-    }
+    const { mock, result } = await readLeads({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 6_000 } }, undefined);
+    assert.equal(result.code, 0);
+    assert.equal(recordsOf(result.messages, 'leads').length, 6_000);
+    assert.equal(mock.rateLimited, 0, 'no 429 provoked');
+    assert.ok(logsOf(result.messages).includes('PersistIQ announces 1500 requests/minute for this key; pacing at 1500'));
+    // The documented 100/min would space the 60 requests 0.6 s apart (36 s in all).
+    const rate = rateFrom(mock, 1);
+    assert.ok(rate >= 0.95 * 25 && rate <= 25.25, `achieved ${rate.toFixed(1)} requests/s of 25/s announced`);
   });
 
   test('an announcement below the documented 100/min: the documented limit is the floor', async () => {
-    const mock = await new PersistIqMock({ rateLimit: { limit: 100, windowMs: 60_000, announce: 30 }, counts: { leads: 300 } }).start();
-    try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: undefined }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 60_000 });
-      assert.equal(result.code, 0);
-      assert.equal(recordsOf(result.messages, 'leads').length, 300);
-      assert.ok(logsOf(result.messages).includes('PersistIQ announces 30 requests/minute for this key; pacing at 100 (the documented 100 is the floor)'));
-      const gaps = mock.requests.slice(1).map((r, i) => r.at - mock.requests[i].at);
-      assert.ok(gaps.every((gap) => gap >= 590 && gap < 900), `requests ${gaps.join(', ')} ms apart, not 0.6 s`);
-    } finally {
-      await mock.close();
-    }
+    const { mock, result } = await readLeads({ rateLimit: { limit: 100, windowMs: 60_000, announce: 30 }, counts: { leads: 300 } }, undefined);
+    assert.equal(result.code, 0);
+    assert.equal(recordsOf(result.messages, 'leads').length, 300);
+    assert.ok(logsOf(result.messages).includes('PersistIQ announces 30 requests/minute for this key; pacing at 100 (the documented 100 is the floor)'));
+    const gaps = mock.requests.slice(1).map((r, i) => r.at - mock.requests[i].at);
+    assert.ok(gaps.every((gap) => gap >= 590 && gap < 900), `requests ${gaps.join(', ')} ms apart, not 0.6 s`);
   });
 
   test('requests_per_minute set below the announced limit stays the cap', async () => {
-    const mock = await new PersistIqMock({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 3_000 } }).start();
-    try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: 600 }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 60_000 });
-      assert.equal(result.code, 0);
-      assert.ok(logsOf(result.messages).includes('PersistIQ announces 1500 requests/minute for this key; pacing at 600 (capped by requests_per_minute 600)'));
-      const rate = rateFrom(mock, 0);
-      assert.ok(rate >= 0.95 * 10 && rate <= 10.1, `achieved ${rate.toFixed(1)} requests/s under a cap of 10/s`);
-    } finally {
-      await mock.close();
-    }
+    const { mock, result } = await readLeads({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 3_000 } }, 600);
+    assert.equal(result.code, 0);
+    assert.ok(logsOf(result.messages).includes('PersistIQ announces 1500 requests/minute for this key; pacing at 600 (capped by requests_per_minute 600)'));
+    const rate = rateFrom(mock, 0);
+    assert.ok(rate >= 0.95 * 10 && rate <= 10.1, `achieved ${rate.toFixed(1)} requests/s under a cap of 10/s`);
   });
 
   test('an announcement above what is enforced: one 429, then the documented 100/min for the rest of the sync', async () => {
-    const mock = await new PersistIqMock({ rateLimit: { limit: 5, windowMs: 1000, announce: 6000 }, counts: { leads: 1_000 } }).start();
-    try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: undefined }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs: 60_000 });
-      assert.equal(result.code, 0);
-      assert.equal(recordsOf(result.messages, 'leads').length, 1_000);
-      assert.equal(mock.rateLimited, 1, 'one 429, then no more');
-      assert.ok(logsOf(result.messages).includes('PersistIQ refused a request at 6000 requests/minute (HTTP 429); pacing at 100 from now on'));
-      // Requests 0 to 4 fill the first window, 5 is refused, 6 is its retry after the reset; from
-      // there on the pace is 100/min.
-      assert.equal(mock.requests.length, 11, '10 pages and one retry');
-      const after = mock.requests.slice(6).map((r) => r.at);
-      for (let i = 1; i < after.length; i++) assert.ok(after[i] - after[i - 1] >= 600, `requests ${i - 1} and ${i} after the 429 are ${after[i] - after[i - 1]} ms apart`);
-    } finally {
-      await mock.close();
-    }
+    const { mock, result } = await readLeads({ rateLimit: { limit: 5, windowMs: 1000, announce: 6000 }, counts: { leads: 1_000 } }, undefined);
+    assert.equal(result.code, 0);
+    assert.equal(recordsOf(result.messages, 'leads').length, 1_000);
+    assert.equal(mock.rateLimited, 1, 'one 429, then no more');
+    assert.ok(logsOf(result.messages).includes('PersistIQ refused a request at 6000 requests/minute (HTTP 429); pacing at 100 from now on'));
+    // Requests 0 to 4 fill the first window, 5 is refused, 6 is its retry after the reset; from
+    // there on the pace is 100/min.
+    assert.equal(mock.requests.length, 11, '10 pages and one retry');
+    const after = mock.requests.slice(6).map((r) => r.at);
+    for (let i = 1; i < after.length; i++) assert.ok(after[i] - after[i - 1] >= 600, `requests ${i - 1} and ${i} after the 429 are ${after[i] - after[i - 1]} ms apart`);
   });
 });
 
