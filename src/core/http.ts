@@ -194,8 +194,9 @@ export class HttpClient {
   }
 
   private followAnnouncedLimit(headers: Record<string, unknown>): void {
-    const announced = this.limiter && this.options.announcedRequestsPerMinute?.(headers);
-    const change = announced ? followAnnouncement(this.limiter!, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor) : undefined;
+    const announced = this.options.announcedRequestsPerMinute?.(headers);
+    if (!this.limiter || !announced) return;
+    const change = followAnnouncement(this.limiter, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor);
     if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
   }
 

@@ -71,7 +71,8 @@ export async function readStreams(options: ReadOptions): Promise<string[]> {
   const [first, ...others] = [...lanes.values()];
   const firstLane = readLane(first ?? []);
   // The other lanes wait for a sign that the key and the host work, or for the first lane's end.
-  await Promise.all([firstLane, ...others.map(async (lane) => readLane(await Promise.race([progress.firstAnswer, firstLane]).then(() => lane)))]);
+  const keyWorks = Promise.race([progress.firstAnswer, firstLane]);
+  await Promise.all([firstLane, ...others.map(async (lane) => readLane(await keyWorks.then(() => lane)))]);
   log(failed.length > 0 ? 'WARN' : 'INFO', progress.summary());
   return failed;
 }
