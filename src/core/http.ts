@@ -6,7 +6,7 @@ import { excerpt, resolveHttpError } from './error-table';
 import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import { followAnnouncement, RateLimiter } from './rate-limit';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
-import { limitSpent, rateLimitResetMs, retryWaitMs } from './server-waits';
+import { limitSpent, retryWaitMs } from './server-waits';
 
 import type { ApiClock } from './clock';
 import { describeRequest, type Logger, type Params } from './request';
@@ -157,7 +157,8 @@ export class HttpClient {
         options.clock?.observe(error.response?.headers.date);
         if (error.response?.status === 429 && this.limiter) {
           const before = this.limiter.currentRate;
-          this.limiter.throttled();
+          this.limiter.throttled(retryState(error.config).sentAt);
+          this.holdWhileSpent(429, error.response.headers);
           if (this.limiter.currentRate !== before) log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
         } else if (error.response) this.followAnnouncedLimit(error.response.headers);
         this.debugLog(error.config, error.response?.status ?? error.code);
@@ -166,11 +167,7 @@ export class HttpClient {
       },
     );
     this.axios.interceptors.response.use((response) => {
-      // The server says the budget is spent: do not send the next request before its reset.
-      if (this.limiter && limitSpent(response.status, response.headers)) {
-        const wait = rateLimitResetMs(response.headers, Date.now());
-        if (wait !== undefined) this.limiter.pauseUntil(Date.now() + Math.min(wait, options.maxWaitMs));
-      }
+      this.holdWhileSpent(response.status, response.headers);
       return response;
     });
     axiosRetry(this.axios, {
@@ -198,6 +195,17 @@ export class HttpClient {
     if (!this.limiter || !announced) return;
     const change = followAnnouncement(this.limiter, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor);
     if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
+  }
+
+  /**
+   * The server says the key's budget is spent (a 429, or X-RateLimit-Remaining: 0): no request of
+   * this client goes before the wait it asks for. Left to the refused request's own retry, the other
+   * requests in flight would be sent into the spent budget and refused too.
+   */
+  private holdWhileSpent(status: number, headers: Record<string, unknown>): void {
+    if (!this.limiter || !limitSpent(status, headers)) return;
+    const wait = retryWaitMs(status, headers);
+    if (wait !== undefined) this.limiter.pauseUntil(Date.now() + Math.min(wait, this.options.maxWaitMs));
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {

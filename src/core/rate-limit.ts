@@ -12,7 +12,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const SLACK = 0.01;
 /** Adaptive pacing: how often it probes upward, how often it trusts an old refusal less, its floor. */
 const PROBE_EVERY = 25;
-const RELAX_EVERY = 1000;
+const RELAX_EVERY = 2000;
+/** How much less an old refusal is trusted at first; doubled at each relaxation that draws no 429. */
+const FIRST_RELAX = 0.05;
+const MAX_RELAX = 1;
 const MIN_ADAPTIVE_RATE = 1;
 /** How far back the rate actually sent is measured. */
 const RECENT_MS = 2000;
@@ -34,6 +37,8 @@ export class RateLimiter {
   private rate: number;
   /** Adaptive: the lowest rate the server refused (429) lately; the rate settles a little under it. */
   private refusedAt = Infinity;
+  /** By how much (a share) the refused rate is trusted less at the next relaxation. */
+  private relaxBy = FIRST_RELAX;
   private acceptedSinceChange = 0;
   private slowedAt = 0;
   /** When the last requests went out (adaptive only). */
@@ -92,12 +97,12 @@ export class RateLimiter {
   }
 
   /**
-   * The server refused a request for its rate (HTTP 429). Following an announced limit above the
-   * one the limiter started from: the announcement was wrong (or the key is shared); back to the
-   * starting limit for good. Adaptive: that rate is too high; go 10 % under it, and from now on probe
-   * no higher than just under it.
+   * The server refused a request for its rate (HTTP 429), a request sent at `sentAt`. Following an
+   * announced limit above the one the limiter started from: the announcement was wrong (or the key
+   * is shared); back to the starting limit for good. Adaptive: that rate is too high; go under it
+   * (half of it the first time, 10 % after), and from now on probe no higher than just under it.
    */
-  throttled(): void {
+  throttled(sentAt = this.clock()): void {
     if (this.announced !== undefined && !this.announcementsRefuted && this.rate > this.limit) {
       this.announcementsRefuted = true;
       this.ceiling = this.limit;
@@ -105,15 +110,21 @@ export class RateLimiter {
       return;
     }
     if (!this.adaptive) return;
-    // Requests in flight when the limit was hit are refused together: the first of them says at
-    // which rate the server refuses; the others only slow the pace further.
+    // Requests already in flight when the pace slowed are refused with the one that slowed it: they
+    // say nothing new, and slowing again for each would take the pace far under the limit.
+    if (sentAt < this.slowedAt) return;
     // What was really sent counts, not the pace allowed: a stream that waits for each answer may
     // send slower than its pace, and slowing a pace it never reached would change nothing.
     const now = this.clock();
     const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
-    if (now - this.slowedAt >= this.intervalMs * 4) this.refusedAt = Math.min(this.refusedAt, sent);
+    // The first 429 says only that the ceiling, a guess, is too high: the limit may be anywhere under
+    // it, and halving finds it in one or two refusals where 10 % steps take five (each costs the
+    // server's Retry-After). From then on the pace starts just under the lowest rate refused.
+    const firstRefusal = !Number.isFinite(this.refusedAt);
+    this.refusedAt = Math.min(this.refusedAt, sent);
+    this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
-    this.setRate(sent * 0.9);
+    this.setRate(sent * (firstRefusal ? 0.5 : 0.9));
   }
 
   /**
@@ -121,7 +132,8 @@ export class RateLimiter {
    * few enough that a wait on an earlier 429 does not count as slowness.
    */
   private recentRate(now: number): number | undefined {
-    const recent = this.sentAt.filter((at) => now - at <= RECENT_MS).slice(-RECENT_SENDS);
+    // Sends before the last pause the server asked for would count its wait as slowness.
+    const recent = this.sentAt.filter((at) => now - at <= RECENT_MS && at >= this.pausedUntil).slice(-RECENT_SENDS);
     if (recent.length < 5) return undefined;
     const span = recent[recent.length - 1] - recent[0];
     return span > 0 ? ((recent.length - 1) / span) * this.windowMs : undefined;
@@ -129,13 +141,17 @@ export class RateLimiter {
 
   /**
    * A request went through. Adaptive: every PROBE_EVERY of them the rate rises 5 %, up to 97 % of
-   * the lowest rate refused (or the ceiling); every RELAX_EVERY, that refused rate is trusted 5 % less,
-   * so a server that raised its limit is followed.
+   * the lowest rate refused (or the ceiling); every RELAX_EVERY, that refused rate is trusted less (5 %,
+   * then twice as much each time no 429 came in between), so a server that raised its limit is followed.
+   * Each relaxation that overshoots costs a 429 and its Retry-After: they are rare.
    */
   accepted(): void {
     if (!this.adaptive) return;
     const count = ++this.acceptedSinceChange;
-    if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) this.refusedAt *= 1.05;
+    if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) {
+      this.refusedAt *= 1 + this.relaxBy;
+      this.relaxBy = Math.min(MAX_RELAX, this.relaxBy * 2);
+    }
     if (count % PROBE_EVERY !== 0) return;
     const target = Math.min(this.ceiling, this.refusedAt * 0.97);
     if (this.rate < target) this.pace(Math.min(target, this.rate * 1.05));

@@ -11,16 +11,16 @@ const adaptiveLimiter = (ceiling: number) => new RateLimiter(ceiling, 60_000, un
  * A server that accepts `limit` requests a minute, simulated request by request: the limiter is told
  * of each answer as the HTTP client tells it. Returns the share of requests refused and the final rate.
  */
-function simulate(limiter: RateLimiter, limit: number, requests: number): { refused: number; rate: number } {
-  let refused = 0;
+function simulate(limiter: RateLimiter, limit: number, requests: number): { refused: number; refusals: number; rate: number } {
+  let refusals = 0;
   for (let i = 0; i < requests; i++) {
     now += 60_000 / limiter.currentRate;
     if (limiter.currentRate > limit) {
-      refused++;
+      refusals++;
       limiter.throttled();
     } else limiter.accepted();
   }
-  return { refused: refused / requests, rate: limiter.currentRate };
+  return { refused: refusals / requests, refusals, rate: limiter.currentRate };
 }
 
 describe('adaptive RateLimiter (no published limit)', () => {
@@ -29,6 +29,32 @@ describe('adaptive RateLimiter (no published limit)', () => {
     const { refused, rate } = simulate(limiter, 600, 5000);
     assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
     assert.ok(refused < 0.02, `refused ${refused}`);
+  });
+
+  test('from a ceiling twice the limit it is within 85 % of the limit after three refusals (each costs the server\'s Retry-After)', () => {
+    const limiter = adaptiveLimiter(1200);
+    const { refusals, rate } = simulate(limiter, 600, 1000);
+    assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
+    assert.ok(refusals <= 3, `${refusals} refusals before it settled`);
+  });
+
+  test('requests already in flight when the pace slowed do not slow it again', () => {
+    const limiter = adaptiveLimiter(1200);
+    simulate(limiter, 600, 1000);
+    const settled = limiter.currentRate;
+    const sentBefore = now;
+    now += 50;
+    limiter.throttled(now);
+    const slowed = limiter.currentRate;
+    assert.ok(slowed < settled);
+    for (const lag of [10, 20, 30]) {
+      now += 1;
+      limiter.throttled(sentBefore + lag);
+    }
+    assert.equal(limiter.currentRate, slowed, 'refusals of requests sent before the slowdown changed the pace');
+    now += 100;
+    limiter.throttled(now);
+    assert.ok(limiter.currentRate < slowed, 'a refusal of a request sent after the slowdown slows it again');
   });
 
   test('never above its ceiling, and a fixed limiter never adapts', () => {

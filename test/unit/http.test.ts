@@ -99,6 +99,20 @@ describe('HttpClient against the mock server', () => {
     assert.ok(mock.requests[1].at - mock.requests[0].at >= 1000, 'the retry came before Retry-After elapsed');
   });
 
+  test("a 429's Retry-After holds the client's other requests too: none is sent before it elapses", async () => {
+    mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '1' } });
+    const http = client({ requestsPerMinute: 6000, adaptiveRate: true });
+    const first = http.getJson(`${mock.url}/first`);
+    // The 429 has been handled once its retry is announced; only then does the other request start.
+    while (!logs.some((line) => line.includes('retry 1/3'))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const other = await http.getJson(`${mock.url}/other`);
+    await first;
+    assert.deepEqual(other.body, { ok: true, path: '/other' });
+    const refusedAt = mock.requests[0].at;
+    const otherAt = mock.requests.find((request) => request.path === '/other')!.at;
+    assert.ok(otherAt - refusedAt >= 1000, `the other request went ${otherAt - refusedAt} ms after the 429 that asked for 1 s`);
+  });
+
   test('a Retry-After beyond maxWaitMs fails at once with a TransientError, no retry', async () => {
     mock.inject({ path: '/items', kind: 'status', status: 429, headers: { 'Retry-After': '60' }, body: { error: { message: 'slow down' } } });
     await assert.rejects(client({ maxWaitMs: 2000 }).getJson(`${mock.url}/items`), (error: unknown) => {
