@@ -12,6 +12,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 const SLACK = 0.01;
 /** Adaptive pacing: how often it probes upward, how often it trusts an old refusal less, its floor. */
 const PROBE_EVERY = 25;
+/**
+ * How far under the lowest rate refused the pace settles. A probe is refused at up to one 5 % step
+ * above the limit, so 95 % of it is at most the limit (a closer aim costs more 429s, each a wait).
+ */
+const UNDER_REFUSED = 0.95;
 const RELAX_EVERY = 2000;
 /** How much less an old refusal is trusted at first; doubled at each relaxation that draws no 429. */
 const FIRST_RELAX = 0.05;
@@ -100,7 +105,8 @@ export class RateLimiter {
    * The server refused a request for its rate (HTTP 429), a request sent at `sentAt`. Following an
    * announced limit above the one the limiter started from: the announcement was wrong (or the key
    * is shared); back to the starting limit for good. Adaptive: that rate is too high; go under it
-   * (half of it the first time, 10 % after), and from now on probe no higher than just under it.
+   * (half of it while no pace was accepted yet, 10 % after), and from now on probe no higher than
+   * just under it.
    */
   throttled(sentAt = this.clock()): void {
     if (this.announced !== undefined && !this.announcementsRefuted && this.rate > this.limit) {
@@ -117,14 +123,15 @@ export class RateLimiter {
     // send slower than its pace, and slowing a pace it never reached would change nothing.
     const now = this.clock();
     const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
-    // The first 429 says only that the ceiling, a guess, is too high: the limit may be anywhere under
-    // it, and halving finds it in one or two refusals where 10 % steps take five (each costs the
-    // server's Retry-After). From then on the pace starts just under the lowest rate refused.
-    const firstRefusal = !Number.isFinite(this.refusedAt);
+    // The first 429 says only that the ceiling, a guess, is too high, and a 429 before the pace it
+    // slowed to was accepted PROBE_EVERY times says that pace is too high as well: the limit may be
+    // anywhere under it, and halving finds it in a few refusals where 10 % steps take dozens (each
+    // costs the server's Retry-After). A 429 while probing up from an accepted pace slows it 10 %.
+    const stillTooFast = !Number.isFinite(this.refusedAt) || this.acceptedSinceChange < PROBE_EVERY;
     this.refusedAt = Math.min(this.refusedAt, sent);
     this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
-    this.setRate(sent * (firstRefusal ? 0.5 : 0.9));
+    this.setRate(sent * (stillTooFast ? 0.5 : 0.9));
   }
 
   /**
@@ -140,7 +147,7 @@ export class RateLimiter {
   }
 
   /**
-   * A request went through. Adaptive: every PROBE_EVERY of them the rate rises 5 %, up to 97 % of
+   * A request went through. Adaptive: every PROBE_EVERY of them the rate rises 5 %, up to UNDER_REFUSED of
    * the lowest rate refused (or the ceiling); every RELAX_EVERY, that refused rate is trusted less (5 %,
    * then twice as much each time no 429 came in between), so a server that raised its limit is followed.
    * Each relaxation that overshoots costs a 429 and its Retry-After: they are rare.
@@ -153,7 +160,7 @@ export class RateLimiter {
       this.relaxBy = Math.min(MAX_RELAX, this.relaxBy * 2);
     }
     if (count % PROBE_EVERY !== 0) return;
-    const target = Math.min(this.ceiling, this.refusedAt * 0.97);
+    const target = Math.min(this.ceiling, this.refusedAt * UNDER_REFUSED);
     if (this.rate < target) this.pace(Math.min(target, this.rate * 1.05));
   }
 
@@ -164,7 +171,11 @@ export class RateLimiter {
       const now = Date.now();
       const readyAt = Math.max(this.nextAt, this.pausedUntil);
       if (readyAt <= now) {
-        this.nextAt = now + this.intervalMs;
+        // Adaptive, the pace is a rate to keep: a timer that fired late does not slow it, the next
+        // request keeps to the schedule (unless nothing was sent for a whole interval). A fixed limit
+        // keeps every gap at least one interval, so that it holds in windows of any length.
+        const onSchedule = this.adaptive && now - readyAt < this.intervalMs;
+        this.nextAt = (onSchedule ? readyAt : now) + this.intervalMs;
         if (this.adaptive) {
           this.sentAt.push(this.clock());
           if (this.sentAt.length > 256) this.sentAt.splice(0, this.sentAt.length - 256);

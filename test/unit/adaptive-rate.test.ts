@@ -38,6 +38,13 @@ describe('adaptive RateLimiter (no published limit)', () => {
     assert.ok(refusals <= 3, `${refusals} refusals before it settled`);
   });
 
+  test('a limit far under the ceiling (1/50 of it) is found in under 10 refusals, and kept', () => {
+    const limiter = adaptiveLimiter(6000);
+    const { refusals, rate } = simulate(limiter, 120, 2000);
+    assert.ok(rate >= 0.85 * 120 && rate <= 120, `rate ${rate}`);
+    assert.ok(refusals < 10, `${refusals} refusals`);
+  });
+
   test('requests already in flight when the pace slowed do not slow it again', () => {
     const limiter = adaptiveLimiter(1200);
     simulate(limiter, 600, 1000);
@@ -55,6 +62,18 @@ describe('adaptive RateLimiter (no published limit)', () => {
     now += 100;
     limiter.throttled(now);
     assert.ok(limiter.currentRate < slowed, 'a refusal of a request sent after the slowdown slows it again');
+  });
+
+  test('a timer that fires late does not slow the pace: the next request keeps to the schedule', async (t) => {
+    const lateMs = 5;
+    const realSetTimeout = globalThis.setTimeout;
+    t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms: number) => realSetTimeout(callback, ms + lateMs));
+    const waits: number[] = [];
+    // 600 a minute: 101 ms apart (with the 1 % slack); the real clock, as the HTTP client uses it.
+    const limiter = new RateLimiter(600, 60_000, (ms) => waits.push(ms), true);
+    for (let i = 0; i < 6; i++) await limiter.acquire();
+    assert.equal(waits.length, 5);
+    for (const wait of waits.slice(1)) assert.ok(wait <= 101 - lateMs + 1, `waited ${wait} ms after a timer ${lateMs} ms late: the lateness was added to the interval`);
   });
 
   test('never above its ceiling, and a fixed limiter never adapts', () => {
