@@ -10,11 +10,19 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
  */
 /** Extra spacing, as a share of the interval (see RateLimiter). */
 const SLACK = 0.01;
-/** Adaptive pacing: how often it probes upward, how often it trusts an old refusal less, its floor. */
-const PROBE_EVERY = 25;
 /**
- * How far under the lowest rate refused the pace settles. A probe is refused at up to one 5 % step
- * above the limit, so 95 % of it is at most the limit (a closer aim costs more 429s, each a wait).
+ * Adaptive pacing. A pace is proven, and the next probe upward may go, once PROBE_MIN requests at it
+ * were accepted over PROBE_MS: longer than a limit counted per second takes to refuse a pace above it,
+ * short enough that a slow pace does not take minutes to climb back.
+ */
+const PROBE_MIN = 5;
+const PROBE_MS = 2000;
+/** Smallest and largest step of a probe, as a share of the pace. */
+const MIN_STEP = 0.02;
+const MAX_STEP = 0.25;
+/**
+ * How far under the lowest rate refused the pace settles: probes are refused a little above the
+ * limit, and a closer aim costs more 429s, each a wait.
  */
 const UNDER_REFUSED = 0.95;
 const RELAX_EVERY = 2000;
@@ -44,7 +52,13 @@ export class RateLimiter {
   private refusedAt = Infinity;
   /** By how much (a share) the refused rate is trusted less at the next relaxation. */
   private relaxBy = FIRST_RELAX;
+  /** Adaptive: the fastest pace proven since it was last refused at or under it (0: none). */
+  private provenRate = 0;
+  /** Answers accepted since the last 429 (the relaxation's cadence), and since the pace last changed. */
   private acceptedSinceChange = 0;
+  private acceptedAtPace = 0;
+  /** When the pace last changed, and when a 429 last slowed it (adaptive). */
+  private pacedAt = 0;
   private slowedAt = 0;
   /** When the last requests went out (adaptive only). */
   private readonly sentAt: number[] = [];
@@ -79,9 +93,11 @@ export class RateLimiter {
   private pace(rate: number): void {
     this.rate = Math.max(MIN_ADAPTIVE_RATE, Math.min(this.ceiling, rate));
     this.intervalMs = (this.windowMs / this.rate) * (1 + SLACK);
+    this.acceptedAtPace = 0;
+    this.pacedAt = this.clock();
   }
 
-  /** A new pace after a refusal: the count of successes towards the next probe starts again. */
+  /** A new pace after a refusal: the count of answers towards the next relaxation starts again. */
   private setRate(rate: number): void {
     this.pace(rate);
     this.acceptedSinceChange = 0;
@@ -104,9 +120,8 @@ export class RateLimiter {
   /**
    * The server refused a request for its rate (HTTP 429), a request sent at `sentAt`. Following an
    * announced limit above the one the limiter started from: the announcement was wrong (or the key
-   * is shared); back to the starting limit for good. Adaptive: that rate is too high; go under it
-   * (half of it while no pace was accepted yet, 10 % after), and from now on probe no higher than
-   * just under it.
+   * is shared); back to the starting limit for good. Adaptive: that rate is too high; back to the
+   * fastest pace proven under it, and from now on probe no higher than just under it.
    */
   throttled(sentAt = this.clock()): void {
     if (this.announced !== undefined && !this.announcementsRefuted && this.rate > this.limit) {
@@ -123,15 +138,18 @@ export class RateLimiter {
     // send slower than its pace, and slowing a pace it never reached would change nothing.
     const now = this.clock();
     const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
-    // The first 429 says only that the ceiling, a guess, is too high, and a 429 before the pace it
-    // slowed to was accepted PROBE_EVERY times says that pace is too high as well: the limit may be
-    // anywhere under it, and halving finds it in a few refusals where 10 % steps take dozens (each
-    // costs the server's Retry-After). A 429 while probing up from an accepted pace slows it 10 %.
-    const stillTooFast = !Number.isFinite(this.refusedAt) || this.acceptedSinceChange < PROBE_EVERY;
+    // The limit lies between the fastest pace proven and the rate refused: back to that pace. With no
+    // pace proven under it yet (the first 429 says only that the ceiling, a guess, is too high),
+    // halving finds one in a few refusals where 10 % steps take dozens, each costing the server's
+    // Retry-After. Refused at a pace proven before (a burst, or the limit came down): 10 % under it,
+    // and that is the pace to come back to.
+    const refusedProven = this.provenRate >= sent;
+    const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : sent * 0.5;
+    if (refusedProven) this.provenRate = next;
     this.refusedAt = Math.min(this.refusedAt, sent);
     this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
-    this.setRate(sent * (stillTooFast ? 0.5 : 0.9));
+    this.setRate(next);
   }
 
   /**
@@ -147,10 +165,11 @@ export class RateLimiter {
   }
 
   /**
-   * A request went through. Adaptive: every PROBE_EVERY of them the rate rises 5 %, up to UNDER_REFUSED of
-   * the lowest rate refused (or the ceiling); every RELAX_EVERY, that refused rate is trusted less (5 %,
-   * then twice as much each time no 429 came in between), so a server that raised its limit is followed.
-   * Each relaxation that overshoots costs a 429 and its Retry-After: they are rare.
+   * A request went through. Adaptive: once the pace is proven, it rises half way to UNDER_REFUSED of
+   * the lowest rate refused (or to the ceiling), by MIN_STEP at least: a pace accepted and a rate
+   * refused bound the limit, and halving the gap finds it in a few probes. Every RELAX_EVERY answers,
+   * that refused rate is trusted less (5 %, then twice as much each time no 429 came in between), so
+   * a server that raised its limit is followed; each relaxation that overshoots costs one 429.
    */
   accepted(): void {
     if (!this.adaptive) return;
@@ -159,9 +178,16 @@ export class RateLimiter {
       this.refusedAt *= 1 + this.relaxBy;
       this.relaxBy = Math.min(MAX_RELAX, this.relaxBy * 2);
     }
-    if (count % PROBE_EVERY !== 0) return;
+    const now = this.clock();
+    // Time at the pace counts from the end of a pause the server asked for: nothing was sent in it.
+    const proven = ++this.acceptedAtPace >= PROBE_MIN && now - Math.max(this.pacedAt, this.pausedUntil) >= PROBE_MS;
+    // Before the first 429 nothing is proven: the ceiling is a guess, and a limit counted over a
+    // second or a minute accepts a burst of a few dozen requests at any pace.
+    if (!proven || !Number.isFinite(this.refusedAt)) return;
+    this.provenRate = Math.max(this.provenRate, this.rate);
     const target = Math.min(this.ceiling, this.refusedAt * UNDER_REFUSED);
-    if (this.rate < target) this.pace(Math.min(target, this.rate * 1.05));
+    const halfWay = Math.min(this.rate * (1 + MAX_STEP), Math.max(this.rate * (1 + MIN_STEP), (this.rate + target) / 2));
+    if (this.rate < target) this.pace(Math.min(target, halfWay));
   }
 
   /** Resolves when the next request may go; true if it waited for a pause the server asked for. */

@@ -31,11 +31,24 @@ describe('adaptive RateLimiter (no published limit)', () => {
     assert.ok(refused < 0.02, `refused ${refused}`);
   });
 
-  test('from a ceiling twice the limit it is within 85 % of the limit after three refusals (each costs the server\'s Retry-After)', () => {
+  test('from a ceiling twice the limit it is within 85 % of the limit after four refusals (each costs the server\'s Retry-After)', () => {
     const limiter = adaptiveLimiter(1200);
     const { refusals, rate } = simulate(limiter, 600, 1000);
     assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
-    assert.ok(refusals <= 3, `${refusals} refusals before it settled`);
+    assert.ok(refusals <= 4, `${refusals} refusals before it settled`);
+  });
+
+  test('a limit a twentieth of the ceiling: within 85 % of it after less than 10 s of requests (probes halve the gap)', () => {
+    const limiter = adaptiveLimiter(6000);
+    const started = now;
+    let reachedAfter: number | undefined;
+    for (let i = 0; i < 2000 && reachedAfter === undefined; i++) {
+      now += 60_000 / limiter.currentRate;
+      if (limiter.currentRate > 300) limiter.throttled();
+      else limiter.accepted();
+      if (limiter.currentRate >= 0.85 * 300 && limiter.currentRate <= 300) reachedAfter = now - started;
+    }
+    assert.ok(reachedAfter !== undefined && reachedAfter < 10_000, `reached 85 % of the limit after ${reachedAfter} ms`);
   });
 
   test('a limit far under the ceiling (1/50 of it) is found in under 10 refusals, and kept', () => {
