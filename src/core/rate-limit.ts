@@ -52,7 +52,10 @@ export class RateLimiter {
   private refusedAt = Infinity;
   /** By how much (a share) the refused rate is trusted less at the next relaxation. */
   private relaxBy = FIRST_RELAX;
-  /** Adaptive: the fastest pace proven since it was last refused at or under it (0: none). */
+  /**
+   * Adaptive: the pace a 429 sends it back to: the fastest pace proven, or 10 % under one that was
+   * refused in its turn (0: none yet, and a 429 halves the pace).
+   */
   private provenRate = 0;
   /** Answers accepted since the last 429 (the relaxation's cadence), and since the pace last changed. */
   private acceptedSinceChange = 0;
