@@ -200,12 +200,14 @@ export class HttpClient {
   /**
    * The server says the key's budget is spent (a 429, or X-RateLimit-Remaining: 0): no request of
    * this client goes before the wait it asks for. Left to the refused request's own retry, the other
-   * requests in flight would be sent into the spent budget and refused too.
+   * requests in flight would be sent into the spent budget and refused too. A wait beyond
+   * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
+   * after max_wait_seconds of holding.
    */
   private holdWhileSpent(status: number, headers: Record<string, unknown>): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
-    if (wait !== undefined) this.limiter.pauseUntil(Date.now() + Math.min(wait, this.options.maxWaitMs));
+    if (wait !== undefined && wait <= this.options.maxWaitMs) this.limiter.pauseUntil(Date.now() + wait);
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {

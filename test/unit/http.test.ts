@@ -113,6 +113,16 @@ describe('HttpClient against the mock server', () => {
     assert.ok(otherAt - refusedAt >= 1000, `the other request went ${otherAt - refusedAt} ms after the 429 that asked for 1 s`);
   });
 
+  test('a Retry-After beyond maxWaitMs holds no other request: each fails on its own answer, at once', async () => {
+    mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '60' } });
+    const http = client({ requestsPerMinute: 6000, adaptiveRate: true, maxWaitMs: 2000 });
+    await assert.rejects(http.getJson(`${mock.url}/first`), TransientError);
+    const other = await http.getJson(`${mock.url}/other`);
+    assert.deepEqual(other.body, { ok: true, path: '/other' });
+    const gap = mock.requests[1].at - mock.requests[0].at;
+    assert.ok(gap < 1000, `the other request was held ${gap} ms by a wait the client would never make`);
+  });
+
   test('a Retry-After beyond maxWaitMs fails at once with a TransientError, no retry', async () => {
     mock.inject({ path: '/items', kind: 'status', status: 429, headers: { 'Retry-After': '60' }, body: { error: { message: 'slow down' } } });
     await assert.rejects(client({ maxWaitMs: 2000 }).getJson(`${mock.url}/items`), (error: unknown) => {
