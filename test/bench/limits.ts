@@ -39,8 +39,8 @@ async function underUntoldLimit(mock: MockServer, perSecond: number, config: unk
 }
 
 /**
- * Default settings: the mocks' fast test tuning removed. The default ceiling (6,000 a minute) is twice
- * the untold limit of 50 a second, so the connector must find the limit itself.
+ * Default settings: the mocks' fast test tuning removed. In cases 7 and 8 the default ceiling (6,000
+ * a minute) is twice the untold limit of 50 a second, so the connector must find the limit itself.
  */
 const DEFAULTS = { requests_per_minute: undefined, retry_initial_delay_seconds: undefined, max_wait_seconds: undefined, request_timeout_seconds: undefined };
 
@@ -86,8 +86,7 @@ export interface AnnouncedLimitResult {
 export async function persistiqAtLimit(leads: number, perSecond: number, main: string): Promise<AnnouncedLimitResult> {
   const mock = await new PersistIqMock({ rateLimit: { limit: 2 * perSecond, windowMs: 2000 }, counts: { leads } }).start();
   try {
-    const config = mock.connectorConfig({ requests_per_minute: undefined, retry_initial_delay_seconds: 1, max_wait_seconds: 600, request_timeout_seconds: 60 });
-    const measured = await measure([main, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }))]);
+    const measured = await measure([main, 'read', '--config', writeTemp('config.json', mock.connectorConfig(DEFAULTS)), '--catalog', writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }))]);
     const times = mock.requests.slice(1).map((request) => request.at);
     const perSecondReached = (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
     return { records: measured.records, expected: leads, requests: mock.requests.length, refused: mock.rateLimited, shareOfLimit: perSecondReached / perSecond };

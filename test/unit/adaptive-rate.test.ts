@@ -9,18 +9,22 @@ const adaptiveLimiter = (ceiling: number) => new RateLimiter(ceiling, 60_000, un
 
 /**
  * A server that accepts `limit` requests a minute, simulated request by request: the limiter is told
- * of each answer as the HTTP client tells it. Returns the share of requests refused and the final rate.
+ * of each answer as the HTTP client tells it. Returns the share of requests refused, the final rate,
+ * and how long (simulated ms) the pace took to first reach 85–100 % of the limit.
  */
-function simulate(limiter: RateLimiter, limit: number, requests: number): { refused: number; refusals: number; rate: number } {
+function simulate(limiter: RateLimiter, limit: number, requests: number): { refused: number; refusals: number; rate: number; reachedAfter?: number } {
+  const started = now;
   let refusals = 0;
+  let reachedAfter: number | undefined;
   for (let i = 0; i < requests; i++) {
     now += 60_000 / limiter.currentRate;
     if (limiter.currentRate > limit) {
       refusals++;
       limiter.throttled();
     } else limiter.accepted();
+    if (reachedAfter === undefined && limiter.currentRate >= 0.85 * limit && limiter.currentRate <= limit) reachedAfter = now - started;
   }
-  return { refused: refusals / requests, refusals, rate: limiter.currentRate };
+  return { refused: refusals / requests, refusals, rate: limiter.currentRate, reachedAfter };
 }
 
 describe('adaptive RateLimiter (no published limit)', () => {
@@ -39,15 +43,7 @@ describe('adaptive RateLimiter (no published limit)', () => {
   });
 
   test('a limit a twentieth of the ceiling: within 85 % of it after less than 10 s of requests (probes halve the gap)', () => {
-    const limiter = adaptiveLimiter(6000);
-    const started = now;
-    let reachedAfter: number | undefined;
-    for (let i = 0; i < 2000 && reachedAfter === undefined; i++) {
-      now += 60_000 / limiter.currentRate;
-      if (limiter.currentRate > 300) limiter.throttled();
-      else limiter.accepted();
-      if (limiter.currentRate >= 0.85 * 300 && limiter.currentRate <= 300) reachedAfter = now - started;
-    }
+    const { reachedAfter } = simulate(adaptiveLimiter(6000), 300, 2000);
     assert.ok(reachedAfter !== undefined && reachedAfter < 10_000, `reached 85 % of the limit after ${reachedAfter} ms`);
   });
 
