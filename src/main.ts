@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: the modules loaded after it are compiled from the cache.
+import './compile-cache';
 import { registry } from './apis';
 import { runCommand } from './core/commands';
 import { OutputWriter } from './core/output';

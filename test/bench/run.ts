@@ -47,13 +47,25 @@ export interface Sizes {
   exportEvents: number;
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 3, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 5, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25 };
+
+const medianRun = (results: Measured[]): Measured => results.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(results.length / 2)];
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 async function measureMedian(args: string[], runs: number): Promise<Measured> {
   const results: Measured[] = [];
   for (let i = 0; i < runs; i++) results.push(await measure(args));
-  return results.sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs / 2)];
+  return medianRun(results);
+}
+
+/**
+ * The median run of each command, the commands taking turns (connector, baseline, ceiling, then
+ * again): a ratio between them is not decided by a minute the machine was slower for one of them.
+ */
+async function measureInTurns(commands: Record<string, string[]>, runs: number): Promise<Record<string, Measured>> {
+  const results = Object.fromEntries(Object.keys(commands).map((key) => [key, [] as Measured[]]));
+  for (let i = 0; i < runs; i++) for (const [key, args] of Object.entries(commands)) results[key].push(await measure(args));
+  return Object.fromEntries(Object.entries(results).map(([key, runsOf]) => [key, medianRun(runsOf)]));
 }
 
 export interface Row {
@@ -102,13 +114,15 @@ async function legacyBundle(count: number, caseName: string, baselines: boolean,
     const rawBytes = mock.bundles[0].events.reduce((sum, e) => sum + e.length + 1, 1);
     const config = writeTemp('config.json', fullstoryConfig(mock));
     const catalog = writeTemp('catalog.json', catalogFor({ events: 'full_refresh' }));
-    const rows = [row(caseName, 'connector: events, RECORD lines to a pipe', await measureMedian([MAIN, 'read', '--config', config, '--catalog', catalog], runs), count, rawBytes)];
+    const connector = [MAIN, 'read', '--config', config, '--catalog', catalog];
+    const runsOf = await measureInTurns(baselines ? { connector, a: [BASELINES, 'parse-array', path], c: [BASELINES, 'gunzip-cat', path] } : { connector }, runs);
+    if (runsOf.connector.records !== count) throw new Error(`connector printed ${runsOf.connector.records} of ${count} events`);
+    const rows = [row(caseName, 'connector: events, RECORD lines to a pipe', runsOf.connector, count, rawBytes)];
     if (baselines) {
-      rows.push(row(caseName, 'A: JSON.parse(gunzipSync(file))', await measureMedian([BASELINES, 'parse-array', path], runs), count, rawBytes));
+      rows.push(row(caseName, 'A: JSON.parse(gunzipSync(file))', runsOf.a, count, rawBytes));
       rows.push(row(caseName, "B: JSONStream.parse('*') pipeline", await measure([BASELINES, 'jsonstream', path]), count, rawBytes));
-      rows.push(row(caseName, 'C: gunzip to stdout, no parsing', await measureMedian([BASELINES, 'gunzip-cat', path], runs), count, rawBytes));
+      rows.push(row(caseName, 'C: gunzip to stdout, no parsing', runsOf.c, count, rawBytes));
     }
-    if (rows[0].records !== count) throw new Error(`connector printed ${rows[0].records} of ${count} events`);
     return rows;
   } finally {
     await mock.close();
@@ -129,14 +143,14 @@ async function segmentExport(count: number, runs: number): Promise<Row[]> {
     const rawBytes = mock.segmentEvents.reduce((sum, e) => sum + e.text.length + 1, 0);
     const args = [MAIN, 'read', '--config', config, '--catalog', catalog];
     await measure(args);
-    const connector = await measureMedian(args, runs);
-    if (connector.records !== count) throw new Error(`connector printed ${connector.records} of ${count} segment events`);
     const path = join(benchDir(), 'export.ndjson.gz');
     writeFileSync(path, mock.exportFile(String(mock.operations[0].id))!);
+    const runsOf = await measureInTurns({ connector: args, a: [BASELINES, 'parse-ndjson', path], c: [BASELINES, 'gunzip-cat', path] }, runs);
+    if (runsOf.connector.records !== count) throw new Error(`connector printed ${runsOf.connector.records} of ${count} segment events`);
     return [
-      row('3 segment export NDJSON', 'connector: segment_events (export ready at the first poll)', connector, count, rawBytes),
-      row('3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', await measureMedian([BASELINES, 'parse-ndjson', path], runs), count, rawBytes),
-      row('3 segment export NDJSON', 'C: gunzip to stdout, no parsing', await measureMedian([BASELINES, 'gunzip-cat', path], runs), count, rawBytes),
+      row('3 segment export NDJSON', 'connector: segment_events (export ready at the first poll)', runsOf.connector, count, rawBytes),
+      row('3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', runsOf.a, count, rawBytes),
+      row('3 segment export NDJSON', 'C: gunzip to stdout, no parsing', runsOf.c, count, rawBytes),
     ];
   } finally {
     await mock.close();
@@ -150,8 +164,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
     const config = writeTemp('config.json', mock.connectorConfig({ requests_per_minute: 600_000 }));
     const catalog = writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }));
     // Both wait on the mock for every page: single runs vary by ±15 % here, so medians.
-    const connector = await measureMedian([MAIN, 'read', '--config', config, '--catalog', catalog], runs);
-    const baseline = await measureMedian([BASELINES, 'axios-loop', `${mock.baseUrl}/leads`, mock.apiKey, String(Math.ceil(count / 100))], runs);
+    const { connector, baseline } = await measureInTurns({ connector: [MAIN, 'read', '--config', config, '--catalog', catalog], baseline: [BASELINES, 'axios-loop', `${mock.baseUrl}/leads`, mock.apiKey, String(Math.ceil(count / 100))] }, runs);
     if (connector.records !== count || baseline.records !== count) throw new Error(`leads: connector ${connector.records}, baseline ${baseline.records} of ${count}`);
     return [row('4 PersistIQ leads', 'connector: leads', connector, count, connector.bytes), row('4 PersistIQ leads', 'baseline: plain axios loop', baseline, count, baseline.bytes)];
   } finally {

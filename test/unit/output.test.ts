@@ -181,6 +181,41 @@ describe('OutputWriter', () => {
     assert.equal(sink.writableLength, 0);
   });
 
+  test('a chunk is written into again only once the destination is done with it, and then it is', async () => {
+    // The destination keeps the very buffers it is given (as a pipe's queue does) and finishes each
+    // one only when released: what it holds must never change under it.
+    const held: { bytes: Buffer; copy: string; done: () => void }[] = [];
+    const given = new Set<ArrayBufferLike>();
+    let reused = 0;
+    const sink = new Writable({
+      highWaterMark: 1024 * 1024,
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (given.has(chunk.buffer)) reused++;
+        given.add(chunk.buffer);
+        held.push({ bytes: chunk, copy: chunk.toString(), done: () => callback() });
+      },
+    });
+    const writer = new OutputWriter(sink, undefined, 1024, 10_000);
+    const lines: string[] = [];
+    for (let id = 0; id < 200; id++) {
+      lines.push(recordLine('s', { id, text: 'x'.repeat(90) }, 5));
+      await writer.record('s', { id, text: 'x'.repeat(90) }, 5);
+      // The destination is slower than the writer: it finishes a chunk every 20 records (a chunk
+      // holds 7), so chunks queue up in the stream's buffer, as in a pipe's.
+      const oldest = held.find((chunk) => chunk.done !== undefined);
+      if (id % 20 === 19 && oldest) {
+        assert.equal(oldest.bytes.toString(), oldest.copy, 'a chunk changed while the destination held it');
+        oldest.done();
+        oldest.done = undefined as never;
+      }
+    }
+    const flushed = writer.flush();
+    for (const chunk of held) chunk.done?.();
+    await flushed;
+    assert.equal(held.map((chunk) => chunk.copy).join(''), lines.join('\n') + '\n');
+    assert.ok(reused > 0, 'every chunk was a fresh buffer');
+  });
+
   test('two flush() calls at once (SIGTERM during the last flush) both resolve once the destination has every byte', async () => {
     const callbacks: (() => void)[] = [];
     const sink = new Writable({ highWaterMark: 1024 * 1024, write: (_chunk, _encoding, callback) => void callbacks.push(() => callback()) });
