@@ -11,7 +11,16 @@ export class JsonBatch {
     readonly ends: readonly number[],
     /** How many items had raw control characters escaped on the way (a lossless repair, reported per stream). */
     readonly repaired = 0,
+    private readonly recycle?: () => void,
   ) {}
+
+  /**
+   * Its reader has written it out and holds none of it: its maker may write into the buffer again.
+   * A batch never released is just collected, so only the read loop calls this.
+   */
+  release(): void {
+    this.recycle?.();
+  }
 
   static of(texts: readonly string[]): JsonBatch {
     const ends: number[] = [];

@@ -138,6 +138,8 @@ async function readStream(
           repaired += item.batch.repaired;
           const pending = out.rawRecords(name, item.batch);
           if (pending) await pending;
+          // Every byte of it is in the output's own chunks now.
+          item.batch.release();
           sinceState += item.batch.count;
           progress.recorded(name, item.batch.count);
           break;

@@ -12,8 +12,12 @@ export class ShapedOutput {
   readonly ends: number[] = [];
   private repaired = 0;
 
-  constructor(capacity: number) {
-    this.bytes = Buffer.allocUnsafe(capacity);
+  /**
+   * `spare`: a buffer an earlier batch was made in, written into again if it is large enough. A new
+   * one is a power of two: scans of chunks of about the same size then fit in each other's buffers.
+   */
+  constructor(capacity: number, spare?: Buffer) {
+    this.bytes = spare !== undefined && spare.length >= capacity ? spare : Buffer.allocUnsafe(capacity <= 1 ? capacity : 2 ** Math.ceil(Math.log2(capacity)));
   }
 
   /** Makes the buffer hold at least `most` bytes, keeping what it holds. */
@@ -47,8 +51,11 @@ export class ShapedOutput {
     this.repaired++;
   }
 
-  /** The objects as a batch; the first one that is not UTF-8 fails the read, before any STATE can cover it. */
-  batch(): JsonBatch {
+  /**
+   * The objects as a batch; the first one that is not UTF-8 fails the read, before any STATE can
+   * cover it. Once the batch is released, `recycle` receives the buffer to make another in.
+   */
+  batch(recycle?: (bytes: Buffer) => void): JsonBatch {
     if (this.ends.length === 0) return JsonBatch.EMPTY;
     const bytes = this.bytes.subarray(0, this.used);
     if (!isUtf8(bytes)) {
@@ -59,6 +66,7 @@ export class ShapedOutput {
         }
       }
     }
-    return new JsonBatch(bytes, this.ends, this.repaired);
+    const whole = this.bytes;
+    return new JsonBatch(bytes, this.ends, this.repaired, recycle && (() => recycle(whole)));
   }
 }

@@ -116,6 +116,23 @@ describe('ObjectStreamShaper (bytes)', () => {
     ];
     for (const [text, message] of malformed) assert.throws(() => shapeAll('array', declared, [text]), { name: 'SystemError', message }, text);
   });
+
+  test('a batch is made in the buffer of one its reader released, never in one still held', () => {
+    const shaper = new ObjectStreamShaper('ndjson', new Set(['id']), 'custom_vars');
+    const chunk = (from: number) => Buffer.from(Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: from + i, extra: 'x'.repeat(40) })).join('\n') + '\n');
+    const held = shaper.push(chunk(0));
+    const heldTexts = held.texts();
+    const released = shaper.push(chunk(50));
+    released.release();
+    const next = shaper.push(chunk(100));
+    const after = shaper.push(chunk(150));
+    assert.equal(next.bytes.buffer, released.bytes.buffer, 'a released buffer was not used again');
+    assert.notEqual(after.bytes.buffer, held.bytes.buffer);
+    assert.notEqual(after.bytes.buffer, next.bytes.buffer);
+    assert.deepEqual(held.texts(), heldTexts, 'a batch still held was written into');
+    assert.deepEqual(next.texts().map((text) => JSON.parse(text).id), Array.from({ length: 50 }, (_, i) => 100 + i));
+    assert.deepEqual(after.texts().map((text) => JSON.parse(text).id), Array.from({ length: 50 }, (_, i) => 150 + i));
+  });
 });
 
 describe('JsonBatch', () => {
