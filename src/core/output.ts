@@ -83,8 +83,11 @@ export class OutputWriter {
   /** Chunks handed to the destination, and those it has finished with (its write callback ran). */
   private chunksWritten = 0;
   private chunksDone = 0;
-  /** Chunks the destination holds, oldest first (write callbacks run in write order). */
-  private readonly chunksHeld: Buffer[] = [];
+  /**
+   * Per chunk written, oldest first (write callbacks run in write order): the chunk, while the
+   * destination holds it, or undefined once it took every byte within write().
+   */
+  private readonly chunksHeld: (Buffer | undefined)[] = [];
   /**
    * Chunks the destination is done with, written into again: a fresh buffer per chunk costs the
    * kernel a page fault per 4 KiB and the collector a buffer to free (about 6 % of a large read).
@@ -94,7 +97,7 @@ export class OutputWriter {
   private waiting: (() => void)[] = [];
   private readonly chunkDone = (): void => {
     const done = this.chunksHeld.shift();
-    if (done !== undefined && done.length === this.chunkBytes + CHUNK_SLACK && this.spareChunks.length < MAX_SPARE_CHUNKS) this.spareChunks.push(done);
+    if (done !== undefined) this.spare(done);
     if (++this.chunksDone !== this.chunksWritten) return;
     for (const resolve of this.waiting.splice(0)) resolve();
   };
@@ -210,13 +213,23 @@ export class OutputWriter {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (this.used === 0) return;
-    const written = this.chunk.subarray(0, this.used);
-    // The written bytes belong to the destination until it is done with them.
-    this.chunksHeld.push(this.chunk);
+    const chunk = this.chunk;
+    const written = chunk.subarray(0, this.used);
     this.chunk = this.spareChunks.pop() ?? Buffer.allocUnsafe(this.chunkBytes + CHUNK_SLACK);
     this.used = 0;
     this.chunksWritten++;
     // A failed destination is reported by its 'error' event, not here.
-    if (!this.out.write(written, this.chunkDone)) return once(this.out, 'drain').then(() => undefined);
+    const accepted = this.out.write(written, this.chunkDone);
+    // The written bytes belong to the destination until it is done with them. Nothing left in its
+    // buffer means it took them all within write() (a pipe the kernel had room in): done already.
+    // Holding such chunks until their callbacks would hold every chunk written between two awaits.
+    const taken = this.out.writableLength === 0;
+    this.chunksHeld.push(taken ? undefined : chunk);
+    if (taken) this.spare(chunk);
+    if (!accepted) return once(this.out, 'drain').then(() => undefined);
+  }
+
+  private spare(chunk: Buffer): void {
+    if (chunk.length === this.chunkBytes + CHUNK_SLACK && this.spareChunks.length < MAX_SPARE_CHUNKS) this.spareChunks.push(chunk);
   }
 }

@@ -216,6 +216,30 @@ describe('OutputWriter', () => {
     assert.ok(reused > 0, 'every chunk was a fresh buffer');
   });
 
+  test('a destination that takes every byte within write() gets the same chunk again: nothing piles up between awaits', async () => {
+    // A pipe the kernel has room in takes the bytes at once but calls back later; a loop that never
+    // has to wait for 'drain' must not hold every chunk it wrote until then (case 5's peak RSS).
+    const buffers = new Set<ArrayBufferLike>();
+    const texts: string[] = [];
+    const sink = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        buffers.add(chunk.buffer);
+        texts.push(chunk.toString());
+        callback();
+      },
+    });
+    const writer = new OutputWriter(sink, undefined, 1024, 10_000);
+    const lines: string[] = [];
+    for (let id = 0; id < 200; id++) {
+      lines.push(recordLine('s', { id, text: 'x'.repeat(90) }, 5));
+      assert.equal(writer.record('s', { id, text: 'x'.repeat(90) }, 5), undefined, 'the writer waited');
+    }
+    await writer.flush();
+    assert.equal(texts.join(''), lines.join('\n') + '\n');
+    assert.ok(texts.length > 20);
+    assert.ok(buffers.size <= 2, `${buffers.size} buffers for ${texts.length} chunks`);
+  });
+
   test('two flush() calls at once (SIGTERM during the last flush) both resolve once the destination has every byte', async () => {
     const callbacks: (() => void)[] = [];
     const sink = new Writable({ highWaterMark: 1024 * 1024, write: (_chunk, _encoding, callback) => void callbacks.push(() => callback()) });
