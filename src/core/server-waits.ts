@@ -16,7 +16,7 @@ export function serverWaitMs(headers: Record<string, unknown> | undefined, now =
  * X-RateLimit-Reset as a wait: epoch seconds, epoch milliseconds, or seconds to wait (APIs differ;
  * an epoch is always far larger than a wait).
  */
-export function rateLimitResetMs(headers: Record<string, unknown> | undefined, now: number): number | undefined {
+function rateLimitResetMs(headers: Record<string, unknown> | undefined, now: number): number | undefined {
   const reset = Number(headers?.['x-ratelimit-reset']);
   if (headers?.['x-ratelimit-reset'] === undefined || headers['x-ratelimit-reset'] === '' || !Number.isFinite(reset)) return undefined;
   if (reset > 1e12) return Math.max(0, reset - now);
