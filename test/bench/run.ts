@@ -49,14 +49,8 @@ export interface Sizes {
 
 export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 5, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25 };
 
-const medianRun = (results: Measured[]): Measured => results.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(results.length / 2)];
-
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
-async function measureMedian(args: string[], runs: number): Promise<Measured> {
-  const results: Measured[] = [];
-  for (let i = 0; i < runs; i++) results.push(await measure(args));
-  return medianRun(results);
-}
+const medianRun = (results: Measured[]): Measured => results.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(results.length / 2)];
 
 /**
  * The median run of each command, the commands taking turns (connector, baseline, ceiling, then
@@ -172,8 +166,6 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
   }
 }
 
-const medianWallMs = async (args: string[], runs: number): Promise<number> => (await measureMedian(args, runs)).wallMs;
-
 export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult; announced: AnnouncedLimitResult }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
@@ -183,11 +175,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   const writer = await measure([BASELINES, 'writer', String(sizes.writerLines)]);
   rows.push(row('5 output writer', `${sizes.writerLines} RECORD lines of ~${Math.round(writer.bytes / sizes.writerLines)} bytes`, writer, sizes.writerLines, writer.bytes));
   const config = writeTemp('config.json', { api: { name: 'persistiq', api_key: 'bench-key' } });
-  const wall = {
-    'node -e 0': await medianWallMs(['-e', '0'], sizes.wallRuns),
-    spec: await medianWallMs([MAIN, 'spec'], sizes.wallRuns),
-    discover: await medianWallMs([MAIN, 'discover', '--config', config], sizes.wallRuns),
-  };
+  const wallRuns = await measureInTurns({ 'node -e 0': ['-e', '0'], spec: [MAIN, 'spec'], discover: [MAIN, 'discover', '--config', config] }, sizes.wallRuns);
+  const wall = Object.fromEntries(Object.entries(wallRuns).map(([command, run]) => [command, run.wallMs]));
   const limits = await unknownLimit(sizes.limitUsers, sizes.limitPerSecond, MAIN);
   if (limits.records !== limits.expected) throw new Error(`case 7: connector printed ${limits.records} of ${limits.expected} users and sessions`);
   const mindstampLimits = await unknownLimitMindstamp(sizes.limitInteractions, sizes.limitPerSecond, MAIN);
