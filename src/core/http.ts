@@ -1,10 +1,11 @@
-import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
+import axios, { AxiosError, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from './errors';
 import { excerpt, resolveHttpError } from './error-table';
-import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
+import { isRetryable, MAX_BACKOFF_MS, retryState, type RetryState } from './retries';
 import { followAnnouncement, RateLimiter } from './rate-limit';
+import { InFlightWindow } from './in-flight';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, retryWaitMs } from './server-waits';
 
@@ -37,6 +38,8 @@ export interface HttpClientOptions {
   /** First backoff step; doubles per attempt, with ±50 % jitter. */
   backoffBaseMs: number;
   requestsPerMinute?: number;
+  /** The most requests in flight at once; within it, requests in flight follow the pace times the latency. */
+  maxInFlight: number;
   /**
    * The key's own limit, from an answer's headers (PersistIQ's X-RateLimit-Limit): the pace follows
    * it, never above `requestsPerMinuteCap`; a 429 at it returns the pace to requestsPerMinute.
@@ -48,6 +51,8 @@ export interface HttpClientOptions {
   announcedRequestsPerMinuteFloor?: number;
   /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
   adaptiveRate?: boolean;
+  /** Adaptive: the pace slow start begins at, requests per minute (default 1,200: 20 a second). */
+  adaptiveStartPerMinute?: number;
   /** Extracts the API's own error text from an error response body. */
   errorMessage: (body: unknown) => string | undefined;
   /** JSON parser for response bodies (default JSON.parse). */
@@ -87,6 +92,7 @@ export interface JsonResponse<T = unknown> {
 export class HttpClient {
   readonly axios: AxiosInstance;
   private readonly limiter?: RateLimiter;
+  private readonly window: InFlightWindow;
 
   constructor(readonly options: HttpClientOptions) {
     const { log } = options;
@@ -111,15 +117,30 @@ export class HttpClient {
           if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(this.limiter!.currentRate)} requests/minute`}`);
         },
         options.adaptiveRate,
+        Date.now,
+        options.adaptiveStartPerMinute,
       );
     }
+    const limiter = this.limiter;
+    this.window = new InFlightWindow(options.maxInFlight, () => (limiter ? (limiter.currentRate * 1000) / limiter.windowMs : undefined));
     this.axios.interceptors.request.use(async (config) => {
       const origin = new URL(config.url ?? '').origin;
       if (options.credentialOrigins.includes(origin)) {
         for (const [name, value] of Object.entries(options.authHeaders)) config.headers.set(name, value);
       }
-      if (this.limiter && (await this.limiter.acquire())) reporter?.resumed();
       const state = retryState(config);
+      // The caller's signal, kept across retries (each attempt gets its own for its deadline).
+      const caller = (state.callerSignal ??= config.signal as AbortSignal | undefined);
+      const canceled = () => {
+        state.deadlineExceeded = false;
+        return new CanceledError('the request is no longer needed', config);
+      };
+      await this.window.acquire(caller).catch(() => {
+        throw canceled();
+      });
+      state.holdsSlot = true;
+      if (this.limiter && (await this.limiter.acquire())) reporter?.resumed();
+      if (caller?.aborted) throw canceled();
       reporter?.sent();
       state.sentAt = Date.now();
       if (state.rateLimited) reporter?.resumed();
@@ -131,16 +152,19 @@ export class HttpClient {
         state.deadlineExceeded = true;
         controller.abort();
       }, options.deadlineMs);
+      caller?.addEventListener('abort', () => controller.abort(), { once: true });
       config.signal = controller.signal;
       return config;
     });
     // Before axios-retry's interceptor, so a body cut short inside its gzip stream is retried.
     this.axios.interceptors.response.use(
       (response) => {
-        clearTimeout(retryState(response.config).deadlineTimer);
+        const state = retryState(response.config);
+        clearTimeout(state.deadlineTimer);
+        this.releaseSlot(state);
         options.clock?.observe(response.headers.date);
         this.followAnnouncedLimit(response.headers);
-        this.limiter?.accepted();
+        this.limiter?.accepted(state.sentAt);
         reporter?.answered();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
@@ -153,12 +177,14 @@ export class HttpClient {
         return response;
       },
       (error: AxiosError) => {
-        clearTimeout(retryState(error.config).deadlineTimer);
+        const state = retryState(error.config);
+        clearTimeout(state.deadlineTimer);
+        this.releaseSlot(state, error.response !== undefined);
         options.clock?.observe(error.response?.headers.date);
         if (error.response?.status === 429 && this.limiter) {
           const before = this.limiter.currentRate;
-          this.limiter.throttled(retryState(error.config).sentAt);
-          this.holdWhileSpent(429, error.response.headers);
+          this.limiter.throttled(state.sentAt);
+          this.holdWhileSpent(429, error.response.headers, state.sentAt);
           if (this.limiter.currentRate !== before) log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
         } else if (error.response) this.followAnnouncedLimit(error.response.headers);
         this.debugLog(error.config, error.response?.status ?? error.code);
@@ -190,6 +216,21 @@ export class HttpClient {
     });
   }
 
+  /**
+   * Requests this client would keep in flight now: what a stream that can send several at once (pages
+   * read ahead, one request per parent) offers, so that the window, not the stream, is the bound.
+   */
+  get parallelism(): number {
+    return this.window.size;
+  }
+
+  /** An attempt's answer (or failure) came: its slot in the window goes to the next request. */
+  private releaseSlot(state: RetryState, answered = true): void {
+    if (!state.holdsSlot) return;
+    state.holdsSlot = false;
+    this.window.release(answered && state.sentAt !== undefined ? Date.now() - state.sentAt : undefined);
+  }
+
   private followAnnouncedLimit(headers: Record<string, unknown>): void {
     const announced = this.options.announcedRequestsPerMinute?.(headers);
     if (!this.limiter || !announced) return;
@@ -202,12 +243,24 @@ export class HttpClient {
    * this client goes before the wait it asks for. Left to the refused request's own retry, the other
    * requests in flight would be sent into the spent budget and refused too. A wait beyond
    * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
-   * after max_wait_seconds of holding.
+   * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
+   * as the refused request arrived, not from its answer a latency later (with the same slack as the
+   * refused request's own retry, which so never waits on this hold); an absolute reset time is kept.
    */
-  private holdWhileSpent(status: number, headers: Record<string, unknown>): void {
+  /**
+   * Added to a wait the server asks for: a tenth of it, at most a second (a 1 s Retry-After, already
+   * rounded up to the second, is not doubled), for clock skew and the request's way to the server.
+   */
+  private slackMs(requestedMs: number): number {
+    return Math.min(1000, this.options.backoffBaseMs, requestedMs / 10);
+  }
+
+  private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt?: number): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
-    if (wait !== undefined && wait <= this.options.maxWaitMs) this.limiter.pauseUntil(Date.now() + wait);
+    if (wait === undefined || wait > this.options.maxWaitMs) return;
+    const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
+    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait);
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {
@@ -223,9 +276,7 @@ export class HttpClient {
     const attempt = (state.retryCount ?? 0) + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
-    // A server-requested wait is honoured exactly, plus a little slack for clock skew (a tenth of it,
-    // at most a second: a 1 s Retry-After, already rounded up to the second, is not doubled).
-    const wait = requested !== undefined ? requested + Math.min(1000, this.options.backoffBaseMs, requested / 10) : backoff;
+    const wait = requested !== undefined ? requested + this.slackMs(requested) : backoff;
     const waited = state.waitedMs ?? 0;
     if (waited + wait > this.options.maxWaitMs) {
       state.budgetExceededMs = wait;
@@ -236,8 +287,9 @@ export class HttpClient {
     return true;
   }
 
-  async getJson<T = unknown>(url: string, params?: Params): Promise<JsonResponse<T>> {
-    return this.json<T>({ method: 'GET', url, params });
+  /** `signal`: the caller no longer needs the answer (it is then not sent, or not waited for). */
+  async getJson<T = unknown>(url: string, params?: Params, signal?: AbortSignal): Promise<JsonResponse<T>> {
+    return this.json<T>({ method: 'GET', url, params, signal });
   }
 
   async postJson<T = unknown>(url: string, data: unknown): Promise<JsonResponse<T>> {

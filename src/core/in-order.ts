@@ -3,21 +3,26 @@
 // latency of each answer, sets the pace. A slow answer (a retry waiting out a 429) holds back only
 // the writing of what follows it, not the requests: up to `maxAhead` answers wait for their turn.
 
+/** Results kept waiting for the slow one before them, per request in flight. */
+const AHEAD = 16;
+
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /**
- * Starts `work` for each item, up to `concurrency` at once, and yields each item with its settled
- * result in the items' order. A failure is handed over, never thrown here (nothing is left unhandled
- * if the reader stops early).
+ * Starts `work` for each item, up to `concurrency` at once (asked again before each start: an HTTP
+ * client's parallelism follows its pace and latency), and yields each item with its settled result
+ * in the items' order, at most `AHEAD` times the concurrency ahead of the one written. A failure is
+ * handed over, never thrown here (nothing is left unhandled if the reader stops early).
  */
-export async function* inOrder<T, R>(items: AsyncIterable<T>, concurrency: number, work: (item: T) => Promise<R>, maxAhead = 16 * concurrency): AsyncGenerator<[T, Settled<R>]> {
+export async function* inOrder<T, R>(items: AsyncIterable<T>, concurrency: number | (() => number), work: (item: T) => Promise<R>): AsyncGenerator<[T, Settled<R>]> {
+  const allowed = typeof concurrency === 'number' ? () => concurrency : concurrency;
   const source = items[Symbol.asyncIterator]();
   const queue: { item: T; result?: Settled<R> }[] = [];
   let running = 0;
   let exhausted = false;
   let wake: (() => void) | undefined;
   for (;;) {
-    while (!exhausted && running < Math.max(1, concurrency) && queue.length < maxAhead) {
+    while (!exhausted && running < Math.max(1, allowed()) && queue.length < AHEAD * Math.max(1, allowed())) {
       const next = await source.next();
       if (next.done) {
         exhausted = true;

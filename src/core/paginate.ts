@@ -1,5 +1,5 @@
 import { SystemError } from './errors';
-import type { HttpClient, Params } from './http';
+import type { Params } from './http';
 import { describeRequest } from './request';
 
 export interface PageRequest {
@@ -19,6 +19,11 @@ export interface Paginator {
   /** Parameters of the first request (e.g. limit and offset 0). */
   readonly initialParams?: Params;
   next(page: Page): PageRequest | undefined;
+  /**
+   * Offset paging: the parameter that moves, and the records asked per page. Pages further on can
+   * then be asked for before the one before them is read (fetchPages reads ahead).
+   */
+  readonly offsets?: { param: string; pageSize: number };
 }
 
 /** The records of a page (`index`: 0 for the first page of a list). */
@@ -71,6 +76,7 @@ export function offsetPaginator(options: { pageSize: number; limitParam?: string
   const offsetParam = options.offsetParam ?? 'offset';
   return {
     initialParams: { [limitParam]: options.pageSize, [offsetParam]: 0 },
+    offsets: { param: offsetParam, pageSize: options.pageSize },
     next(page) {
       if (page.items.length === 0 || (options.endsOn !== 'empty_page' && page.items.length < options.pageSize)) return undefined;
       const offset = Number(page.request.params[offsetParam] ?? 0) + page.items.length;
@@ -110,47 +116,4 @@ export function recordsAt(name: string | null, apiTitle: string, absentIsEmpty =
     const got = items === undefined ? 'nothing' : items === null ? 'null' : typeof items;
     throw new SystemError(`${apiTitle} returned an unexpected response to ${describeRequest(request)}: expected a list of records at ${where}, got ${got}`);
   };
-}
-
-const requestKey = (request: PageRequest): string =>
-  `${request.url} ${JSON.stringify(Object.entries(request.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)))}`;
-
-/** Empty pages in a row, each pointing to another, after which a list is taken to make no progress. */
-const MAX_EMPTY_PAGES = 5;
-
-/**
- * Reads pages one after another. A server that ignores a paging parameter must not produce endless
- * duplicates or requests: the same next page twice, a page holding the same items as the one before
- * (an ignored offset or token), or empty pages that keep pointing to more, are reported as errors.
- */
-export async function* fetchPages(
-  http: HttpClient,
-  first: PageRequest,
-  paginator: Paginator,
-  select: RecordSelector,
-): AsyncGenerator<Page> {
-  const seen = new Set<string>();
-  let request: PageRequest | undefined = { url: first.url, params: { ...paginator.initialParams, ...first.params } };
-  let previous: string | undefined;
-  let empty = 0;
-  for (let index = 0; request; index++) {
-    const key = requestKey(request);
-    if (seen.has(key)) {
-      throw new SystemError(`Pagination loop: the API pointed to ${describeRequest(request)} a second time; stopping instead of reading the same pages forever`);
-    }
-    seen.add(key);
-    const { body } = await http.getJson(request.url, request.params);
-    const page: Page = { request, body, items: select(body, request, index) };
-    const signature = page.items.some((item) => item !== null) ? JSON.stringify([page.items.length, page.items[0], page.items.at(-1)]) : undefined;
-    if (signature !== undefined && signature === previous) {
-      throw new SystemError(`${describeRequest(request)} answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)`);
-    }
-    previous = signature;
-    yield page;
-    request = paginator.next(page);
-    empty = page.items.length === 0 ? empty + 1 : 0;
-    if (request && empty >= MAX_EMPTY_PAGES) {
-      throw new SystemError(`${MAX_EMPTY_PAGES} empty pages in a row still pointed to more (last: ${describeRequest(page.request)}); stopping instead of paging forever`);
-    }
-  }
 }

@@ -33,6 +33,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export class SyncProgress implements RequestReporter {
   private readonly running = new Map<string, StreamTally>();
   private readonly done: StreamTally[] = [];
+  /** Streams in the order they started (the catalog's): the summary's order, whichever ends first. */
+  private readonly order: string[] = [];
   /** The stream whose code runs now: set by `within`, seen by the requests that code sends. */
   private readonly context = new AsyncLocalStorage<StreamTally>();
   private timer: NodeJS.Timeout | undefined;
@@ -53,6 +55,7 @@ export class SyncProgress implements RequestReporter {
   within<T>(name: string, read: () => Promise<T>): Promise<T> {
     const tally: StreamTally = { name, records: 0, requests: 0, retries: 0, startedAt: Date.now(), limited: false };
     this.running.set(name, tally);
+    this.order.push(name);
     if (!this.timer) {
       this.timer = setInterval(() => {
         for (const running of this.running.values()) this.report(logMessage('INFO', this.progressLine(running)));
@@ -94,13 +97,15 @@ export class SyncProgress implements RequestReporter {
   /** A stream not read at all (unknown to the API, or after a failure every stream would meet). */
   skipped(name: string): void {
     const now = Date.now();
+    this.order.push(name);
     this.done.push({ name, records: 0, requests: 0, retries: 0, startedAt: now, endedAt: now, outcome: 'INCOMPLETE', limited: false });
   }
 
   summary(): string {
     const total = this.done.reduce((sum, t) => sum + t.records, 0);
     const failed = this.done.filter((t) => t.outcome !== 'COMPLETE').length;
-    const lines = this.done.map((t) => `${t.name} ${t.outcome} (${plural(t.records, 'record')})`);
+    const inOrder = [...this.done].sort((a, b) => this.order.indexOf(a.name) - this.order.indexOf(b.name));
+    const lines = inOrder.map((t) => `${t.name} ${t.outcome} (${plural(t.records, 'record')})`);
     return `Sync summary: ${plural(this.done.length, 'stream')}, ${plural(total, 'record')}, ${failed} incomplete: ${lines.join('; ')}`;
   }
 
@@ -122,7 +127,8 @@ export class SyncProgress implements RequestReporter {
 
   waiting(quotaResetMs: number): void {
     const tally = this.current;
-    if (!tally) return;
+    // Several requests of a stream wait on one hold: it is one wait to report.
+    if (!tally || tally.limited) return;
     tally.limited = true;
     this.report(streamStatus(tally.name, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(quotaResetMs) } }]));
   }

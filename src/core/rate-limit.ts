@@ -30,6 +30,24 @@ const RELAX_EVERY = 2000;
 const FIRST_RELAX = 0.05;
 const MAX_RELAX = 1;
 const MIN_ADAPTIVE_RATE = 1;
+/**
+ * Slow start, while no 429 has shown where a limit nobody published lies: the pace starts at the
+ * limiter's start pace (or the ceiling, if lower) and doubles every RAMP_DOUBLING_MS up to the
+ * ceiling. Every request in flight when the budget first runs out is refused with it, about the
+ * pace times the latency: starting at the ceiling (100 a second by default) would cost 15 refusals
+ * at 150 ms an answer. Doubling each second, the budget's first refusal comes at no more than about
+ * twice the limit, and the ceiling is reached within a few seconds.
+ */
+const DEFAULT_START_PER_SECOND = 20;
+const RAMP_DOUBLING_MS = 1000;
+/**
+ * The first 429 ends a budget the server counts per second (the common case where none is published):
+ * the requests it accepted in the second before the refused one was sent are that budget, or more
+ * (a window that began within that second, a burst allowance), never less. Kept for this long.
+ */
+const BUDGET_MS = 1000;
+/** How far under that budget the pace settles: it is a count, not a guess, so the margin only absorbs timing. */
+const UNDER_BUDGET = 0.97;
 /** How far back the rate actually sent is measured. */
 const RECENT_MS = 2000;
 const RECENT_SENDS = 20;
@@ -63,8 +81,12 @@ export class RateLimiter {
   /** When the pace last changed, and when a 429 last slowed it (adaptive). */
   private pacedAt = 0;
   private slowedAt = 0;
+  /** When slow start began: the first request (adaptive only). */
+  private rampStart: number | undefined;
   /** When the last requests went out (adaptive only). */
   private readonly sentAt: number[] = [];
+  /** When the requests the server accepted in the last BUDGET_MS were sent (adaptive only). */
+  private acceptedSends: number[] = [];
 
   constructor(
     readonly limit: number,
@@ -75,11 +97,21 @@ export class RateLimiter {
     private readonly adaptive = false,
     /** The time, in ms (a test passes a simulated one). */
     private readonly clock: () => number = Date.now,
+    /** Adaptive: the pace slow start begins at, per window. */
+    private readonly startRate = (DEFAULT_START_PER_SECOND * windowMs) / 1000,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
     this.ceiling = limit;
     this.rate = limit;
-    this.pace(limit);
+    this.pace(adaptive ? Math.min(limit, startRate) : limit);
+  }
+
+  /** Slow start: the pace a request sent now goes at, before the first 429. */
+  private ramp(now: number): void {
+    if (!this.adaptive || Number.isFinite(this.refusedAt) || this.rate >= this.ceiling) return;
+    this.rampStart ??= now;
+    const ramped = this.startRate * 2 ** ((now - this.rampStart) / RAMP_DOUBLING_MS);
+    if (ramped > this.rate) this.pace(ramped);
   }
 
   /** Requests per window the limiter spaces for now. */
@@ -142,17 +174,24 @@ export class RateLimiter {
     const now = this.clock();
     const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
     // The limit lies between the fastest pace proven and the rate refused: back to that pace. With no
-    // pace proven under it yet (the first 429 says only that the ceiling, a guess, is too high),
-    // halving finds one in a few refusals where 10 % steps take dozens, each costing the server's
-    // Retry-After. Refused at a pace proven before (a burst, or the limit came down): 10 % under it,
-    // and that is the pace to come back to.
+    // pace proven yet (the ceiling, a guess, is too high), the budget the server just ran out of says
+    // where the limit is: just under it, so one refusal finds it instead of halving and climbing back,
+    // each step costing a Retry-After (halving when too few answers tell a budget). Refused at a pace
+    // proven before (a burst, or the limit came down): 10 % under it, the pace to come back to.
     const refusedProven = this.provenRate >= sent;
-    const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : sent * 0.5;
+    const budget = this.provenRate > 0 ? undefined : this.budgetBefore(sentAt);
+    const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : budget !== undefined ? Math.min(sent, budget) * UNDER_BUDGET : sent * 0.5;
     if (refusedProven) this.provenRate = next;
-    this.refusedAt = Math.min(this.refusedAt, sent);
+    this.refusedAt = Math.min(this.refusedAt, sent, budget ?? Infinity);
     this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
     this.setRate(next);
+  }
+
+  /** Requests per window the server accepted of those sent in the BUDGET_MS before `sentAt` (undefined: too few to tell). */
+  private budgetBefore(sentAt: number): number | undefined {
+    const count = this.acceptedSends.filter((at) => at < sentAt && at >= sentAt - BUDGET_MS).length;
+    return count >= 5 ? (count * this.windowMs) / BUDGET_MS : undefined;
   }
 
   /**
@@ -174,14 +213,17 @@ export class RateLimiter {
    * that refused rate is trusted less (5 %, then twice as much each time no 429 came in between), so
    * a server that raised its limit is followed; each relaxation that overshoots costs one 429.
    */
-  accepted(): void {
+  accepted(sentAt = this.clock()): void {
     if (!this.adaptive) return;
+    const now = this.clock();
+    if (this.acceptedSends.length > 0 && now - this.acceptedSends[0] > 2 * BUDGET_MS) this.acceptedSends = this.acceptedSends.filter((at) => now - at <= BUDGET_MS);
+    this.acceptedSends.push(sentAt);
+    this.ramp(now);
     const count = ++this.acceptedSinceChange;
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) {
       this.refusedAt *= 1 + this.relaxBy;
       this.relaxBy = Math.min(MAX_RELAX, this.relaxBy * 2);
     }
-    const now = this.clock();
     // Time at the pace counts from the end of a pause the server asked for: nothing was sent in it.
     const proven = ++this.acceptedAtPace >= PROBE_MIN && now - Math.max(this.pacedAt, this.pausedUntil) >= PROBE_MS;
     // Before the first 429 nothing is proven: the ceiling is a guess, and a limit counted over a
@@ -206,6 +248,7 @@ export class RateLimiter {
         const onSchedule = this.adaptive && now - readyAt < this.intervalMs;
         this.nextAt = (onSchedule ? readyAt : now) + this.intervalMs;
         if (this.adaptive) {
+          this.ramp(this.clock());
           this.sentAt.push(this.clock());
           if (this.sentAt.length > 256) this.sentAt.splice(0, this.sentAt.length - 256);
         }

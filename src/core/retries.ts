@@ -12,6 +12,10 @@ export interface RetryState {
   deadlineTimer?: NodeJS.Timeout;
   rateLimited?: boolean;
   sentAt?: number;
+  /** This attempt holds a slot of the client's in-flight window (InFlightWindow). */
+  holdsSlot?: boolean;
+  /** The caller's own signal: the request is no longer wanted (a page read ahead and dropped). */
+  callerSignal?: AbortSignal;
 }
 
 export const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});

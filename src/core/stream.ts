@@ -5,7 +5,8 @@ import type { HttpClient, Logger, Params } from './http';
 import type { JsonBatch } from './json-batch';
 import { describeRequest } from './request';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
-import { fetchPages, recordsAt, type Paginator } from './paginate';
+import { fetchPages } from './page-reader';
+import { recordsAt, type Paginator } from './paginate';
 import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
 
 export type JsonSchema = Record<string, unknown>;
@@ -50,10 +51,8 @@ export interface StreamDefinition<Api> {
    */
   undeclaredInto?: string;
   /**
-   * What this stream mostly waits on, when it is not its API's main rate limit: a limit of its own
-   * (Fullstory's 2 bundle downloads a minute), or the API preparing its data (Fullstory's exports).
-   * Streams that wait on different things are read at the same time, so one stream's waits are
-   * another's working time.
+   * Something this stream can only wait on in turn with the other streams that name it (Fullstory
+   * preparing its exports). Streams are otherwise read at the same time, sharing their API's pace.
    */
   waitsOn?: string;
   /** Rewrites a state an earlier version wrote into the shape this version writes (applied on input). */

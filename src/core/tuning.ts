@@ -12,7 +12,7 @@ export interface TuningDefaults {
 }
 
 /** Bounds on time and memory, the same for every API: far above real answers, far below exhaustion. */
-const LIMIT_DEFAULTS = { requestDeadlineSeconds: 300, downloadDeadlineMinutes: 60, maxResponseMegabytes: 256, maxRecordMegabytes: 64 };
+const LIMIT_DEFAULTS = { maxRequestsInFlight: 32, requestDeadlineSeconds: 300, downloadDeadlineMinutes: 60, maxResponseMegabytes: 256, maxRecordMegabytes: 64 };
 
 /** Spec fields for request pacing and retries; each API states its own defaults (from its docs). */
 export function tuningFields(
@@ -29,6 +29,16 @@ export function tuningFields(
       minimum: 1,
       ...(options.announcedLimit ? {} : { default: defaults.requestsPerMinute }),
       examples: [defaults.requestsPerMinute],
+    },
+    max_requests_in_flight: {
+      type: 'integer',
+      title: 'Max requests in flight',
+      description:
+        'Most requests sent and not yet answered at once, over all streams. Within it the connector keeps as many in flight as the pace needs at the latency it measures (pace × time an answer takes), so that slow answers do not slow the sync. Lower it for an API or proxy that dislikes parallel connections.',
+      minimum: 1,
+      maximum: 256,
+      default: LIMIT_DEFAULTS.maxRequestsInFlight,
+      examples: [LIMIT_DEFAULTS.maxRequestsInFlight],
     },
     max_retries: {
       type: 'integer',
@@ -103,7 +113,7 @@ export function tuningFields(
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate' | 'announcedRequestsPerMinute'> & {
+type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate' | 'adaptiveStartPerMinute' | 'announcedRequestsPerMinute'> & {
   /** Where the credentials may be sent; default: base_url's origin alone. */
   credentialOrigins?: string[];
   /** The pace until the API announces the key's limit, when requests_per_minute is left empty; an announcement below it is not followed below it. */
@@ -122,6 +132,7 @@ export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironm
     log: environment.log,
     mask: environment.mask,
     requestsPerMinute: Number(config.requests_per_minute ?? specifics.documentedRequestsPerMinute),
+    maxInFlight: Number(config.max_requests_in_flight ?? LIMIT_DEFAULTS.maxRequestsInFlight),
     requestsPerMinuteCap: config.requests_per_minute === undefined ? undefined : Number(config.requests_per_minute),
     announcedRequestsPerMinuteFloor: specifics.documentedRequestsPerMinute,
     maxRetries: Number(config.max_retries),

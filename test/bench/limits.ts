@@ -42,7 +42,7 @@ async function underUntoldLimit(mock: MockServer, perSecond: number, config: unk
  * Default settings: the mocks' fast test tuning removed. In cases 7 and 8 the default ceiling (6,000
  * a minute) is twice the untold limit of 50 a second, so the connector must find the limit itself.
  */
-const DEFAULTS = { requests_per_minute: undefined, retry_initial_delay_seconds: undefined, max_wait_seconds: undefined, request_timeout_seconds: undefined };
+export const DEFAULTS = { requests_per_minute: undefined, retry_initial_delay_seconds: undefined, max_wait_seconds: undefined, request_timeout_seconds: undefined };
 
 /** Case 7: Fullstory users + sessions (one request per identified user, several in flight). */
 export async function unknownLimit(users: number, perSecond: number, main: string): Promise<LimitResult> {

@@ -9,6 +9,7 @@ import { repoRoot } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
 import { preparedExports, type ExportsResult } from './exports';
+import { latencyCases, latencyGoals, latencyTable, type LatencyCases } from './latency';
 import { persistiqAtLimit, unknownLimit, unknownLimitMindstamp, type AnnouncedLimitResult, type LimitResult } from './limits';
 import { measure, type Measured } from './measure';
 import { waitsUsed, type WaitsResult } from './waits';
@@ -45,9 +46,14 @@ export interface Sizes {
   announcedPerSecond: number;
   prepareMs: number;
   exportEvents: number;
+  /** Case 12: real latencies, each answer taking this long, against limits the connector is not told. */
+  latency: Parameters<typeof latencyCases>[0];
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 5, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25 };
+export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 5, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25,
+  // About 240 pages of 100 (the default page_size) for Mindstamp, capped at 60 in one run; 600 identified users.
+  latency: { latenciesMs: [0, 150, 300], mindstampPerSecond: 20, mindstampCounts: { views: 8000, interactions: 15_000 }, mindstampCap: 60, fullstoryPerSecond: 60, identifiedUsers: 600 },
+};
 
 /** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
 const medianRun = (results: Measured[]): Measured => results.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(results.length / 2)];
@@ -166,7 +172,7 @@ async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
   }
 }
 
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult; announced: AnnouncedLimitResult }> {
+export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult; announced: AnnouncedLimitResult; latency: LatencyCases }> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -187,6 +193,7 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   if (waits.records !== waits.expected) throw new Error(`case 10: connector printed ${waits.records} of ${waits.expected} events, users and sessions`);
   const announced = await persistiqAtLimit(sizes.announcedLeads, sizes.announcedPerSecond, MAIN);
   if (announced.records !== announced.expected) throw new Error(`case 11: connector printed ${announced.records} of ${announced.expected} leads`);
+  const latency = await latencyCases(sizes.latency);
   const find = (caseName: string, what: string) => rows.find((r) => r.case.startsWith(caseName) && r.what.startsWith(what))!;
   const [c1, a1, b1, ceil1] = ['connector', 'A', 'B', 'C'].map((w) => find('1 ', w));
   const [c3, a3, ceil3] = ['connector', 'A', 'C'].map((w) => find('3 ', w));
@@ -221,7 +228,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
     ratio(announced.shareOfLimit, 0.95, `case 11: PersistIQ at its announced limit (${sizes.announcedPerSecond}/s scaled), default settings: share of that rate`),
     { name: 'case 11: requests answered 429', value: announced.refused, target: '0', met: announced.refused === 0 },
   );
-  return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits, announced };
+  goals.push(...latencyGoals(latency, sizes.latency.latenciesMs[Math.floor(sizes.latency.latenciesMs.length / 2)]));
+  return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits, announced, latency };
 }
 
 const fixed = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -238,6 +246,8 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
     `Case 9: ${result.exportsResult.records.toLocaleString('en-US')} segment events from ${result.exportsResult.windows} exports in ${fixed(result.exportsResult.seconds, 1)} s.`,
     `Case 10: events alone ${fixed(result.waits.eventsAloneSeconds, 1)} s, users + sessions alone ${fixed(result.waits.listsAloneSeconds, 1)} s, all three in one sync ${fixed(result.waits.togetherSeconds, 1)} s (${result.waits.records.toLocaleString('en-US')} records).`,
     `Case 11: ${result.announced.records.toLocaleString('en-US')} PersistIQ leads in ${result.announced.requests} requests, ${result.announced.refused} answered 429.`,
+    '',
+    ...latencyTable(result.latency),
     '',
     '| goal | value | target | met |',
     '| --- | ---: | --- | --- |',

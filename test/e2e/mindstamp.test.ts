@@ -2,11 +2,28 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { MINDSTAMP_STREAMS, MindstampMock, type MindstampStream } from '../mocks/mindstamp';
+import type { MockRequest } from '../mocks/server';
 
 const all = (mode: 'full_refresh' | 'incremental') => catalogFor(Object.fromEntries(MINDSTAMP_STREAMS.map((s) => [s, mode])));
 const ids = (records: Record<string, unknown>[]) => records.map((r) => String(r.id));
 const maxUpdatedAt = (records: Record<string, unknown>[]) =>
   records.map((r) => r.updated_at).filter((v): v is string => typeof v === 'string').sort().at(-1);
+
+/**
+ * Each offset of a paged list asked once, with `limit` 100: every page up to the first empty one
+ * (offsets count raw items, nulls included; only an empty page ends a list, as a short one may be a
+ * server cap), and beyond it only pages asked ahead before the end was seen.
+ */
+function assertPagesRead(requests: MockRequest[], stream: MindstampStream, total: number, step: number): void {
+  const asked = requests.filter((r) => r.path === `/api/v1/${stream}`);
+  assert.ok(asked.every((r) => r.query.get('limit') === '100'), stream);
+  const offsets = asked.map((r) => Number(r.query.get('offset')));
+  assert.equal(new Set(offsets).size, offsets.length, `${stream}: an offset asked twice: ${offsets.join(', ')}`);
+  const pages = pageOffsets(total, step);
+  assert.deepEqual(pages.filter((offset) => !offsets.includes(offset)), [], `${stream}: pages not read`);
+  const ahead = offsets.filter((offset) => !pages.includes(offset));
+  assert.ok(ahead.every((offset) => offset > total && offset % step === 0), `${stream}: offsets neither pages nor read ahead: ${ahead.join(', ')}`);
+}
 
 /** The offsets a reader asks for over `total` items served `perPage` at a time, up to the empty page. */
 const pageOffsets = (total: number, perPage: number): number[] => {
@@ -64,11 +81,10 @@ describe('Mindstamp through the CLI', () => {
       assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
       assert.deepEqual(statesOf(result.messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.records(stream).length]]);
     }
-    const requests = mock.requests.slice(start).map((r) => `${r.path}?${r.query}`);
-    // Offsets count raw items, nulls included; only an empty page ends a list (a short one may be a server cap).
-    const pages = (stream: MindstampStream) => pageOffsets(mock.data[stream].length, 100).map((offset) => `/api/v1/${stream}?limit=100&offset=${offset}`);
+    const requests = mock.requests.slice(start);
+    assert.deepEqual(requests.filter((r) => /videos|viewers/.test(r.path)).map((r) => `${r.path}?${r.query}`).sort(), ['/api/v1/videos?', '/api/v1/viewers?']);
     assert.equal(mock.data.interactions.length, 1200);
-    assert.deepEqual(requests, ['/api/v1/videos?', '/api/v1/viewers?', ...pages('views'), ...pages('interactions')]);
+    for (const stream of ['views', 'interactions'] as const) assertPagesRead(requests, stream, mock.data[stream].length, 100);
     const nullLogs = result.messages.filter((m) => m.type === 'LOG' && / null item/.test(m.log.message)).map((m) => m.log.message);
     assert.deepEqual(
       nullLogs,
@@ -97,8 +113,9 @@ describe('Mindstamp through the CLI', () => {
       const result = await runConnector('read', { config: capped.connectorConfig(), catalog: catalogFor({ views: 'full_refresh' }) });
       assert.equal(result.code, 0);
       assert.deepEqual(recordsOf(result.messages, 'views'), capped.records('views'));
-      const offsets = capped.requests.map((r) => Number(r.query.get('offset')));
-      assert.deepEqual(offsets, pageOffsets(capped.data.views.length, 40));
+      // The first two pages (40, when 100 were asked) show the server's step; the next ones are read ahead by it.
+      assertPagesRead(capped.requests, 'views', capped.data.views.length, 40);
+      assert.deepEqual(capped.requests.slice(0, 2).map((r) => r.query.get('offset')), ['0', '40']);
     } finally {
       await capped.close();
     }

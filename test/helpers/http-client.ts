@@ -13,6 +13,7 @@ export const testHttpClient = (origin: string, overrides: Partial<HttpClientOpti
     maxResponseBytes: 64 * 1024 * 1024,
     maxRecordBytes: 16 * 1024 * 1024,
     maxRetries: 0,
+    maxInFlight: 32,
     maxWaitMs: 1000,
     backoffBaseMs: 10,
     errorMessage: () => undefined,

@@ -49,6 +49,13 @@ export type Fault = {
 export interface RateLimit {
   limit: number;
   windowMs: number;
+  /**
+   * fixed (default): windows that start at the first request after the last one ended, as the
+   * APIs' X-RateLimit-Reset (the end of the current window) describes. sliding: at most `limit` in
+   * any `windowMs`, as Fullstory words its limiter: "the number of requests received by the API
+   * within any given second" (developer.fullstory.com/overview/limits).
+   */
+  kind?: 'fixed' | 'sliding';
   /** The API's own 429 answer. */
   reject(resetAtMs: number, limit: number): MockResponse;
   /** Headers the API adds to every answer. */
@@ -78,9 +85,16 @@ export class MockServer {
   gzipWhenAccepted = false;
   /** The server's clock minus the real one, as its Date header shows it (a server whose clock is off). */
   clockSkewMs = 0;
+  /**
+   * Time every answer takes, as a real API's do (100-300 ms): each request waits on its own, however
+   * many are in flight, and is counted against the rate limit when it arrives.
+   */
+  latencyMs = 0;
   private readonly server: Server;
   private windowStart = 0;
   private windowCount = 0;
+  /** Sliding windows: when the requests accepted in the last window arrived. */
+  private acceptedAt: number[] = [];
   url = '';
 
   constructor(private readonly handler: Handler) {
@@ -141,6 +155,14 @@ export class MockServer {
     const limit = this.rateLimit;
     if (!limit) return { allowed: true, headers: {} };
     const now = Date.now();
+    if (limit.kind === 'sliding') {
+      this.acceptedAt = this.acceptedAt.filter((at) => now - at < limit.windowMs);
+      const allowed = this.acceptedAt.length < limit.limit;
+      if (allowed) this.acceptedAt.push(now);
+      // Refused: the budget has room again when the oldest request in the window leaves it.
+      this.windowStart = allowed ? now - limit.windowMs : this.acceptedAt[0];
+      return { allowed, headers: limit.headers?.(limit.limit, limit.limit - this.acceptedAt.length, this.acceptedAt[0] + limit.windowMs) ?? {} };
+    }
     if (now - this.windowStart >= limit.windowMs) {
       this.windowStart = now;
       this.windowCount = 0;
@@ -154,6 +176,7 @@ export class MockServer {
 
   private async respond(request: MockRequest, res: ServerResponse): Promise<void> {
     const { allowed, headers: limitHeaders } = this.countRequest();
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (!allowed && this.rateLimit) {
       this.rateLimited++;
       return this.send(res, this.rateLimit.reject(this.windowStart + this.rateLimit.windowMs, this.rateLimit.limit), limitHeaders);

@@ -101,3 +101,46 @@ describe('adaptive RateLimiter (no published limit)', () => {
     assert.ok(rate >= 0.85 * 900, `rate ${rate}`);
   });
 });
+
+describe('adaptive RateLimiter: slow start and the first refusal', () => {
+  test('the pace begins at its start and doubles each second of sending, up to the ceiling, until the first 429', () => {
+    now = 0;
+    const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    assert.equal(limiter.currentRate, 1200);
+    limiter.accepted(now);
+    for (const [at, rate] of [[500, 1200 * Math.SQRT2], [1000, 2400], [2000, 4800], [3000, 6000], [9000, 6000]]) {
+      now = at;
+      limiter.accepted(now);
+      assert.ok(Math.abs(limiter.currentRate - rate) < 1e-6, `at ${at} ms: ${limiter.currentRate}, expected ${rate}`);
+    }
+    limiter.throttled(now);
+    const after = limiter.currentRate;
+    now += 5000;
+    limiter.accepted(now);
+    assert.equal(limiter.currentRate, after, 'no slow start once a 429 came');
+  });
+
+  test('the first 429 sets the pace just under what the server accepted in the second before the refused request', () => {
+    now = 0;
+    const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    limiter.accepted(0);
+    // 25 requests accepted in the last second before the refused one (and 10 more a second before).
+    for (let i = 0; i < 10; i++) limiter.accepted(100 + i * 50);
+    now = 2000;
+    for (let i = 0; i < 25; i++) limiter.accepted(1000 + i * 40);
+    limiter.throttled(2000);
+    // 25 a second is 1,500 a minute; 3 % under it.
+    assert.equal(Math.round(limiter.currentRate), Math.round(0.97 * 1500));
+  });
+
+  test('too few answers to tell the budget: the first 429 halves the pace', () => {
+    now = 0;
+    const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    limiter.accepted(0);
+    now = 1000;
+    limiter.accepted(900);
+    const before = limiter.currentRate;
+    limiter.throttled(1000);
+    assert.equal(limiter.currentRate, before / 2);
+  });
+});

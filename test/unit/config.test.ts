@@ -26,6 +26,7 @@ describe('validateConfig', () => {
         max_retries: 2,
         base_url: 'https://api.persistiq.com/v1',
         // No default: empty follows the limit PersistIQ announces for the key.
+        max_requests_in_flight: 32,
         retry_initial_delay_seconds: 1,
         max_wait_seconds: 600,
         request_timeout_seconds: 60,

@@ -25,7 +25,7 @@ describe('inOrder', () => {
     assert.equal(most, 4);
   });
 
-  test('a slow head holds back only the writing: the others keep going, up to maxAhead', async () => {
+  test('a slow head holds back only the writing: the others keep going, up to 16 per request in flight', async () => {
     const started: number[] = [];
     const work = async (n: number) => {
       started.push(n);
@@ -33,10 +33,30 @@ describe('inOrder', () => {
       return n;
     };
     const order: number[] = [];
-    for await (const [n] of inOrder(numbers(30), 2, work, 10)) {
-      if (n === 0) assert.deepEqual(started.length, 10, 'ten started while the first was slow');
+    for await (const [n] of inOrder(numbers(50), 2, work)) {
+      if (n === 0) assert.deepEqual(started.length, 32, '32 started while the first was slow');
       order.push(n);
     }
-    assert.deepEqual(order, Array.from({ length: 30 }, (_, n) => n));
+    assert.deepEqual(order, Array.from({ length: 50 }, (_, n) => n));
+  });
+
+  test('a concurrency given as a function is asked again before each start (a client whose window opens)', async () => {
+    let inFlight = 0;
+    const most: number[] = [];
+    let allowed = 1;
+    const work = async (n: number) => {
+      most[n] = ++inFlight;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return n;
+    };
+    const order: number[] = [];
+    for await (const [n] of inOrder(numbers(40), () => allowed, work)) {
+      order.push(n);
+      if (n === 9) allowed = 5;
+    }
+    assert.deepEqual(order, Array.from({ length: 40 }, (_, n) => n));
+    assert.equal(Math.max(...most.slice(0, 10)), 1, 'one at a time while 1 was allowed');
+    assert.equal(Math.max(...most), 5, 'five at once once 5 were allowed');
   });
 });

@@ -3,7 +3,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { SystemError } from '../../src/core/errors';
 import type { HttpClient } from '../../src/core/http';
 import { testHttpClient } from '../helpers/http-client';
-import { fetchPages, nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, type Page, type PageRequest } from '../../src/core/paginate';
+import { fetchPages } from '../../src/core/page-reader';
+import { nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, type Page, type PageRequest } from '../../src/core/paginate';
 import { MockServer } from '../mocks/server';
 
 const page = (request: PageRequest, body: unknown, items: unknown[] = [{ id: 1 }]): Page => ({ request, body, items });

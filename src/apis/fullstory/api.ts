@@ -15,8 +15,6 @@ export interface FullstoryApi extends HttpApi {
   presignedDownloads: HttpClient;
   segmentId: string;
   sessionsPerUser: number;
-  /** GET /sessions/v2 requests kept in flight (one per user). */
-  sessionsInFlight: number;
   windowMs: number;
   /** segment_events windows whose exports are prepared at once. */
   exportsInFlight: number;
@@ -42,9 +40,14 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
   const exportOrigin = new URL(exportBaseUrl).origin;
   // Fullstory documents "Authorization: Basic <key>" with the key exactly as issued (not base64 of user:pass).
   const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless, baseUrlExample: 'https://api.fullstory.com' };
-  // No published limit for the v2 APIs: the pace follows what Fullstory accepts.
-  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin], adaptiveRate: true });
+  // No published limit for the v2 APIs: the pace follows what Fullstory accepts. Its limiter is set
+  // "such that it should not be hit under realistic load", with a burst allowance on top
+  // (developer.fullstory.com/overview/limits): slow start begins at 35 a second.
+  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin], adaptiveRate: true, adaptiveStartPerMinute: 2100 });
   const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, { ...auth, credentialOrigins: [exportOrigin] });
+  if (config.sessions_in_flight !== undefined) {
+    environment.log('WARN', `${title}: sessions_in_flight is no longer used: requests in flight follow the pace and the latency over all streams, up to max_requests_in_flight`);
+  }
   const presignedDownloads = clientFromConfig(config, environment, { ...auth, authHeaders: {}, credentialOrigins: [], hideQuery: true });
   return {
     http,
@@ -55,7 +58,6 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
     apiTitle: title,
     segmentId: String(config.segment_id),
     sessionsPerUser: Number(config.sessions_per_user),
-    sessionsInFlight: Number(config.sessions_in_flight),
     windowMs: Number(config.segment_export_window_hours) * 3_600_000,
     exportsInFlight: Number(config.segment_exports_in_flight),
     settleMs: Number(config.segment_export_settle_minutes) * 60_000,

@@ -96,11 +96,6 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         type: 'integer',
         maximum: 100000,
       },
-      sessions_in_flight: {
-        ...number('Sessions requests in flight', 'GET /sessions/v2 requests (one per identified user) kept in flight at once, within the pace of requests_per_minute; sessions are still written in user order.', 4, 1),
-        type: 'integer',
-        maximum: 32,
-      },
       legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
       ...tuningFields(
         { requestsPerMinute: 6000, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },

@@ -102,8 +102,6 @@ const events: StreamDefinition<FullstoryApi> = {
   cursorField: [BUNDLE_STOP],
   // Versions up to 0.1.0 kept the bundle end as `Stop` (and declared EventStart as the cursor).
   migrateState: renamedStateKey('Stop', BUNDLE_STOP),
-  // Its downloads wait about 30 s each on their own limit; the other streams are read meanwhile.
-  waitsOn: 'legacy bundle downloads',
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';
     let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events', BUNDLE_STOP);

@@ -1,5 +1,6 @@
 import { ConnectorError, SystemError } from '../../core/errors';
-import { fetchPages, nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
+import { fetchPages } from '../../core/page-reader';
+import { nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
 import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
 import { inOrder } from '../../core/in-order';
 import { describeRequest } from '../../core/request';
@@ -55,7 +56,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
     const sessionsRequest = (uid: string) => ({ url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } });
     const fetchSessions = async ({ uid }: { uid: string }) => (await api.http.getJson(sessionsRequest(uid).url, sessionsRequest(uid).params)).body;
-    for await (const [{ uid, position }, answer] of inOrder(identifiedUsers(), api.sessionsInFlight, fetchSessions)) {
+    for await (const [{ uid, position }, answer] of inOrder(identifiedUsers(), () => api.http.parallelism, fetchSessions)) {
       yield { type: 'progress', position };
       if (!answer.ok) {
         const error = answer.error;

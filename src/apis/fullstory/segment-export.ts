@@ -99,7 +99,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const shapeEvent = eventShaper(eventsSchema, 'ndjson');
 const shapeIndividual = eventShaper(individualsSchema, 'ndjson');
 
-/** What segment exports mostly wait on: Fullstory preparing them (StreamDefinition.waitsOn). */
+/**
+ * Segment exports are prepared by Fullstory, segment_exports_in_flight at a time (StreamDefinition.waitsOn):
+ * the two export streams take turns, so one sync never has more exports being prepared than that.
+ */
 const EXPORT_PREPARATION = 'segment export preparation';
 
 /**
@@ -114,7 +117,7 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
   undeclaredInto: CUSTOM_VARS,
   primaryKey: EVENT_KEY,
   cursorField: ['EventStart'],
-  // Fullstory takes seconds to hours to prepare each export; the lists are read meanwhile.
+  // Fullstory takes seconds to hours to prepare each export; the other streams are read meanwhile.
   waitsOn: EXPORT_PREPARATION,
   async *read(api, context) {
     const incremental = context.syncMode === 'incremental';

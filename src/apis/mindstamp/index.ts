@@ -46,8 +46,10 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
       apiTitle: title,
       authHeaders: { Authorization: `Bearer ${config.api_key}` },
       errorMessage,
-      // No published limit: the pace follows what Mindstamp accepts.
+      // No published limit: the pace follows what Mindstamp accepts. Nothing says what its servers
+      // take, unlike Fullstory's "should not be hit under realistic load": slow start begins at 15 a second.
       adaptiveRate: true,
+      adaptiveStartPerMinute: 900,
       baseUrlExample: 'https://api.mindstamp.com/api/v1',
     });
     return { http, baseUrl: config.base_url, apiTitle: title, pageSize: Number(config.page_size) };
