@@ -3,21 +3,19 @@ import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from './errors';
 import { excerpt, resolveHttpError } from './error-table';
-import { isRetryable, MAX_BACKOFF_MS, retryState, type RetryState } from './retries';
-import { followAnnouncement, RateLimiter } from './rate-limit';
-import { InFlightWindow } from './in-flight';
+import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
+import { RequestPace, type PaceOptions, type RequestReporter } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, retryWaitMs } from './server-waits';
 
 import type { ApiClock } from './clock';
 import { describeRequest, type Logger, type Params } from './request';
 
-export type { Logger, Params };
+export type { Logger, Params, RequestReporter };
 export { serverWaitMs } from './server-waits';
 
-export interface HttpClientOptions {
-  /** Human name of the API, used in every error message ("PersistIQ rejected the API key"). */
-  apiTitle: string;
+/** `apiTitle` names the API in every error message ("PersistIQ rejected the API key"). */
+export interface HttpClientOptions extends PaceOptions {
   /** Credentials are attached only to requests whose origin is one of these. */
   credentialOrigins: string[];
   authHeaders: Record<string, string>;
@@ -33,26 +31,6 @@ export interface HttpClientOptions {
   /** Cap on one item of a streamed download. */
   maxRecordBytes: number;
   maxRetries: number;
-  /** Cap on the sum of all waits for one request across its retries (a longer Retry-After fails at once). */
-  maxWaitMs: number;
-  /** First backoff step; doubles per attempt, with ±50 % jitter. */
-  backoffBaseMs: number;
-  requestsPerMinute?: number;
-  /** The most requests in flight at once; within it, requests in flight follow the pace times the latency. */
-  maxInFlight: number;
-  /**
-   * The key's own limit, from an answer's headers (PersistIQ's X-RateLimit-Limit): the pace follows
-   * it, never above `requestsPerMinuteCap`; a 429 at it returns the pace to requestsPerMinute.
-   */
-  announcedRequestsPerMinute?: (headers: Record<string, unknown>) => number | undefined;
-  /** The user's own cap on the pace, if any (an announced limit is followed up to it). */
-  requestsPerMinuteCap?: number;
-  /** The documented limit: an announcement below it is followed only down to it. */
-  announcedRequestsPerMinuteFloor?: number;
-  /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
-  adaptiveRate?: boolean;
-  /** Adaptive: the pace slow start begins at, requests per minute (default 1,200: 20 a second). */
-  adaptiveStartPerMinute?: number;
   /** Extracts the API's own error text from an error response body. */
   errorMessage: (body: unknown) => string | undefined;
   /** JSON parser for response bodies (default JSON.parse). */
@@ -61,26 +39,19 @@ export interface HttpClientOptions {
   baseUrlExample?: string;
   /** Leave query strings out of messages (pre-signed URLs carry their credential there). */
   hideQuery?: boolean;
-  log: Logger;
   /** Masks secrets in text that is cut short before it is printed (masked first, so no part shows). */
   mask?: (text: string) => string;
-  /** Told of each request and retry, and of waits on the server's rate limit. */
-  reporter?: RequestReporter;
   /** DEBUG log of each answer: method, path, status, duration (never headers, keys or signed queries). */
   debug?: boolean;
   /** Told the Date header of every answer. */
   clock?: ApiClock;
 }
 
-export interface RequestReporter {
-  /** A request (or a retry of one) went out. */
-  sent(): void;
-  /** An answer in the 2xx range came. */
-  answered(): void;
-  retrying(): void;
-  /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */
-  waiting(quotaResetMs: number): void;
-  resumed(): void;
+export interface SendOptions {
+  /** The caller no longer needs the answer: it is then not sent, or not waited for. */
+  signal?: AbortSignal;
+  /** One of many the caller sends at once (pages read ahead, a request per parent): requests sent alone go first. */
+  bulk?: boolean;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -91,8 +62,7 @@ export interface JsonResponse<T = unknown> {
 
 export class HttpClient {
   readonly axios: AxiosInstance;
-  private readonly limiter?: RateLimiter;
-  private readonly window: InFlightWindow;
+  private readonly pace: RequestPace;
 
   constructor(readonly options: HttpClientOptions) {
     const { log } = options;
@@ -108,21 +78,7 @@ export class HttpClient {
       maxContentLength: options.maxResponseBytes,
     });
     const reporter = options.reporter;
-    if (options.requestsPerMinute) {
-      this.limiter = new RateLimiter(
-        options.requestsPerMinute,
-        60_000,
-        (ms, serverPaused) => {
-          if (serverPaused) reporter?.waiting(Date.now() + ms);
-          if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(this.limiter!.currentRate)} requests/minute`}`);
-        },
-        options.adaptiveRate,
-        Date.now,
-        options.adaptiveStartPerMinute,
-      );
-    }
-    const limiter = this.limiter;
-    this.window = new InFlightWindow(options.maxInFlight, () => (limiter ? (limiter.currentRate * 1000) / limiter.windowMs : undefined));
+    this.pace = new RequestPace(options);
     this.axios.interceptors.request.use(async (config) => {
       const origin = new URL(config.url ?? '').origin;
       if (options.credentialOrigins.includes(origin)) {
@@ -135,12 +91,7 @@ export class HttpClient {
         state.deadlineExceeded = false;
         return new CanceledError('the request is no longer needed', config);
       };
-      await this.window.acquire(caller).catch(() => {
-        throw canceled();
-      });
-      state.holdsSlot = true;
-      if (this.limiter && (await this.limiter.acquire())) reporter?.resumed();
-      if (caller?.aborted) throw canceled();
+      if (!(await this.pace.admit(state, caller))) throw canceled();
       reporter?.sent();
       state.sentAt = Date.now();
       if (state.rateLimited) reporter?.resumed();
@@ -161,10 +112,8 @@ export class HttpClient {
       (response) => {
         const state = retryState(response.config);
         clearTimeout(state.deadlineTimer);
-        this.releaseSlot(state);
+        this.pace.accepted(state, response.status, response.headers);
         options.clock?.observe(response.headers.date);
-        this.followAnnouncedLimit(response.headers);
-        this.limiter?.accepted(state.sentAt);
         reporter?.answered();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
@@ -179,23 +128,13 @@ export class HttpClient {
       (error: AxiosError) => {
         const state = retryState(error.config);
         clearTimeout(state.deadlineTimer);
-        this.releaseSlot(state, error.response !== undefined);
+        this.pace.failed(state, error.response);
         options.clock?.observe(error.response?.headers.date);
-        if (error.response?.status === 429 && this.limiter) {
-          const before = this.limiter.currentRate;
-          this.limiter.throttled(state.sentAt);
-          this.holdWhileSpent(429, error.response.headers, state.sentAt);
-          if (this.limiter.currentRate !== before) log('INFO', `${options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
-        } else if (error.response) this.followAnnouncedLimit(error.response.headers);
         this.debugLog(error.config, error.response?.status ?? error.code);
         if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
         throw error;
       },
     );
-    this.axios.interceptors.response.use((response) => {
-      this.holdWhileSpent(response.status, response.headers);
-      return response;
-    });
     axiosRetry(this.axios, {
       retries: options.maxRetries,
       shouldResetTimeout: true,
@@ -221,46 +160,7 @@ export class HttpClient {
    * read ahead, one request per parent) offers, so that the window, not the stream, is the bound.
    */
   get parallelism(): number {
-    return this.window.size;
-  }
-
-  /** An attempt's answer (or failure) came: its slot in the window goes to the next request. */
-  private releaseSlot(state: RetryState, answered = true): void {
-    if (!state.holdsSlot) return;
-    state.holdsSlot = false;
-    this.window.release(answered && state.sentAt !== undefined ? Date.now() - state.sentAt : undefined);
-  }
-
-  private followAnnouncedLimit(headers: Record<string, unknown>): void {
-    const announced = this.options.announcedRequestsPerMinute?.(headers);
-    if (!this.limiter || !announced) return;
-    const change = followAnnouncement(this.limiter, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor);
-    if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
-  }
-
-  /**
-   * The server says the key's budget is spent (a 429, or X-RateLimit-Remaining: 0): no request of
-   * this client goes before the wait it asks for. Left to the refused request's own retry, the other
-   * requests in flight would be sent into the spent budget and refused too. A wait beyond
-   * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
-   * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
-   * as the refused request arrived, not from its answer a latency later (with the same slack as the
-   * refused request's own retry, which so never waits on this hold); an absolute reset time is kept.
-   */
-  /**
-   * Added to a wait the server asks for: a tenth of it, at most a second (a 1 s Retry-After, already
-   * rounded up to the second, is not doubled), for clock skew and the request's way to the server.
-   */
-  private slackMs(requestedMs: number): number {
-    return Math.min(1000, this.options.backoffBaseMs, requestedMs / 10);
-  }
-
-  private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt?: number): void {
-    if (!this.limiter || !limitSpent(status, headers)) return;
-    const wait = retryWaitMs(status, headers);
-    if (wait === undefined || wait > this.options.maxWaitMs) return;
-    const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
-    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait);
+    return this.pace.parallelism;
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {
@@ -276,7 +176,7 @@ export class HttpClient {
     const attempt = (state.retryCount ?? 0) + 1;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
-    const wait = requested !== undefined ? requested + this.slackMs(requested) : backoff;
+    const wait = requested !== undefined ? requested + this.pace.slackMs(requested) : backoff;
     const waited = state.waitedMs ?? 0;
     if (waited + wait > this.options.maxWaitMs) {
       state.budgetExceededMs = wait;
@@ -287,9 +187,10 @@ export class HttpClient {
     return true;
   }
 
-  /** `signal`: the caller no longer needs the answer (it is then not sent, or not waited for). */
-  async getJson<T = unknown>(url: string, params?: Params, signal?: AbortSignal): Promise<JsonResponse<T>> {
-    return this.json<T>({ method: 'GET', url, params, signal });
+  async getJson<T = unknown>(url: string, params?: Params, sending: SendOptions = {}): Promise<JsonResponse<T>> {
+    const config: AxiosRequestConfig = { method: 'GET', url, params, signal: sending.signal };
+    retryState(config).bulk = sending.bulk;
+    return this.json<T>(config);
   }
 
   async postJson<T = unknown>(url: string, data: unknown): Promise<JsonResponse<T>> {

@@ -3,7 +3,9 @@
 // real latencies (4 in flight at 300 ms is 13 requests a second, whatever the API allows) and more than
 // the pace needs at loopback. So the window follows the pace times the latency measured, with some
 // headroom for answers slower than the average, within a cap. Every stream of an API sends through its
-// client, so the window bounds them all together, first come first served.
+// client, so the window bounds them all together, first come first served, but for requests sent in
+// bulk (pages read ahead, a request per parent): those let a lone request go first, as a stream that
+// reads a page at a time waits on each of its pages and would otherwise wait behind the whole bulk.
 
 /** Answers vary around the mean: a window of exactly pace × latency would leave the pace short. */
 const HEADROOM = 1.25;
@@ -13,6 +15,7 @@ const LATENCY_WEIGHT = 0.2;
 export class InFlightWindow {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
+  private readonly waitingInBulk: (() => void)[] = [];
   private latencyMs: number | undefined;
 
   constructor(
@@ -43,9 +46,9 @@ export class InFlightWindow {
    * Resolves when the request may go; each call that resolves must be followed by one release(). A
    * request given up while it waits (`signal`) leaves the queue and rejects with the signal's reason.
    */
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(signal?: AbortSignal, bulk = false): Promise<void> {
     signal?.throwIfAborted();
-    if (this.waiting.length === 0 && this.inFlight < this.size) {
+    if (this.waiting.length + this.waitingInBulk.length === 0 && this.inFlight < this.size) {
       this.inFlight++;
       return;
     }
@@ -55,12 +58,13 @@ export class InFlightWindow {
         signal?.removeEventListener('abort', giveUp);
         resolve();
       };
+      const queue = bulk ? this.waitingInBulk : this.waiting;
       const giveUp = () => {
-        this.waiting.splice(this.waiting.indexOf(entry), 1);
+        queue.splice(queue.indexOf(entry), 1);
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', giveUp, { once: true });
-      this.waiting.push(entry);
+      queue.push(entry);
     });
   }
 
@@ -75,9 +79,11 @@ export class InFlightWindow {
   }
 
   private admit(): void {
-    while (this.waiting.length > 0 && this.inFlight < this.size) {
+    while (this.inFlight < this.size) {
+      const next = this.waiting.shift() ?? this.waitingInBulk.shift();
+      if (!next) return;
       this.inFlight++;
-      this.waiting.shift()!();
+      next();
     }
   }
 }

@@ -2,7 +2,7 @@
 // several ahead at once, so that at real latencies (100-300 ms an answer) a list is read at the pace
 // its API allows rather than one page per round trip.
 import { SystemError } from './errors';
-import type { HttpClient } from './http';
+import type { HttpClient, SendOptions } from './http';
 import type { Page, PageRequest, Paginator, RecordSelector } from './paginate';
 import { describeRequest } from './request';
 
@@ -49,9 +49,9 @@ export class PagingGuard {
   }
 }
 
-/** Requests one page and selects its records (`signal`: the page is no longer wanted). */
-export async function fetchPage(http: HttpClient, request: PageRequest, select: RecordSelector, index: number, signal?: AbortSignal): Promise<Page> {
-  const { body } = await http.getJson(request.url, request.params, signal);
+/** Requests one page and selects its records. */
+export async function fetchPage(http: HttpClient, request: PageRequest, select: RecordSelector, index: number, sending?: SendOptions): Promise<Page> {
+  const { body } = await http.getJson(request.url, request.params, sending);
   return { request, body, items: select(body, request, index) };
 }
 
@@ -152,7 +152,7 @@ async function* pagesAhead(http: HttpClient, start: PageRequest, step: number, p
     for (;;) {
       while (!stepBroken && pending.length < Math.max(1, http.parallelism)) {
         const request = { url: start.url, params: { ...start.params, [param]: base + asked * step } };
-        const page = fetchPage(http, request, select, index + asked++, dropped.signal);
+        const page = fetchPage(http, request, select, index + asked++, { signal: dropped.signal, bulk: true });
         // A page dropped (or after a failure before it) is never awaited.
         page.then((read) => (stepBroken ||= read.items.length !== step)).catch(() => undefined);
         pending.push(page);

@@ -16,6 +16,8 @@ export interface RetryState {
   holdsSlot?: boolean;
   /** The caller's own signal: the request is no longer wanted (a page read ahead and dropped). */
   callerSignal?: AbortSignal;
+  /** One of many sent at once: it waits for a slot behind the requests sent alone (InFlightWindow). */
+  bulk?: boolean;
 }
 
 export const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});

@@ -63,6 +63,24 @@ describe('InFlightWindow', () => {
     await Promise.all(waiting);
   });
 
+  test('a request sent alone goes before the requests waiting in bulk; a request given up leaves the queue', async () => {
+    const window = new InFlightWindow(1, () => undefined);
+    const granted: string[] = [];
+    void ask(window, granted, 'first');
+    const bulk = ['ahead 1', 'ahead 2'].map((name) => window.acquire(undefined, true).then(() => void granted.push(name)));
+    const givenUp = new AbortController();
+    const abandoned = window.acquire(givenUp.signal, true);
+    const alone = ask(window, granted, 'next page');
+    givenUp.abort(new Error('dropped'));
+    await assert.rejects(abandoned, /dropped/);
+    for (let i = 0; i < 3; i++) {
+      window.release(10);
+      await settle();
+    }
+    assert.deepEqual(granted, ['first', 'next page', 'ahead 1', 'ahead 2']);
+    await Promise.all([alone, ...bulk]);
+  });
+
   test('a cap below 1 is refused', () => {
     assert.throws(() => new InFlightWindow(0, () => 1), RangeError);
   });

@@ -55,7 +55,7 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     }
     // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
     const sessionsRequest = (uid: string) => ({ url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } });
-    const fetchSessions = async ({ uid }: { uid: string }) => (await api.http.getJson(sessionsRequest(uid).url, sessionsRequest(uid).params)).body;
+    const fetchSessions = async ({ uid }: { uid: string }) => (await api.http.getJson(sessionsRequest(uid).url, sessionsRequest(uid).params, { bulk: true })).body;
     for await (const [{ uid, position }, answer] of inOrder(identifiedUsers(), () => api.http.parallelism, fetchSessions)) {
       yield { type: 'progress', position };
       if (!answer.ok) {

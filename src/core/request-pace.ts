@@ -1,0 +1,155 @@
+// An API client's pace: when each attempt of a request may go. The rate limiter spaces requests
+// (a fixed limit, a limit the API announces, or an adaptive pace where none is published), the
+// in-flight window keeps the pace × the latency in flight, and a spent budget holds every request for
+// the wait the server asks. The HTTP client asks before each attempt and tells it of each answer;
+// retries are the client's business.
+import { InFlightWindow } from './in-flight';
+import { followAnnouncement, RateLimiter } from './rate-limit';
+import type { Logger } from './request';
+import type { RetryState } from './retries';
+import { limitSpent, retryWaitMs } from './server-waits';
+
+export interface RequestReporter {
+  /** A request (or a retry of one) went out. */
+  sent(): void;
+  /** An answer in the 2xx range came. */
+  answered(): void;
+  retrying(): void;
+  /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */
+  waiting(quotaResetMs: number): void;
+  resumed(): void;
+}
+
+export interface PaceOptions {
+  /** Human name of the API, for the LOGs. */
+  apiTitle: string;
+  requestsPerMinute?: number;
+  /** The most requests in flight at once; within it, requests in flight follow the pace times the latency. */
+  maxInFlight: number;
+  /**
+   * The key's own limit, from an answer's headers (PersistIQ's X-RateLimit-Limit): the pace follows
+   * it, never above `requestsPerMinuteCap`; a 429 at it returns the pace to requestsPerMinute.
+   */
+  announcedRequestsPerMinute?: (headers: Record<string, unknown>) => number | undefined;
+  /** The user's own cap on the pace, if any (an announced limit is followed up to it). */
+  requestsPerMinuteCap?: number;
+  /** The documented limit: an announcement below it is followed only down to it. */
+  announcedRequestsPerMinuteFloor?: number;
+  /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
+  adaptiveRate?: boolean;
+  /** Adaptive: the pace slow start begins at, requests per minute (default 1,200: 20 a second). */
+  adaptiveStartPerMinute?: number;
+  /** Cap on the sum of all waits for one request across its retries (a longer Retry-After fails at once). */
+  maxWaitMs: number;
+  /** First backoff step; doubles per attempt, with ±50 % jitter. */
+  backoffBaseMs: number;
+  log: Logger;
+  /** Told of each request and retry, and of waits on the server's rate limit. */
+  reporter?: RequestReporter;
+}
+
+export class RequestPace {
+  private readonly limiter?: RateLimiter;
+  private readonly window: InFlightWindow;
+
+  constructor(private readonly options: PaceOptions) {
+    const { log, reporter } = options;
+    if (options.requestsPerMinute) {
+      const limiter: RateLimiter = new RateLimiter(
+        options.requestsPerMinute,
+        60_000,
+        (ms, serverPaused) => {
+          if (serverPaused) reporter?.waiting(Date.now() + ms);
+          if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(limiter.currentRate)} requests/minute`}`);
+        },
+        options.adaptiveRate,
+        Date.now,
+        options.adaptiveStartPerMinute,
+      );
+      this.limiter = limiter;
+    }
+    const limiter = this.limiter;
+    this.window = new InFlightWindow(options.maxInFlight, () => (limiter ? (limiter.currentRate * 1000) / limiter.windowMs : undefined));
+  }
+
+  /**
+   * Requests the client would keep in flight now: what a stream that can send several at once (pages
+   * read ahead, one request per parent) offers, so that the window, not the stream, is the bound.
+   */
+  get parallelism(): number {
+    return this.window.size;
+  }
+
+  /**
+   * Waits until an attempt may go: a slot in the window, then its turn in the pace. False: the
+   * caller gave the request up meanwhile (`caller` aborted); it is not to be sent.
+   */
+  async admit(state: RetryState, caller: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await this.window.acquire(caller, state.bulk);
+    } catch {
+      return false;
+    }
+    state.holdsSlot = true;
+    if (this.limiter && (await this.limiter.acquire())) this.options.reporter?.resumed();
+    return !caller?.aborted;
+  }
+
+  /** An answer in the 2xx range came to the attempt. */
+  accepted(state: RetryState, status: number, headers: Record<string, unknown>): void {
+    this.releaseSlot(state, true);
+    this.followAnnouncedLimit(headers);
+    this.limiter?.accepted(state.sentAt);
+    this.holdWhileSpent(status, headers, state.sentAt);
+  }
+
+  /** The attempt failed: with an answer (`response`), or without (a network error, a timeout). */
+  failed(state: RetryState, response: { status: number; headers: Record<string, unknown> } | undefined): void {
+    this.releaseSlot(state, response !== undefined);
+    if (response?.status === 429 && this.limiter) {
+      const before = this.limiter.currentRate;
+      this.limiter.throttled(state.sentAt);
+      this.holdWhileSpent(429, response.headers, state.sentAt);
+      if (this.limiter.currentRate !== before) this.options.log('INFO', `${this.options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
+    } else if (response) this.followAnnouncedLimit(response.headers);
+  }
+
+  /**
+   * Added to a wait the server asks for: a tenth of it, at most a second (a 1 s Retry-After, already
+   * rounded up to the second, is not doubled), for clock skew and the request's way to the server.
+   */
+  slackMs(requestedMs: number): number {
+    return Math.min(1000, this.options.backoffBaseMs, requestedMs / 10);
+  }
+
+  /** An attempt's answer (or failure) came: its slot in the window goes to the next request. */
+  private releaseSlot(state: RetryState, answered: boolean): void {
+    if (!state.holdsSlot) return;
+    state.holdsSlot = false;
+    this.window.release(answered && state.sentAt !== undefined ? Date.now() - state.sentAt : undefined);
+  }
+
+  private followAnnouncedLimit(headers: Record<string, unknown>): void {
+    const announced = this.options.announcedRequestsPerMinute?.(headers);
+    if (!this.limiter || !announced) return;
+    const change = followAnnouncement(this.limiter, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor);
+    if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
+  }
+
+  /**
+   * The server says the key's budget is spent (a 429, or X-RateLimit-Remaining: 0): no request of
+   * this client goes before the wait it asks for. Left to the refused request's own retry, the other
+   * requests in flight would be sent into the spent budget and refused too. A wait beyond
+   * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
+   * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
+   * as the refused request arrived, not from its answer a latency later (with the same slack as the
+   * refused request's own retry, which so never waits on this hold); an absolute reset time is kept.
+   */
+  private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
+    if (!this.limiter || !limitSpent(status, headers)) return;
+    const wait = retryWaitMs(status, headers);
+    if (wait === undefined || wait > this.options.maxWaitMs) return;
+    const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
+    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait);
+  }
+}
