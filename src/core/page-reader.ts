@@ -147,10 +147,13 @@ async function* pagesAhead(http: HttpClient, start: PageRequest, step: number, p
   // A page that came back short or empty, while pages before it are still on their way: the list
   // ends there or the step broke, so no more pages are asked ahead.
   let stepBroken = false;
+  // How far ahead: one more page for each full page read (twice as far each round trip), up to the
+  // client's parallelism, so a short list is not followed by a whole window of empty pages.
+  let depth = 2;
   let asked = 0;
   try {
     for (;;) {
-      while (!stepBroken && pending.length < Math.max(1, http.parallelism)) {
+      while (!stepBroken && pending.length < Math.max(1, Math.min(depth, http.parallelism))) {
         const request = { url: start.url, params: { ...start.params, [param]: base + asked * step } };
         const page = fetchPage(http, request, select, index + asked++, { signal: dropped.signal, bulk: true });
         // A page dropped (or after a failure before it) is never awaited.
@@ -163,7 +166,10 @@ async function* pagesAhead(http: HttpClient, start: PageRequest, step: number, p
       guard.asking(page.request);
       guard.read(page);
       yield page;
-      if (page.items.length === step) continue;
+      if (page.items.length === step) {
+        depth++;
+        continue;
+      }
       const next = paginator.next(page);
       guard.following(page, next);
       return { next, count: page.items.length, index };

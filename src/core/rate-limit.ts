@@ -41,13 +41,21 @@ const MIN_ADAPTIVE_RATE = 1;
 const DEFAULT_START_PER_SECOND = 20;
 const RAMP_DOUBLING_MS = 1000;
 /**
+ * What slow start is for, as requests in flight: it never starts lower than this many per answer's
+ * time. An API that answers in 2 ms (a server next door) is paced from the ceiling at once: its
+ * first refusal catches almost nothing in flight.
+ */
+const DISCOVERY_IN_FLIGHT = 2;
+/** Weight of the newest answer in the mean answer time (adaptive only). */
+const ANSWER_WEIGHT = 0.2;
+/**
  * The first 429 ends a budget the server counts per second (the common case where none is published):
  * the requests it accepted in the second before the refused one was sent are that budget, or more
- * (a window that began within that second, a burst allowance), never less. Kept for this long.
+ * (a window that began within that second, a burst allowance), never less. Kept for this long. The
+ * pace settles UNDER_REFUSED of it: at 0.97, one request of arrival jitter in a count of 20 (a timer
+ * late, the next on time) was enough to draw a second 429, and each 429 costs a Retry-After.
  */
 const BUDGET_MS = 1000;
-/** How far under that budget the pace settles: it is a count, not a guess, so the margin only absorbs timing. */
-const UNDER_BUDGET = 0.97;
 /** How far back the rate actually sent is measured. */
 const RECENT_MS = 2000;
 const RECENT_SENDS = 20;
@@ -83,6 +91,8 @@ export class RateLimiter {
   private slowedAt = 0;
   /** When slow start began: the first request (adaptive only). */
   private rampStart: number | undefined;
+  /** Mean time from a request to its accepted answer, in ms (adaptive only). */
+  private answerMs: number | undefined;
   /** When the last requests went out (adaptive only). */
   private readonly sentAt: number[] = [];
   /** When the requests the server accepted in the last BUDGET_MS were sent (adaptive only). */
@@ -110,7 +120,8 @@ export class RateLimiter {
   private ramp(now: number): void {
     if (!this.adaptive || Number.isFinite(this.refusedAt) || this.rate >= this.ceiling) return;
     this.rampStart ??= now;
-    const ramped = this.startRate * 2 ** ((now - this.rampStart) / RAMP_DOUBLING_MS);
+    const start = Math.max(this.startRate, this.answerMs ? (DISCOVERY_IN_FLIGHT * this.windowMs) / this.answerMs : 0);
+    const ramped = start * 2 ** ((now - this.rampStart) / RAMP_DOUBLING_MS);
     if (ramped > this.rate) this.pace(ramped);
   }
 
@@ -180,7 +191,7 @@ export class RateLimiter {
     // proven before (a burst, or the limit came down): 10 % under it, the pace to come back to.
     const refusedProven = this.provenRate >= sent;
     const budget = this.provenRate > 0 ? undefined : this.budgetBefore(sentAt);
-    const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : budget !== undefined ? Math.min(sent, budget) * UNDER_BUDGET : sent * 0.5;
+    const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : budget !== undefined ? Math.min(sent, budget) * UNDER_REFUSED : sent * 0.5;
     if (refusedProven) this.provenRate = next;
     this.refusedAt = Math.min(this.refusedAt, sent, budget ?? Infinity);
     this.relaxBy = FIRST_RELAX;
@@ -218,6 +229,7 @@ export class RateLimiter {
     const now = this.clock();
     if (this.acceptedSends.length > 0 && now - this.acceptedSends[0] > 2 * BUDGET_MS) this.acceptedSends = this.acceptedSends.filter((at) => now - at <= BUDGET_MS);
     this.acceptedSends.push(sentAt);
+    if (now > sentAt) this.answerMs = this.answerMs === undefined ? now - sentAt : this.answerMs + ANSWER_WEIGHT * (now - sentAt - this.answerMs);
     this.ramp(now);
     const count = ++this.acceptedSinceChange;
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) {

@@ -120,6 +120,26 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
     assert.equal(limiter.currentRate, after, 'no slow start once a 429 came');
   });
 
+  test('slow start never keeps fewer than 2 requests in flight per answer\'s time: an API that answers in 2 ms is paced from the ceiling at once', () => {
+    now = 0;
+    const near = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    now = 2;
+    near.accepted(0);
+    assert.equal(near.currentRate, 6000);
+    now = 0;
+    const far = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    now = 150;
+    far.accepted(0);
+    // 2 per 150 ms is 800 a minute, under the start pace: the start pace holds.
+    assert.equal(far.currentRate, 1200);
+    now = 0;
+    const middle = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
+    now = 40;
+    middle.accepted(0);
+    // 2 per 40 ms: 3,000 a minute.
+    assert.equal(middle.currentRate, 3000);
+  });
+
   test('the first 429 sets the pace just under what the server accepted in the second before the refused request', () => {
     now = 0;
     const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
@@ -129,8 +149,8 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
     now = 2000;
     for (let i = 0; i < 25; i++) limiter.accepted(1000 + i * 40);
     limiter.throttled(2000);
-    // 25 a second is 1,500 a minute; 3 % under it.
-    assert.equal(Math.round(limiter.currentRate), Math.round(0.97 * 1500));
+    // 25 a second is 1,500 a minute; 5 % under it.
+    assert.equal(Math.round(limiter.currentRate), Math.round(0.95 * 1500));
   });
 
   test('too few answers to tell the budget: the first 429 halves the pace', () => {
