@@ -57,7 +57,7 @@ export async function fetchPage(http: HttpClient, request: PageRequest, select: 
 
 /**
  * Reads a list's pages, in order, each checked by a PagingGuard. Offset pages are read ahead, several
- * in flight (read-ahead.ts); the others one after the other, as each page names the next.
+ * in flight (readAhead, below); the others one after the other, as each page names the next.
  */
 export async function* fetchPages(http: HttpClient, first: PageRequest, paginator: Paginator, select: RecordSelector): AsyncGenerator<Page> {
   const request = { url: first.url, params: { ...paginator.initialParams, ...first.params } };

@@ -99,7 +99,7 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
       legacy_downloads_per_minute: { ...number('Bundle downloads per minute', 'Fullstory documents 2 legacy export downloads per minute.', 2, 1), type: 'integer' },
       ...tuningFields(
         { requestsPerMinute: 6000, maxRetries: 6, timeoutSeconds: 120, maxWaitSeconds: 600, retryInitialDelaySeconds: 2 },
-        'Fullstory publishes no limit for its v2 APIs ("set such that it should not be hit under realistic load") and answers 429 with Retry-After when one is hit: this is a ceiling; the connector starts at it, slows down at each 429 and settles just under what the API accepts. Lower it to leave room for other users of the key. (Legacy bundle downloads keep their own documented 2 per minute.)',
+        'Fullstory publishes no limit for its v2 APIs ("set such that it should not be hit under realistic load") and answers 429 with Retry-After when one is hit: this is a ceiling. The pace starts at 35 a second, doubles each second until the first 429, then settles just under what the API accepts. Lower it to leave room for other users of the key. (Legacy bundle downloads keep their own documented 2 per minute.)',
         { downloads: true },
       ),
     },

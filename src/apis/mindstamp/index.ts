@@ -37,7 +37,7 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
       },
       ...tuningFields(
         { requestsPerMinute: 6000, maxRetries: 5, timeoutSeconds: 60, maxWaitSeconds: 300, retryInitialDelaySeconds: 2 },
-        'Mindstamp publishes no rate limit: this is a ceiling; the connector starts at it, slows down at each 429 (honouring Retry-After) and settles just under what the API accepts. Pages are read one after the other, so the time an answer takes usually bounds the pace first. Lower it to leave room for other users of the key.',
+        'Mindstamp publishes no rate limit: this is a ceiling. The pace starts at 15 a second, doubles each second until the first 429 (honouring Retry-After), then settles just under what the API accepts. Lower it to leave room for other users of the key.',
       ),
     },
   }),
