@@ -1,7 +1,8 @@
 // Requests in flight where a stream fans out (one request per parent), with results in the parents'
 // order: the output stays as deterministic as a sequential read, and the rate limiter, not the
 // latency of each answer, sets the pace. A slow answer (a retry waiting out a 429) holds back only
-// the writing of what follows it, not the requests: up to `maxAhead` answers wait for their turn.
+// the writing of what follows it, not the requests: up to AHEAD answers per request in flight wait
+// for their turn.
 
 /** Results kept waiting for the slow one before them, per request in flight. */
 const AHEAD = 16;

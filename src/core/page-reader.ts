@@ -17,7 +17,7 @@ const MAX_EMPTY_PAGES = 5;
  * requests: the same next page twice, a page holding the same items as the one before (an ignored
  * offset or token), or empty pages that keep pointing to more, are reported as errors.
  */
-export class PagingGuard {
+class PagingGuard {
   private readonly seen = new Set<string>();
   private previous: string | undefined;
   private empty = 0;
@@ -50,7 +50,7 @@ export class PagingGuard {
 }
 
 /** Requests one page and selects its records. */
-export async function fetchPage(http: HttpClient, request: PageRequest, select: RecordSelector, index: number, sending?: SendOptions): Promise<Page> {
+async function fetchPage(http: HttpClient, request: PageRequest, select: RecordSelector, index: number, sending?: SendOptions): Promise<Page> {
   const { body } = await http.getJson(request.url, request.params, sending);
   return { request, body, items: select(body, request, index) };
 }
@@ -67,13 +67,13 @@ export async function* fetchPages(http: HttpClient, first: PageRequest, paginato
 }
 
 /**
- * Reads pages one after another from `request` (page `index` of the list). The next page is asked
+ * Reads pages one after another from `request`. The next page is asked
  * for as soon as the one before names it, while the reader is still busy with that one (a fan-out
  * stream sends a request per record of it): at 100-300 ms an answer, a reader that asked only once
  * done would wait that long for every page.
  */
-export async function* pagesInTurn(http: HttpClient, request: PageRequest | undefined, paginator: Paginator, select: RecordSelector, guard: PagingGuard, index = 0): AsyncGenerator<Page> {
-  if (!request) return;
+async function* pagesInTurn(http: HttpClient, request: PageRequest, paginator: Paginator, select: RecordSelector, guard: PagingGuard): AsyncGenerator<Page> {
+  let index = 0;
   guard.asking(request);
   let coming: Promise<Page> | undefined = fetchPage(http, request, select, index);
   while (coming) {

@@ -142,15 +142,15 @@ export class RequestPace {
    * requests in flight would be sent into the spent budget and refused too. A wait beyond
    * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
    * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
-   * as the refused request arrived, not from its answer a latency later (it is rounded up to the
-   * second, so the refused request's own retry, from its answer and with slack, never waits on this
-   * hold); an absolute reset time is kept.
+   * as the refused request arrived, not from its answer a latency later, with the slack of the
+   * refused request's own retry (for the request's way there): that retry, counted from the answer,
+   * never waits on this hold. An absolute reset time is kept as it is.
    */
   private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
     if (wait === undefined || wait > this.options.maxWaitMs) return;
     const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
-    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait : Date.now() + wait);
+    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait);
   }
 }
