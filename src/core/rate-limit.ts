@@ -46,8 +46,6 @@ const RAMP_DOUBLING_MS = 1000;
  * first refusal catches almost nothing in flight.
  */
 const DISCOVERY_IN_FLIGHT = 2;
-/** Weight of the newest answer in the mean answer time (adaptive only). */
-const ANSWER_WEIGHT = 0.2;
 /**
  * The first 429 ends a budget the server counts per second (the common case where none is published):
  * the requests it accepted in the second before the refused one was sent are that budget, or more
@@ -91,8 +89,6 @@ export class RateLimiter {
   private slowedAt = 0;
   /** When slow start began: the first request (adaptive only). */
   private rampStart: number | undefined;
-  /** Mean time from a request to its accepted answer, in ms (adaptive only). */
-  private answerMs: number | undefined;
   /** When the last requests went out (adaptive only). */
   private readonly sentAt: number[] = [];
   /** When the requests the server accepted in the last BUDGET_MS were sent (adaptive only). */
@@ -109,6 +105,8 @@ export class RateLimiter {
     private readonly clock: () => number = Date.now,
     /** Adaptive: the pace slow start begins at, per window. */
     private readonly startRate = (DEFAULT_START_PER_SECOND * windowMs) / 1000,
+    /** The mean time an answer takes, in ms, as the client measures it (undefined before the first). */
+    private readonly answerMs: () => number | undefined = () => undefined,
   ) {
     if (!(limit > 0)) throw new RangeError(`rate limit must be positive, got ${limit}`);
     this.ceiling = limit;
@@ -120,7 +118,8 @@ export class RateLimiter {
   private ramp(now: number): void {
     if (!this.adaptive || Number.isFinite(this.refusedAt) || this.rate >= this.ceiling) return;
     this.rampStart ??= now;
-    const start = Math.max(this.startRate, this.answerMs ? (DISCOVERY_IN_FLIGHT * this.windowMs) / this.answerMs : 0);
+    const answerMs = this.answerMs();
+    const start = Math.max(this.startRate, answerMs ? (DISCOVERY_IN_FLIGHT * this.windowMs) / answerMs : 0);
     const ramped = start * 2 ** ((now - this.rampStart) / RAMP_DOUBLING_MS);
     if (ramped > this.rate) this.pace(ramped);
   }
@@ -229,7 +228,6 @@ export class RateLimiter {
     const now = this.clock();
     if (this.acceptedSends.length > 0 && now - this.acceptedSends[0] > 2 * BUDGET_MS) this.acceptedSends = this.acceptedSends.filter((at) => now - at <= BUDGET_MS);
     this.acceptedSends.push(sentAt);
-    if (now > sentAt) this.answerMs = this.answerMs === undefined ? now - sentAt : this.answerMs + ANSWER_WEIGHT * (now - sentAt - this.answerMs);
     this.ramp(now);
     const count = ++this.acceptedSinceChange;
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) {

@@ -65,6 +65,7 @@ export class RequestPace {
         options.adaptiveRate,
         Date.now,
         options.adaptiveStartPerMinute,
+        () => this.window.meanLatencyMs,
       );
       this.limiter = limiter;
     }

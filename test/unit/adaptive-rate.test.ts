@@ -121,23 +121,17 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
   });
 
   test('slow start never keeps fewer than 2 requests in flight per answer\'s time: an API that answers in 2 ms is paced from the ceiling at once', () => {
-    now = 0;
-    const near = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
-    now = 2;
-    near.accepted(0);
-    assert.equal(near.currentRate, 6000);
-    now = 0;
-    const far = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
-    now = 150;
-    far.accepted(0);
+    const answering = (ms: number) => {
+      now = 0;
+      const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200, () => ms);
+      limiter.accepted(0);
+      return limiter.currentRate;
+    };
+    assert.equal(answering(2), 6000);
     // 2 per 150 ms is 800 a minute, under the start pace: the start pace holds.
-    assert.equal(far.currentRate, 1200);
-    now = 0;
-    const middle = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
-    now = 40;
-    middle.accepted(0);
+    assert.equal(answering(150), 1200);
     // 2 per 40 ms: 3,000 a minute.
-    assert.equal(middle.currentRate, 3000);
+    assert.equal(answering(40), 3000);
   });
 
   test('the first 429 sets the pace just under what the server accepted in the second before the refused request', () => {
