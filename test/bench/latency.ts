@@ -9,8 +9,8 @@
 import { catalogFor, runConnector } from '../helpers/connector';
 import { sessionCount, FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock, MINDSTAMP_STREAMS } from '../mocks/mindstamp';
-import type { MockServer, RateLimit } from '../mocks/server';
-import { DEFAULTS } from './limits';
+import type { MockServer } from '../mocks/server';
+import { DEFAULTS, refuseAbove } from './limits';
 
 export interface LatencyResult {
   latencyMs: number;
@@ -27,30 +27,11 @@ export interface LatencyResult {
   mostInFlight: number;
 }
 
-/** Fullstory's answer to a limit hit (Mindstamp documents none: the same limiter is assumed). */
-const refuseAbove = (perSecond: number): RateLimit => ({
-  limit: perSecond,
-  windowMs: 1000,
-  kind: 'sliding',
-  reject: (resetAt) => ({ status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) }, body: { message: 'Too many requests', code: 'resource_exhausted' } }),
-});
-
 /** Runs a read with the mock slowed and limited; checks every record by key. */
 async function atLatency(mock: MockServer, latencyMs: number, perSecond: number, config: unknown, streams: string[], expectedKeys: Map<string, string[]>, keyOf: (stream: string, record: Record<string, unknown>) => string): Promise<LatencyResult> {
   mock.latencyMs = latencyMs;
-  mock.rateLimit = refuseAbove(perSecond);
-  let inFlight = 0;
-  let mostInFlight = 0;
-  const counting = mock as unknown as { respond: (...args: unknown[]) => Promise<void> };
-  const respond = counting.respond.bind(mock);
-  counting.respond = async (...args: unknown[]) => {
-    mostInFlight = Math.max(mostInFlight, ++inFlight);
-    try {
-      await respond(...args);
-    } finally {
-      inFlight--;
-    }
-  };
+  // Fullstory's answer to a limit hit (Mindstamp documents none: the same limiter is assumed).
+  mock.rateLimit = refuseAbove(perSecond, { message: 'Too many requests', code: 'resource_exhausted' }, 'sliding');
   const started = Date.now();
   const result = await runConnector('read', { config, catalog: catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh']))), timeoutMs: 600_000 });
   if (result.code !== 0) throw new Error(`case 12: the read failed (exit ${result.code}): ${result.stderr.slice(-500)}`);
@@ -83,7 +64,7 @@ async function atLatency(mock: MockServer, latencyMs: number, perSecond: number,
     shareOfLimit: (accepted - 1) / spanSeconds / perSecond,
     refused: mock.rateLimited / mock.requests.length,
     seconds: (Date.now() - started) / 1000,
-    mostInFlight,
+    mostInFlight: mock.mostInFlight,
   };
 }
 

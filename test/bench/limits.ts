@@ -23,9 +23,10 @@ export interface LimitResult {
 }
 
 /** Fullstory's and Mindstamp's answer to a limit hit: 429 with Retry-After up to the window's end. */
-const refuseAbove = (perSecond: number, body: unknown): RateLimit => ({
+export const refuseAbove = (perSecond: number, body: unknown, kind: RateLimit['kind'] = 'fixed'): RateLimit => ({
   limit: perSecond,
   windowMs: 1000,
+  kind,
   reject: (resetAt) => ({ status: 429, headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) }, body }),
 });
 

@@ -90,6 +90,9 @@ export class MockServer {
    * many are in flight, and is counted against the rate limit when it arrives.
    */
   latencyMs = 0;
+  /** Requests being answered now, and the most there were at once. */
+  private inFlight = 0;
+  mostInFlight = 0;
   private readonly server: Server;
   private windowStart = 0;
   private windowCount = 0;
@@ -112,6 +115,8 @@ export class MockServer {
           at: Date.now(),
         };
         this.requests.push(request);
+        this.mostInFlight = Math.max(this.mostInFlight, ++this.inFlight);
+        res.once('close', () => this.inFlight--);
         this.respond(request, res).catch((error: Error) => {
           res.statusCode = 500;
           res.end(JSON.stringify({ mock_error: error.message }));
