@@ -48,7 +48,7 @@ export class InFlightWindow {
    */
   async acquire(signal?: AbortSignal, bulk = false): Promise<void> {
     signal?.throwIfAborted();
-    if (this.waiting.length + this.waitingInBulk.length === 0 && this.inFlight < this.size) {
+    if (bulk ? this.waiting.length + this.waitingInBulk.length === 0 && this.inFlight < this.size : this.waiting.length === 0 && this.inFlight < this.sizeForLone) {
       this.inFlight++;
       return;
     }
@@ -78,12 +78,24 @@ export class InFlightWindow {
     this.admit();
   }
 
+  /**
+   * A window full of bulk requests keeps one slot more, within the cap, for a request sent alone:
+   * a list that names each next page waits on every one, and would otherwise wait for an answer to
+   * free a slot at each page. The pace, not the window, keeps the rate. (Not before the latency is
+   * known: one request finds it out.)
+   */
+  private get sizeForLone(): number {
+    return this.latencyMs === undefined ? this.size : Math.min(this.cap, this.size + 1);
+  }
+
   private admit(): void {
-    while (this.inFlight < this.size) {
-      const next = this.waiting.shift() ?? this.waitingInBulk.shift();
-      if (!next) return;
+    while (this.waiting.length > 0 && this.inFlight < this.sizeForLone) {
       this.inFlight++;
-      next();
+      this.waiting.shift()!();
+    }
+    while (this.waiting.length === 0 && this.waitingInBulk.length > 0 && this.inFlight < this.size) {
+      this.inFlight++;
+      this.waitingInBulk.shift()!();
     }
   }
 }

@@ -70,6 +70,8 @@ export class RateLimiter {
   private announcedCount = 0;
   private nextAt = 0;
   private pausedUntil = 0;
+  /** Lone requests waiting for their turn (see acquire). */
+  private loneWaiting = 0;
   /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
   private rate: number;
   /** Adaptive: the lowest rate the server refused (429) lately; the rate settles a little under it. */
@@ -245,12 +247,32 @@ export class RateLimiter {
     if (this.rate < target) this.pace(Math.min(target, halfWay));
   }
 
-  /** Resolves when the next request may go; true if it waited for a pause the server asked for. */
-  async acquire(): Promise<boolean> {
+  /**
+   * Resolves when the next request may go; true if it waited for a pause the server asked for. A
+   * request sent in bulk (pages read ahead, one request per parent) leaves the turn to any lone
+   * request waiting: a list that names each next page waits on every one of them, and behind the
+   * bulk it would wait about a latency per page instead of an interval.
+   */
+  async acquire(bulk = false): Promise<boolean> {
+    if (bulk) return this.takeTurn(true);
+    this.loneWaiting++;
+    try {
+      return await this.takeTurn(false);
+    } finally {
+      this.loneWaiting--;
+    }
+  }
+
+  private async takeTurn(bulk: boolean): Promise<boolean> {
     let paused = false;
     for (;;) {
       const now = Date.now();
       const readyAt = Math.max(this.nextAt, this.pausedUntil);
+      if (readyAt <= now && bulk && this.loneWaiting > 0) {
+        // The lone request's timer is due as well: it takes this turn, this one the next.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (readyAt <= now) {
         // Adaptive, the pace is a rate to keep: a timer that fired late does not slow it, the next
         // request keeps to the schedule (unless nothing was sent for a whole interval). A fixed limit
@@ -269,6 +291,11 @@ export class RateLimiter {
       this.onWait(readyAt - now, serverPaused);
       await sleep(readyAt - now);
     }
+  }
+
+  /** Until when the server asked that nothing be sent (epoch ms; in the past: no hold). */
+  get pausedUntilMs(): number {
+    return this.pausedUntil;
   }
 
   pauseUntil(epochMs: number): void {

@@ -48,9 +48,14 @@ export interface PaceOptions {
   reporter?: RequestReporter;
 }
 
+/** A Retry-After in whole seconds is rounded up by up to this much. */
+const RETRY_AFTER_ROUNDING_MS = 1000;
+
 export class RequestPace {
   private readonly limiter?: RateLimiter;
   private readonly window: InFlightWindow;
+  /** When the server's last hold was set. */
+  private heldAt = 0;
 
   constructor(private readonly options: PaceOptions) {
     const { log, reporter } = options;
@@ -92,7 +97,7 @@ export class RequestPace {
       return false;
     }
     state.holdsSlot = true;
-    if (this.limiter && (await this.limiter.acquire())) this.options.reporter?.resumed();
+    if (this.limiter && (await this.limiter.acquire(state.bulk))) this.options.reporter?.resumed();
     return !caller?.aborted;
   }
 
@@ -145,13 +150,21 @@ export class RequestPace {
    * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
    * as the refused request arrived, not from its answer a latency later, with the slack of the
    * refused request's own retry (for the request's way there): that retry, counted from the answer,
-   * never waits on this hold. An absolute reset time is kept as it is.
+   * never waits on this hold. An absolute reset time is kept as it is. Requests already in flight
+   * when a hold was set are refused with the one that set it: their Retry-After, counted from their
+   * own later sends, tells the same reset rounded up to the second, and would lengthen the hold by
+   * as much as the latency for nothing. Only a wait longer by more than that rounding (another
+   * budget, a longer window) lengthens it.
    */
   private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
     if (wait === undefined || wait > this.options.maxWaitMs) return;
     const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
-    this.limiter.pauseUntil(inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait);
+    const until = inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait;
+    const sameReset = sentAt !== undefined && sentAt < this.heldAt && until <= this.limiter.pausedUntilMs + RETRY_AFTER_ROUNDING_MS;
+    if (sameReset) return;
+    this.heldAt = Date.now();
+    this.limiter.pauseUntil(until);
   }
 }

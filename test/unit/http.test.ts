@@ -113,6 +113,30 @@ describe('HttpClient against the mock server', () => {
     assert.ok(otherAt - refusedAt >= 1000, `the other request went ${otherAt - refusedAt} ms after the 429 that asked for 1 s`);
   });
 
+  test('429s of requests already in flight when the first came do not lengthen its hold: they tell the same reset, rounded to the second', async () => {
+    // Both refused while the budget was spent; each Retry-After: 1 is counted from its own request.
+    mock.inject({ path: '/a', kind: 'status', status: 429, headers: { 'Retry-After': '1' } }, { path: '/b', kind: 'status', status: 429, headers: { 'Retry-After': '1' } });
+    mock.latencyMs = 800;
+    try {
+      const http = client({ requestsPerMinute: 6000, adaptiveRate: true });
+      // One answer shows the latency; until then the client keeps one request in flight.
+      await http.getJson(`${mock.url}/warm`);
+      const first = http.getJson(`${mock.url}/a`);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      const second = http.getJson(`${mock.url}/b`);
+      // Both 429s have been handled once both retries are announced; only then does the third request start.
+      while (logs.filter((line) => line.includes('retry 1/3')).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      const third = http.getJson(`${mock.url}/c`);
+      await Promise.all([first, second, third]);
+      const at = (path: string) => mock.requests.find((request) => request.path === path)!.at;
+      const gap = at('/c') - at('/a');
+      // /a's hold ends 1 s (plus the slack) after /a went; /b's own would end 400 ms later.
+      assert.ok(gap >= 1000 && gap < 1300, `the third request went ${gap} ms after the first refused one`);
+    } finally {
+      mock.latencyMs = 0;
+    }
+  });
+
   test('a Retry-After beyond maxWaitMs holds no other request: each fails on its own answer, at once', async () => {
     mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '60' } });
     const http = client({ requestsPerMinute: 6000, adaptiveRate: true, maxWaitMs: 2000 });

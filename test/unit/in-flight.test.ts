@@ -81,6 +81,35 @@ describe('InFlightWindow', () => {
     await Promise.all([alone, ...bulk]);
   });
 
+  test('a window full of requests sent in bulk keeps one more slot, within the cap, for a request sent alone', async () => {
+    // 4 a second × 0.1 s × 1.25, rounded up, + 1: two in flight.
+    const window = new InFlightWindow(3, () => 4);
+    void window.acquire();
+    window.release(100);
+    assert.equal(window.size, 2);
+    const granted: string[] = [];
+    const bulk = ['ahead 1', 'ahead 2', 'ahead 3'].map((name) => window.acquire(undefined, true).then(() => void granted.push(name)));
+    await settle();
+    const alone = ['next page', 'another stream'].map((name) => ask(window, granted, name));
+    await settle();
+    assert.deepEqual(granted, ['ahead 1', 'ahead 2', 'next page'], 'the window, and one slot more for the lone request');
+    window.release(100);
+    await settle();
+    assert.deepEqual(granted, ['ahead 1', 'ahead 2', 'next page', 'another stream'], 'a freed slot goes to the lone request waiting');
+    for (let i = 0; i < 2; i++) {
+      window.release(100);
+      await settle();
+    }
+    assert.deepEqual(granted, ['ahead 1', 'ahead 2', 'next page', 'another stream', 'ahead 3'], 'bulk requests only within the window');
+    const capped = new InFlightWindow(1, () => undefined);
+    void capped.acquire(undefined, true);
+    let lone = false;
+    void capped.acquire().then(() => (lone = true));
+    await settle();
+    assert.equal(lone, false, 'never beyond max_requests_in_flight');
+    await Promise.all([...bulk, ...alone]);
+  });
+
   test('a cap below 1 is refused', () => {
     assert.throws(() => new InFlightWindow(0, () => 1), RangeError);
   });

@@ -61,6 +61,17 @@ describe('RateLimiter', () => {
     assert.ok(waits[0] > 0 && waits[0] <= 50 * 1.01, `reported wait ${waits[0]} ms, more than one interval (150 ms ÷ 3, +1 % slack)`);
   });
 
+  test('a lone request takes the next turn before requests sent in bulk that waited longer', async () => {
+    const limiter = new RateLimiter(20, 1000);
+    const order: string[] = [];
+    const take = (name: string, bulk: boolean) => limiter.acquire(bulk).then(() => order.push(name));
+    const waits = [take('bulk 1', true), take('bulk 2', true), take('bulk 3', true), take('bulk 4', true)];
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    waits.push(take('lone', false));
+    await Promise.all(waits);
+    assert.deepEqual(order, ['bulk 1', 'lone', 'bulk 2', 'bulk 3', 'bulk 4']);
+  });
+
   test('pauseUntil holds every acquisition until that time, and never shortens a pause', async () => {
     const limiter = new RateLimiter(100, 1000);
     const until = Date.now() + 250;
