@@ -49,4 +49,4 @@ LABEL org.opencontainers.image.title=source-${AIRBYTE_SOURCE_API:-saas-trio} \
       org.opencontainers.image.documentation=https://github.com/source-saas-trio/source-saas-trio/tree/main/docs \
       org.opencontainers.image.vendor=source-saas-trio
 USER 1000:1000
-RUN node /airbyte/dist/main.js spec > /dev/null && node -e "require('/airbyte/dist/core/http')"
+RUN node /airbyte/dist/main.js spec > /dev/null && node -e "require('/airbyte/dist/http/client')"

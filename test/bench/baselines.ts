@@ -51,7 +51,7 @@ async function main(mode: string, args: string[]): Promise<void> {
       return;
     }
     case 'writer': {
-      const { OutputWriter } = await import('../../src/core/output');
+      const { OutputWriter } = await import('../../src/protocol/output');
       const writer = new OutputWriter(process.stdout);
       const data = { id: 'l_000000', status: 'contacted', data: { email: 'someone@example.org', first_name: 'First', last_name: 'Last', company_name: 'Company 7' }, owner_id: 'u_0001', sent_count: 3, updated_at: '2024-03-01T00:00:00.000Z' };
       for (let i = 0; i < Number(args[0]); i++) {

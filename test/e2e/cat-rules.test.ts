@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseJsonLossless } from '../../src/core/json-text';
+import { parseJsonLossless } from '../../src/json/text';
 import { acceptanceTestConfig, CAT_APIS, catConfig, readRepoJson, type CatMock } from '../helpers/cat';
 import { recordsOf, runConnector, statesOf, type Message } from '../helpers/connector';
 import { losslessMessages } from '../helpers/fullstory';

@@ -85,7 +85,7 @@ describe('Docker image', () => {
     assert.equal(inImage('for f in /airbyte/dist/main.js /airbyte/dist /airbyte/node_modules; do test -w $f && echo "$f writable"; done; echo done'), 'done');
     assert.equal(inImage('touch /airbyte/config.json && echo ok'), 'ok');
     // The exports' WebAssembly fast path ships and runs on the image's Node.
-    const shaped = inImage(`node -e "const { ObjectStreamShaper } = require('/airbyte/dist/core/object-shaper.js'); const shaper = new ObjectStreamShaper('ndjson', new Set(['a']), 'custom_vars'); console.log(shaper.push(Buffer.from('{\\"a\\":1,\\"b\\":2}\\n')).texts()[0])"`);
+    const shaped = inImage(`node -e "const { ObjectStreamShaper } = require('/airbyte/dist/json/object-shaper.js'); const shaper = new ObjectStreamShaper('ndjson', new Set(['a']), 'custom_vars'); console.log(shaper.push(Buffer.from('{\\"a\\":1,\\"b\\":2}\\n')).texts()[0])"`);
     assert.equal(shaped, '{"a":1,"custom_vars":{"b":2}}');
   });
 
@@ -93,8 +93,8 @@ describe('Docker image', () => {
     if (!skipUnlessDocker(t)) return;
     const accepted = (script: string) =>
       execFileSync('docker', ['run', '--rm', '--user', '1000:1000', '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', '--entrypoint', 'sh', TAG, '-c', `${script} 2>&1 >/dev/null | grep 'was accepted' | sed 's/.*CommonJS //; s/ was accepted.*//'`], { encoding: 'utf8' }).trim().split('\n');
-    assert.ok(accepted('node /airbyte/dist/main.js spec').includes('/airbyte/dist/core/commands.js'));
-    assert.ok(accepted(`node -e "require('/airbyte/dist/core/http')"`).includes('/airbyte/node_modules/axios/dist/node/axios.cjs'));
+    assert.ok(accepted('node /airbyte/dist/main.js spec').includes('/airbyte/dist/cli/commands.js'));
+    assert.ok(accepted(`node -e "require('/airbyte/dist/http/client')"`).includes('/airbyte/node_modules/axios/dist/node/axios.cjs'));
     // Without the debug switch the cache says nothing: stdout carries protocol messages only.
     const out = execFileSync('docker', ['run', '--rm', TAG, 'spec'], { encoding: 'utf8' });
     assert.equal(out.trim().split('\n').length, 1);

@@ -2,7 +2,7 @@
 // big integers kept as strings, custom keys partitioned by the schema's declared names.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseJsonLossless } from '../../src/core/json-text';
+import { parseJsonLossless } from '../../src/json/text';
 import type { FullstoryMock } from '../mocks/fullstory';
 import type { Message } from './connector';
 import { repoRoot } from './shared';

@@ -1,4 +1,4 @@
-import { HttpClient, type HttpClientOptions } from '../../src/core/http';
+import { HttpClient, type HttpClientOptions } from '../../src/http/client';
 
 /** An HttpClient for unit tests: fast backoff, silent, no limiter; anything can be overridden. */
 export const testHttpClient = (origin: string, overrides: Partial<HttpClientOptions> = {}): HttpClient =>

@@ -1,13 +1,13 @@
-// Writes src/core/generated/config-validators.js: ajv's standalone validation code for each API's
+// Writes src/cli/generated/config-validators.js: ajv's standalone validation code for each API's
 // config schema, taken from the SPEC, so the connector validates configs without loading ajv's
 // compiler (`npm run spec:write` runs this; a test checks the file is current).
 import Ajv, { _ } from 'ajv';
 import addFormats from 'ajv-formats';
 import standaloneCode from 'ajv/dist/standalone';
-import type { ConnectorSpecification } from '../../src/core/protocol';
-import type { JsonSchema } from '../../src/core/stream';
+import type { ConnectorSpecification } from '../../src/protocol/messages';
+import type { JsonSchema } from '../../src/streams/stream';
 
-export const GENERATED_VALIDATORS = 'src/core/generated/config-validators.js';
+export const GENERATED_VALIDATORS = 'src/cli/generated/config-validators.js';
 
 /** Per API name: the spec's root schema with `api` narrowed to that API's option. */
 export function configSchemas(spec: ConnectorSpecification): Record<string, JsonSchema> {

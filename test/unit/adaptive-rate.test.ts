@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RateLimiter } from '../../src/core/rate-limit';
+import { RateLimiter } from '../../src/http/rate-limit';
 
 /** Simulated time: each request moves it on by the limiter's current spacing. */
 let now = 0;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fullstory } from '../../src/apis/fullstory';
 import { persistiq } from '../../src/apis/persistiq';
-import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/core/config';
-import { ConfigError } from '../../src/core/errors';
+import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/cli/config';
+import { ConfigError } from '../../src/protocol/errors';
 
 const KNOWN = 'users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags';
 

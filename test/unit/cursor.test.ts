@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ApiClock } from '../../src/core/clock';
-import { DatetimeCursor, type DatetimeCursorOptions } from '../../src/core/cursor';
-import { ConfigError } from '../../src/core/errors';
+import { ApiClock } from '../../src/http/clock';
+import { DatetimeCursor, type DatetimeCursorOptions } from '../../src/streams/cursor';
+import { ConfigError } from '../../src/protocol/errors';
 
 const SYNC_START = new Date('2024-06-01T12:00:00.000Z');
 

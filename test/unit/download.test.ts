@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { downloadItems } from '../../src/core/download';
-import { ObjectStreamShaper } from '../../src/core/object-shaper';
+import { downloadItems } from '../../src/http/download';
+import { ObjectStreamShaper } from '../../src/json/object-shaper';
 import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 

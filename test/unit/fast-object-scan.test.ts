@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ObjectStreamShaper } from '../../src/core/object-shaper';
+import { ObjectStreamShaper } from '../../src/json/object-shaper';
 import { random, randomObject, serialise, TRICKY_STRINGS } from '../helpers/random-json';
 
 type Format = 'array' | 'ndjson';

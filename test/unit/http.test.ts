@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { ConfigError, SystemError, TransientError } from '../../src/core/errors';
-import { serverWaitMs, type HttpClientOptions } from '../../src/core/http';
+import { ConfigError, SystemError, TransientError } from '../../src/protocol/errors';
+import { serverWaitMs, type HttpClientOptions } from '../../src/http/client';
 import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { InFlightWindow } from '../../src/core/in-flight';
+import { InFlightWindow } from '../../src/http/in-flight';
 
 /** Acquires a slot without waiting for it: resolves `taken` once granted. */
 function ask(window: InFlightWindow, granted: string[], name: string): Promise<void> {

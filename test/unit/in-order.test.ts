@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { inOrder } from '../../src/core/in-order';
+import { inOrder } from '../../src/streams/in-order';
 
 async function* numbers(count: number): AsyncGenerator<number> {
   for (let i = 0; i < count; i++) yield i;

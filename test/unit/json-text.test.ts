@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseJsonLossless } from '../../src/core/json-text';
+import { parseJsonLossless } from '../../src/json/text';
 
 describe('parseJsonLossless', () => {
   test('integers beyond 2^53 become strings with every digit; everything else as JSON.parse', () => {

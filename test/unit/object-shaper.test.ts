@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { TruncatedBodyError } from '../../src/core/json-text';
-import { JsonBatch } from '../../src/core/json-batch';
-import { ObjectStreamShaper } from '../../src/core/object-shaper';
+import { TruncatedBodyError } from '../../src/json/text';
+import { JsonBatch } from '../../src/protocol/json-batch';
+import { ObjectStreamShaper } from '../../src/json/object-shaper';
 import { random, randomObject, serialise } from '../helpers/random-json';
 
 /** Whether two views start at the same byte of the same memory. */

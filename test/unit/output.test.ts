@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { JsonBatch } from '../../src/core/json-batch';
-import { OutputWriter, SecretScrubber } from '../../src/core/output';
-import { errorTrace, logMessage } from '../../src/core/protocol';
+import { JsonBatch } from '../../src/protocol/json-batch';
+import { OutputWriter, SecretScrubber } from '../../src/protocol/output';
+import { errorTrace, logMessage } from '../../src/protocol/messages';
 
 /** A destination that records every chunk it is given and acknowledges at once. */
 class Sink extends Writable {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { SystemError } from '../../src/core/errors';
-import type { HttpClient } from '../../src/core/http';
+import { SystemError } from '../../src/protocol/errors';
+import type { HttpClient } from '../../src/http/client';
 import { testHttpClient } from '../helpers/http-client';
-import { fetchPages } from '../../src/core/page-reader';
-import { nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, type Page, type PageRequest } from '../../src/core/paginate';
+import { fetchPages } from '../../src/streams/page-reader';
+import { nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, type Page, type PageRequest } from '../../src/streams/paginate';
 import { MockServer } from '../mocks/server';
 
 const page = (request: PageRequest, body: unknown, items: unknown[] = [{ id: 1 }]): Page => ({ request, body, items });

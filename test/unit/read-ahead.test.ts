@@ -2,9 +2,9 @@
 // record comes once, in list order.
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import type { HttpClient } from '../../src/core/http';
-import { fetchPages } from '../../src/core/page-reader';
-import { offsetPaginator, recordsAt } from '../../src/core/paginate';
+import type { HttpClient } from '../../src/http/client';
+import { fetchPages } from '../../src/streams/page-reader';
+import { offsetPaginator, recordsAt } from '../../src/streams/paginate';
 import { testHttpClient } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 

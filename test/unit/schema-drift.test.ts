@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { JsonBatch } from '../../src/core/json-batch';
-import { ADDITIONAL_PROPERTIES, SchemaDrift, withCatchAll } from '../../src/core/schema-drift';
+import { JsonBatch } from '../../src/protocol/json-batch';
+import { ADDITIONAL_PROPERTIES, SchemaDrift, withCatchAll } from '../../src/streams/schema-drift';
 
 const schema = withCatchAll(
   {

@@ -2,13 +2,13 @@
 // in the shape the stream writes them (integers with or without a fraction, ISO 8601 date-times with
 // milliseconds, microseconds or an offset) go through the input validation (parseState, then the
 // stream's own checks at the start of a read) without a config_error.
-import { ApiClock } from '../../src/core/clock';
+import { ApiClock } from '../../src/http/clock';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { registry } from '../../src/apis';
-import { parseState } from '../../src/core/config';
-import { ConfigError } from '../../src/core/errors';
-import { catalogSchema } from '../../src/core/stream';
+import { parseState } from '../../src/cli/config';
+import { ConfigError } from '../../src/protocol/errors';
+import { catalogSchema } from '../../src/streams/stream';
 
 /** Anything the stream asks of its API context: a request throws this, any other use gives more of it. */
 class NoRequest extends Error {}

@@ -1,9 +1,9 @@
-import { ApiClock } from '../../src/core/clock';
+import { ApiClock } from '../../src/http/clock';
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { testHttpClient } from '../helpers/http-client';
-import { nextUrlPaginator } from '../../src/core/paginate';
-import { httpStream, joinUrl, recordObjects, type HttpApi, type HttpStreamOptions, type ReadContext, type StreamItem } from '../../src/core/stream';
+import { nextUrlPaginator } from '../../src/streams/paginate';
+import { httpStream, joinUrl, recordObjects, type HttpApi, type HttpStreamOptions, type ReadContext, type StreamItem } from '../../src/streams/stream';
 import { MockServer, type MockRequest } from '../mocks/server';
 
 describe('recordObjects', () => {

@@ -1,8 +1,8 @@
-import type { ApiConfig, ConnectEnvironment } from '../../core/api';
-import type { HttpClient } from '../../core/http';
-import { parseJsonLossless } from '../../core/json-text';
-import type { HttpApi } from '../../core/stream';
-import { clientFromConfig } from '../../core/tuning';
+import type { ApiConfig, ConnectEnvironment } from '../../connector/api';
+import type { HttpClient } from '../../http/client';
+import { parseJsonLossless } from '../../json/text';
+import type { HttpApi } from '../../streams/stream';
+import { clientFromConfig } from '../../connector/tuning';
 
 export const title = 'Fullstory';
 

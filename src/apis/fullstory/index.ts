@@ -1,8 +1,8 @@
-import type { ApiDefinition } from '../../core/api';
-import { ConfigError, ConnectorError, SystemError } from '../../core/errors';
-import { apiOption } from '../../core/spec';
-import { joinUrl, type StreamDefinition } from '../../core/stream';
-import { tuningFields } from '../../core/tuning';
+import type { ApiDefinition } from '../../connector/api';
+import { ConfigError, ConnectorError, SystemError } from '../../protocol/errors';
+import { apiOption } from '../../connector/options';
+import { joinUrl, type StreamDefinition } from '../../streams/stream';
+import { tuningFields } from '../../connector/tuning';
 import { connectFullstory, title, type FullstoryApi } from './api';
 import { legacyExportStreams } from './legacy-export';
 import { listStreams } from './lists';

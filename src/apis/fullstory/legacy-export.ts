@@ -1,11 +1,11 @@
 // Legacy Data Export (deprecated by Fullstory, still live): GET {export}/list?start=<unix s> answers
 // the first 20 bundles that end after `start`, oldest first; GET {export}/get?id=<Id> is the bundle,
 // a JSON array of events, gzipped or not. Downloads are limited to 2 per minute.
-import { downloadItems } from '../../core/download';
-import { JsonBatch } from '../../core/json-batch';
-import { ConfigError, SystemError } from '../../core/errors';
-import { ADDITIONAL_PROPERTIES } from '../../core/schema-drift';
-import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../core/stream';
+import { downloadItems } from '../../http/download';
+import { JsonBatch } from '../../protocol/json-batch';
+import { ConfigError, SystemError } from '../../protocol/errors';
+import { ADDITIONAL_PROPERTIES } from '../../streams/schema-drift';
+import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../streams/stream';
 import type { FullstoryApi } from './api';
 import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import bundleSchema from './schemas/export_bundles.json';

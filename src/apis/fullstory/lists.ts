@@ -1,9 +1,9 @@
-import { ConnectorError, SystemError } from '../../core/errors';
-import { fetchPages } from '../../core/page-reader';
-import { nextTokenPaginator, recordsAt, singlePage } from '../../core/paginate';
-import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
-import { inOrder } from '../../core/in-order';
-import { describeRequest } from '../../core/request';
+import { ConnectorError, SystemError } from '../../protocol/errors';
+import { fetchPages } from '../../streams/page-reader';
+import { nextTokenPaginator, recordsAt, singlePage } from '../../streams/paginate';
+import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../streams/stream';
+import { inOrder } from '../../streams/in-order';
+import { describeRequest } from '../../http/request';
 import type { FullstoryApi } from './api';
 import operations from './schemas/operations.json';
 import segments from './schemas/segments.json';

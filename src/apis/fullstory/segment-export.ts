@@ -2,11 +2,11 @@
 // GET /operations/v1/{id} until COMPLETED (results.searchExportId) or FAILED (errorDetails); GET
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
-import { downloadItems, type SplitterFactory } from '../../core/download';
-import { ConfigError, ConnectorError, SystemError, TransientError } from '../../core/errors';
-import { logMessage } from '../../core/protocol';
-import { sleep } from '../../core/rate-limit';
-import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../core/stream';
+import { downloadItems, type SplitterFactory } from '../../http/download';
+import { ConfigError, ConnectorError, SystemError, TransientError } from '../../protocol/errors';
+import { logMessage } from '../../protocol/messages';
+import { sleep } from '../../http/rate-limit';
+import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../streams/stream';
 import type { FullstoryApi } from './api';
 import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import individualsSchema from './schemas/segment_individuals.json';

@@ -1,6 +1,6 @@
-import { SystemError } from '../../core/errors';
-import { nextTokenPaginator } from '../../core/paginate';
-import { httpStream, joinUrl, renamedStateKey, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../core/stream';
+import { SystemError } from '../../protocol/errors';
+import { nextTokenPaginator } from '../../streams/paginate';
+import { httpStream, joinUrl, renamedStateKey, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../streams/stream';
 import type { FullstoryApi } from './api';
 import blocking from './schemas/settings_blocking.json';
 import domain from './schemas/settings_domain.json';

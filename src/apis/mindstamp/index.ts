@@ -1,8 +1,8 @@
-import type { ApiDefinition } from '../../core/api';
-import { SystemError } from '../../core/errors';
-import { apiOption } from '../../core/spec';
-import { joinUrl } from '../../core/stream';
-import { clientFromConfig, tuningFields } from '../../core/tuning';
+import type { ApiDefinition } from '../../connector/api';
+import { SystemError } from '../../protocol/errors';
+import { apiOption } from '../../connector/options';
+import { joinUrl } from '../../streams/stream';
+import { clientFromConfig, tuningFields } from '../../connector/tuning';
 import { streams, type MindstampApi } from './streams';
 
 const title = 'Mindstamp';

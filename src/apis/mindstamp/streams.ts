@@ -1,5 +1,5 @@
-import { offsetPaginator, singlePage } from '../../core/paginate';
-import { httpStream, type HttpApi, type JsonSchema } from '../../core/stream';
+import { offsetPaginator, singlePage } from '../../streams/paginate';
+import { httpStream, type HttpApi, type JsonSchema } from '../../streams/stream';
 import interactions from './schemas/interactions.json';
 import videos from './schemas/videos.json';
 import viewers from './schemas/viewers.json';

@@ -1,5 +1,5 @@
-import { nextUrlPaginator } from '../../core/paginate';
-import { httpStream, renamedStateKey, type HttpStreamOptions, type JsonSchema } from '../../core/stream';
+import { nextUrlPaginator } from '../../streams/paginate';
+import { httpStream, renamedStateKey, type HttpStreamOptions, type JsonSchema } from '../../streams/stream';
 import campaigns from './schemas/campaigns.json';
 import dncDomains from './schemas/dnc_domains.json';
 import events from './schemas/events.json';

@@ -3,6 +3,7 @@
 // connection: it is never retried as a broken download would be.
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
+import { firstInvalidUtf8 } from '../json/text';
 
 /** Gzip's magic bytes, whatever Content-Type or Content-Encoding say. */
 export const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
@@ -45,15 +46,4 @@ export function decodeErrorBody(data: unknown, maxBytes: number): string {
   } catch {
     return '';
   }
-}
-
-/** Offset of the first byte that breaks UTF-8, or -1 (for messages; called on invalid text only). */
-export function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
-    const lead = bytes[i];
-    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
-    if (length === 0 || !isUtf8(bytes.subarray(i, i + length))) return i;
-    i += length;
-  }
-  return -1;
 }

@@ -1,9 +1,9 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
-import type { AnyApiDefinition, ConnectorConfig } from './api';
-import { ConfigError } from './errors';
-import type { ConfiguredStream, StreamState } from './protocol';
-import type { JsonSchema } from './stream';
+import type { AnyApiDefinition, ConnectorConfig } from '../connector/api';
+import { ConfigError } from '../protocol/errors';
+import type { ConfiguredStream, StreamState } from '../protocol/messages';
+import type { JsonSchema } from '../streams/stream';
 
 export function readJsonFile(path: string, what: string): unknown {
   let text: string;

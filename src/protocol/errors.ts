@@ -1,4 +1,4 @@
-import type { FailureType } from './protocol';
+import type { FailureType } from './messages';
 
 /** An error that knows how the platform should treat it (retry the sync or ask the user to fix config). */
 export class ConnectorError extends Error {

@@ -4,10 +4,10 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ConnectorError, SystemError, TransientError } from './errors';
-import type { HttpClient, Params } from './http';
-import type { JsonBatch } from './json-batch';
-import { TruncatedBodyError } from './json-text';
+import { ConnectorError, SystemError, TransientError } from '../protocol/errors';
+import type { HttpClient, Params } from './client';
+import type { JsonBatch } from '../protocol/json-batch';
+import { TruncatedBodyError } from '../json/text';
 import { sleep } from './rate-limit';
 import { isGzip } from './response-body';
 

@@ -1,6 +1,6 @@
-import type { Logger, RequestReporter } from './http';
-import type { ApiClock } from './clock';
-import type { JsonSchema, StreamDefinition } from './stream';
+import type { Logger, RequestReporter } from '../http/client';
+import type { ApiClock } from '../http/clock';
+import type { JsonSchema, StreamDefinition } from '../streams/stream';
 
 /** One option of the spec's `api` oneOf, after defaults from the spec are applied. */
 export interface ApiConfig {

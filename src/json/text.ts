@@ -1,4 +1,5 @@
-// JSON read as text where JSON.parse alone would lose something.
+// JSON read as text where JSON.parse alone would lose something, and where text is not UTF-8.
+import { isUtf8 } from 'node:buffer';
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -45,3 +46,14 @@ export function parseJsonLossless(text: string): unknown {
 
 /** The body ended early (no closing bracket, a cut gzip stream): worth downloading again. */
 export class TruncatedBodyError extends Error {}
+
+/** Offset of the first byte that breaks UTF-8, or -1 (for messages; called on invalid text only). */
+export function firstInvalidUtf8(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i];
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    if (length === 0 || !isUtf8(bytes.subarray(i, i + length))) return i;
+    i += length;
+  }
+  return -1;
+}

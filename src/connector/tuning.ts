@@ -1,7 +1,7 @@
 import type { ApiConfig, ConnectEnvironment } from './api';
-import type { HttpClient, HttpClientOptions } from './http';
-import { MEGABYTE } from './response-body';
-import type { JsonSchema } from './stream';
+import type { HttpClient, HttpClientOptions } from '../http/client';
+import { MEGABYTE } from '../http/response-body';
+import type { JsonSchema } from '../streams/stream';
 
 export interface TuningDefaults {
   requestsPerMinute: number;
@@ -124,7 +124,7 @@ type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'err
 export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironment, specifics: ClientSpecifics): HttpClient {
   // Loaded on first use: spec and discover send no request and need not load axios.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { HttpClient: Client } = require('./http') as typeof import('./http');
+  const { HttpClient: Client } = require('../http/client') as typeof import('../http/client');
   return new Client({
     ...specifics,
     credentialOrigins: specifics.credentialOrigins ?? [new URL(config.base_url).origin],

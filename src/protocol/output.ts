@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { AirbyteMessage, StreamState } from './protocol';
-import { stateMessage } from './protocol';
+import type { AirbyteMessage, StreamState } from './messages';
+import { stateMessage } from './messages';
 import { copyRange, type JsonBatch } from './json-batch';
 
 const NEWLINE = 10;

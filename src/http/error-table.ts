@@ -2,8 +2,8 @@
 // whose failure type tells the platform whether to retry the sync or ask for a fix.
 import { AxiosError, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError, TransientError } from './errors';
-import type { HttpClientOptions } from './http';
+import { ConfigError, ConnectorError, SystemError, TransientError } from '../protocol/errors';
+import type { HttpClientOptions } from './client';
 import { isTooLarge, retryStateOf } from './retries';
 import { MEGABYTE } from './response-body';
 

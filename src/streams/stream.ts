@@ -1,13 +1,13 @@
-import type { ApiClock } from './clock';
+import type { ApiClock } from '../http/clock';
 import { DatetimeCursor } from './cursor';
-import { SystemError } from './errors';
-import type { HttpClient, Logger, Params } from './http';
-import type { JsonBatch } from './json-batch';
-import { describeRequest } from './request';
+import { SystemError } from '../protocol/errors';
+import type { HttpClient, Logger, Params } from '../http/client';
+import type { JsonBatch } from '../protocol/json-batch';
+import { describeRequest } from '../http/request';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages } from './page-reader';
 import { recordsAt, type Paginator } from './paginate';
-import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from './protocol';
+import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from '../protocol/messages';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;

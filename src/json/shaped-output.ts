@@ -1,10 +1,10 @@
 // What one scan of the object shaper makes: the shaped objects back to back, where each one ends,
 // and how many had raw control characters escaped. Becomes the JsonBatch the read loop writes.
 import { isUtf8 } from 'node:buffer';
-import { SystemError } from './errors';
-import { escapeRawControls } from './json-tokens';
-import { JsonBatch } from './json-batch';
-import { firstInvalidUtf8 } from './response-body';
+import { SystemError } from '../protocol/errors';
+import { escapeRawControls } from './tokens';
+import { JsonBatch } from '../protocol/json-batch';
+import { firstInvalidUtf8 } from './text';
 
 export class ShapedOutput {
   bytes: Buffer;

@@ -1,6 +1,6 @@
-import type { ApiClock } from './clock';
-import { ConfigError } from './errors';
-import type { StreamState } from './protocol';
+import type { ApiClock } from '../http/clock';
+import { ConfigError } from '../protocol/errors';
+import type { StreamState } from '../protocol/messages';
 
 interface Instant {
   text: string;

@@ -1,12 +1,12 @@
-import type { AnyApiDefinition } from './api';
-import { ApiClock } from './clock';
-import { asConnectorError, type ConnectorError } from './errors';
-import type { Logger } from './http';
-import type { OutputWriter } from './output';
-import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from './protocol';
+import type { AnyApiDefinition } from '../connector/api';
+import { ApiClock } from '../http/clock';
+import { asConnectorError, type ConnectorError } from '../protocol/errors';
+import type { Logger } from '../http/client';
+import type { OutputWriter } from '../protocol/output';
+import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from '../protocol/messages';
 import { SyncProgress } from './progress';
-import { SchemaDrift } from './schema-drift';
-import { catalogSchema, catchAllField } from './stream';
+import { SchemaDrift } from '../streams/schema-drift';
+import { catalogSchema, catchAllField } from '../streams/stream';
 
 export interface ReadOptions {
   definition: AnyApiDefinition;

@@ -1,10 +1,10 @@
 // Large exports cut into objects as bytes: no UTF-8 decode, no parse, no encode. 64-bit integers keep
 // every digit, memory stays flat however big the body is, and each byte is looked at once, in a
 // tight loop (for tokens this short, a loop over a Buffer beats calling indexOf or startsWith).
-import { SystemError } from './errors';
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './json-tokens';
-import { copyRange, JsonBatch } from './json-batch';
-import { TruncatedBodyError } from './json-text';
+import { SystemError } from '../protocol/errors';
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './tokens';
+import { copyRange, JsonBatch } from '../protocol/json-batch';
+import { TruncatedBodyError } from './text';
 import { declaredKeySlots, FAST_SCAN_MAX_BYTES, FastObjectScan, MAX_FAST_KEY, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
 import { ShapedOutput } from './shaped-output';
 

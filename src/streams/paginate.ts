@@ -1,6 +1,6 @@
-import { SystemError } from './errors';
-import type { Params } from './http';
-import { describeRequest } from './request';
+import { SystemError } from '../protocol/errors';
+import type { Params } from '../http/client';
+import { describeRequest } from '../http/request';
 
 export interface PageRequest {
   url: string;

@@ -1,10 +1,10 @@
 // Reading a list's pages: one after the other as each page names the next, or, for offset paging,
 // several ahead at once, so that at real latencies (100-300 ms an answer) a list is read at the pace
 // its API allows rather than one page per round trip.
-import { SystemError } from './errors';
-import type { HttpClient, SendOptions } from './http';
+import { SystemError } from '../protocol/errors';
+import type { HttpClient, SendOptions } from '../http/client';
 import type { Page, PageRequest, Paginator, RecordSelector } from './paginate';
-import { describeRequest } from './request';
+import { describeRequest } from '../http/request';
 
 const requestKey = (request: PageRequest): string =>
   `${request.url} ${JSON.stringify(Object.entries(request.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)))}`;

@@ -1,17 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AnyApiDefinition } from './api';
+import type { AnyApiDefinition } from '../connector/api';
 import { parseState, readJsonFile, secretValues, validateCatalog, validateConfig } from './config';
-import { asConnectorError, ConfigError } from './errors';
-import type { Logger } from './http';
-import type { OutputWriter } from './output';
-import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from './protocol';
-import { ApiClock } from './clock';
+import { asConnectorError, ConfigError } from '../protocol/errors';
+import type { Logger } from '../http/client';
+import type { OutputWriter } from '../protocol/output';
+import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from '../protocol/messages';
+import { ApiClock } from '../http/clock';
 import { SyncProgress } from './progress';
 import { readStreams } from './read';
 import { buildSpec, selectApis } from './spec';
-import { catalogSchema } from './stream';
+import { catalogSchema } from '../streams/stream';
 
 const packageInfo = (): { name: string; version: string } =>
   JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };

@@ -1,7 +1,7 @@
 import axios, { AxiosError, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError } from './errors';
+import { ConfigError, ConnectorError, SystemError } from '../protocol/errors';
 import { excerpt, resolveHttpError } from './error-table';
 import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import { RequestPace, type PaceOptions, type RequestReporter } from './request-pace';
