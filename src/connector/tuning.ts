@@ -1,5 +1,6 @@
 import type { ApiConfig, ConnectEnvironment } from './api';
-import type { HttpClient, HttpClientOptions } from '../http/client';
+import type { HttpClient } from '../http/client';
+import type { AnswerReading, PaceSettings, Reporting } from '../http/options';
 import { MEGABYTE } from '../http/response-body';
 import type { JsonSchema } from '../streams/stream';
 
@@ -113,38 +114,49 @@ export function tuningFields(
   };
 }
 
-type ClientSpecifics = Pick<HttpClientOptions, 'apiTitle' | 'authHeaders' | 'errorMessage' | 'parseJson' | 'hideQuery' | 'baseUrlExample' | 'adaptiveRate' | 'adaptiveStartPerMinute' | 'announcedRequestsPerMinute'> & {
-  /** Where the credentials may be sent; default: base_url's origin alone. */
-  credentialOrigins?: string[];
-  /** The pace until the API announces the key's limit, when requests_per_minute is left empty; an announcement below it is not followed below it. */
-  documentedRequestsPerMinute?: number;
-};
+/** What an API folder gives for its client; pace and bounds come from the config's tuning fields. */
+export interface ClientSpecifics {
+  apiTitle: string;
+  auth: {
+    headers: Record<string, string>;
+    /** Where the credentials may be sent; default: base_url's origin alone. */
+    credentialOrigins?: string[];
+  };
+  answers: Omit<AnswerReading, 'clock'>;
+  pace?: Pick<PaceSettings, 'adaptive' | 'adaptiveStartPerMinute' | 'announcedRequestsPerMinute'> & {
+    /** The pace until the API announces the key's limit, when requests_per_minute is left empty; an announcement below it is not followed below it. */
+    documentedRequestsPerMinute?: number;
+  };
+  reporting?: Pick<Reporting, 'hideQuery'>;
+}
 
 /** Builds an API's HTTP client from its (defaults-applied) config. */
 export function clientFromConfig(config: ApiConfig, environment: ConnectEnvironment, specifics: ClientSpecifics): HttpClient {
   // Loaded on first use: spec and discover send no request and need not load axios.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { HttpClient: Client } = require('../http/client') as typeof import('../http/client');
+  const { documentedRequestsPerMinute, ...pace } = specifics.pace ?? {};
   return new Client({
-    ...specifics,
-    credentialOrigins: specifics.credentialOrigins ?? [new URL(config.base_url).origin],
-    userAgent: environment.userAgent,
-    log: environment.log,
-    mask: environment.mask,
-    requestsPerMinute: Number(config.requests_per_minute ?? specifics.documentedRequestsPerMinute),
-    maxInFlight: Number(config.max_requests_in_flight ?? LIMIT_DEFAULTS.maxRequestsInFlight),
-    requestsPerMinuteCap: config.requests_per_minute === undefined ? undefined : Number(config.requests_per_minute),
-    announcedRequestsPerMinuteFloor: specifics.documentedRequestsPerMinute,
-    maxRetries: Number(config.max_retries),
-    backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
-    timeoutMs: Number(config.request_timeout_seconds) * 1000,
-    deadlineMs: Number(config.request_deadline_seconds) * 1000,
-    downloadDeadlineMs: Number(config.download_deadline_minutes ?? LIMIT_DEFAULTS.downloadDeadlineMinutes) * 60_000,
-    maxResponseBytes: Math.round(Number(config.max_response_megabytes) * MEGABYTE),
-    maxRecordBytes: Math.round(Number(config.max_record_megabytes ?? LIMIT_DEFAULTS.maxRecordMegabytes) * MEGABYTE),
-    reporter: environment.reporter,
-    clock: environment.clock,
-    debug: environment.debug,
-    maxWaitMs: Number(config.max_wait_seconds) * 1000,
+    apiTitle: specifics.apiTitle,
+    auth: { headers: specifics.auth.headers, credentialOrigins: specifics.auth.credentialOrigins ?? [new URL(config.base_url).origin], userAgent: environment.userAgent },
+    pace: {
+      ...pace,
+      requestsPerMinute: Number(config.requests_per_minute ?? documentedRequestsPerMinute),
+      maxInFlight: Number(config.max_requests_in_flight ?? LIMIT_DEFAULTS.maxRequestsInFlight),
+      requestsPerMinuteCap: config.requests_per_minute === undefined ? undefined : Number(config.requests_per_minute),
+      announcedRequestsPerMinuteFloor: documentedRequestsPerMinute,
+    },
+    bounds: {
+      maxRetries: Number(config.max_retries),
+      backoffBaseMs: Number(config.retry_initial_delay_seconds) * 1000,
+      timeoutMs: Number(config.request_timeout_seconds) * 1000,
+      deadlineMs: Number(config.request_deadline_seconds) * 1000,
+      downloadDeadlineMs: Number(config.download_deadline_minutes ?? LIMIT_DEFAULTS.downloadDeadlineMinutes) * 60_000,
+      maxResponseBytes: Math.round(Number(config.max_response_megabytes) * MEGABYTE),
+      maxRecordBytes: Math.round(Number(config.max_record_megabytes ?? LIMIT_DEFAULTS.maxRecordMegabytes) * MEGABYTE),
+      maxWaitMs: Number(config.max_wait_seconds) * 1000,
+    },
+    answers: { ...specifics.answers, clock: environment.clock },
+    reporting: { ...specifics.reporting, log: environment.log, mask: environment.mask, reporter: environment.reporter, debug: environment.debug },
   });
 }

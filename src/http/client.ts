@@ -4,48 +4,15 @@ import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from '../protocol/errors';
 import { excerpt, resolveHttpError } from './error-table';
 import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
-import { RequestPace, type PaceOptions, type RequestReporter } from './request-pace';
+import type { HttpClientOptions, RequestReporter } from './options';
+import { RequestPace } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, retryWaitMs } from './server-waits';
 
-import type { ApiClock } from './clock';
 import { describeRequest, type Logger, type Params } from './request';
 
-export type { Logger, Params, RequestReporter };
+export type { HttpClientOptions, Logger, Params, RequestReporter };
 export { serverWaitMs } from './server-waits';
-
-/** `apiTitle` names the API in every error message ("PersistIQ rejected the API key"). */
-export interface HttpClientOptions extends PaceOptions {
-  /** Credentials are attached only to requests whose origin is one of these. */
-  credentialOrigins: string[];
-  authHeaders: Record<string, string>;
-  userAgent: string;
-  /** Idle timeout: no byte from the server for this long. */
-  timeoutMs: number;
-  /** Total time for one attempt of a request, from sending it to the last byte of a page (to the headers of a download). */
-  deadlineMs: number;
-  /** Time a download may spend waiting on the server, summed over its body (not the time its reader is busy). */
-  downloadDeadlineMs: number;
-  /** Cap on a page's size, as sent and decompressed. */
-  maxResponseBytes: number;
-  /** Cap on one item of a streamed download. */
-  maxRecordBytes: number;
-  maxRetries: number;
-  /** Extracts the API's own error text from an error response body. */
-  errorMessage: (body: unknown) => string | undefined;
-  /** JSON parser for response bodies (default JSON.parse). */
-  parseJson?: (text: string) => unknown;
-  /** What api.base_url should look like, for the message when a server answers with something else (an HTML page). */
-  baseUrlExample?: string;
-  /** Leave query strings out of messages (pre-signed URLs carry their credential there). */
-  hideQuery?: boolean;
-  /** Masks secrets in text that is cut short before it is printed (masked first, so no part shows). */
-  mask?: (text: string) => string;
-  /** DEBUG log of each answer: method, path, status, duration (never headers, keys or signed queries). */
-  debug?: boolean;
-  /** Told the Date header of every answer. */
-  clock?: ApiClock;
-}
 
 export interface SendOptions {
   /** The caller no longer needs the answer: it is then not sent, or not waited for. */
@@ -65,24 +32,24 @@ export class HttpClient {
   private readonly pace: RequestPace;
 
   constructor(readonly options: HttpClientOptions) {
-    const { log } = options;
+    const { log, reporter } = options.reporting;
+    const { auth, bounds } = options;
     this.axios = axios.create({
-      timeout: options.timeoutMs,
-      headers: { 'User-Agent': options.userAgent, Accept: 'application/json', 'Accept-Encoding': 'gzip' },
+      timeout: bounds.timeoutMs,
+      headers: { 'User-Agent': auth.userAgent, Accept: 'application/json', 'Accept-Encoding': 'gzip' },
       // Bytes in, decompressed and parsed here: axios's own gunzip accepts a truncated body, and a
       // malformed body must become a clear error instead of a silent string.
       responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
       decompress: false,
-      maxContentLength: options.maxResponseBytes,
+      maxContentLength: bounds.maxResponseBytes,
     });
-    const reporter = options.reporter;
     this.pace = new RequestPace(options);
     this.axios.interceptors.request.use(async (config) => {
       const origin = new URL(config.url ?? '').origin;
-      if (options.credentialOrigins.includes(origin)) {
-        for (const [name, value] of Object.entries(options.authHeaders)) config.headers.set(name, value);
+      if (auth.credentialOrigins.includes(origin)) {
+        for (const [name, value] of Object.entries(auth.headers)) config.headers.set(name, value);
       }
       const state = retryState(config);
       // The caller's signal, kept across retries (each attempt gets its own for its deadline).
@@ -102,7 +69,7 @@ export class HttpClient {
       state.deadlineTimer = setTimeout(() => {
         state.deadlineExceeded = true;
         controller.abort();
-      }, options.deadlineMs);
+      }, bounds.deadlineMs);
       caller?.addEventListener('abort', () => controller.abort(), { once: true });
       config.signal = controller.signal;
       return config;
@@ -113,12 +80,12 @@ export class HttpClient {
         const state = retryState(response.config);
         clearTimeout(state.deadlineTimer);
         this.pace.accepted(state, response.status, response.headers);
-        options.clock?.observe(response.headers.date);
+        options.answers.clock?.observe(response.headers.date);
         reporter?.answered();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {
-          response.data = decodeBody(response.data, options.maxResponseBytes);
+          response.data = decodeBody(response.data, bounds.maxResponseBytes);
         } catch (error) {
           if (error instanceof UndecodableBodyError) throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
           throw new AxiosError((error as Error).message, (error as CutGzipError).code, response.config, response.request, response);
@@ -129,14 +96,14 @@ export class HttpClient {
         const state = retryState(error.config);
         clearTimeout(state.deadlineTimer);
         this.pace.failed(state, error.response);
-        options.clock?.observe(error.response?.headers.date);
+        options.answers.clock?.observe(error.response?.headers.date);
         this.debugLog(error.config, error.response?.status ?? error.code);
-        if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, options.maxResponseBytes);
+        if (error.response?.config.responseType === 'arraybuffer') error.response.data = decodeErrorBody(error.response.data, bounds.maxResponseBytes);
         throw error;
       },
     );
     axiosRetry(this.axios, {
-      retries: options.maxRetries,
+      retries: bounds.maxRetries,
       shouldResetTimeout: true,
       retryCondition: (error) => this.planRetry(error),
       retryDelay: (_count, error) => retryState(error.config).nextWaitMs ?? 0,
@@ -145,12 +112,12 @@ export class HttpClient {
         reporter?.retrying();
         // The spent signal would cut the wait short; the next attempt gets its own.
         config.signal = undefined;
-        const what = error.response ? `HTTP ${error.response.status}` : state.deadlineExceeded ? `no complete answer within ${options.deadlineMs / 1000} s` : (error.code ?? error.message);
+        const what = error.response ? `HTTP ${error.response.status}` : state.deadlineExceeded ? `no complete answer within ${bounds.deadlineMs / 1000} s` : (error.code ?? error.message);
         if (limitSpent(error.response?.status, error.response?.headers)) {
           state.rateLimited = true;
           reporter?.waiting(Date.now() + (state.nextWaitMs ?? 0));
         }
-        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${options.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
+        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${bounds.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
       },
     });
   }
@@ -164,9 +131,9 @@ export class HttpClient {
   }
 
   private debugLog(config: AxiosRequestConfig | undefined, outcome: number | string | undefined): void {
-    if (!this.options.debug || !config) return;
+    if (!this.options.reporting.debug || !config) return;
     const sentAt = retryState(config).sentAt;
-    this.options.log('DEBUG', `${this.options.apiTitle}: ${this.describe(config)} → ${outcome ?? 'no answer'} in ${sentAt === undefined ? '?' : Date.now() - sentAt} ms`);
+    this.options.reporting.log('DEBUG', `${this.options.apiTitle}: ${this.describe(config)} → ${outcome ?? 'no answer'} in ${sentAt === undefined ? '?' : Date.now() - sentAt} ms`);
   }
 
   /** Decides whether to retry and how long to wait, within the per-request wait budget. */
@@ -174,11 +141,11 @@ export class HttpClient {
     if (!isRetryable(error)) return false;
     const state = retryState(error.config);
     const attempt = (state.retryCount ?? 0) + 1;
-    const backoff = Math.min(MAX_BACKOFF_MS, this.options.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
+    const backoff = Math.min(MAX_BACKOFF_MS, this.options.bounds.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
     const wait = requested !== undefined ? requested + this.pace.slackMs(requested) : backoff;
     const waited = state.waitedMs ?? 0;
-    if (waited + wait > this.options.maxWaitMs) {
+    if (waited + wait > this.options.bounds.maxWaitMs) {
       state.budgetExceededMs = wait;
       return false;
     }
@@ -208,11 +175,11 @@ export class HttpClient {
     const text = response.data;
     let body: T;
     try {
-      body = (this.options.parseJson ?? JSON.parse)(text) as T;
+      body = (this.options.answers.parseJson ?? JSON.parse)(text) as T;
     } catch (error) {
       if (/^\s*</.test(String(text))) {
         const host = new URL(config.url ?? '').host;
-        const example = this.options.baseUrlExample ? `; it should be the API's root, like ${this.options.baseUrlExample}` : '';
+        const example = this.options.answers.baseUrlExample ? `; it should be the API's root, like ${this.options.answers.baseUrlExample}` : '';
         throw new ConfigError(
           `${host} answered ${this.describe(config)} with an HTML page, not ${this.options.apiTitle}'s JSON (HTTP ${response.status}): check api.base_url${example}`,
           `body starts with: ${this.excerpt(String(text), 200)}`,
@@ -235,7 +202,7 @@ export class HttpClient {
   }
 
   describe(config: AxiosRequestConfig | undefined): string {
-    if (!this.options.hideQuery || !config?.url) return describeRequest(config);
+    if (!this.options.reporting.hideQuery || !config?.url) return describeRequest(config);
     const url = new URL(config.url);
     return `${(config.method ?? 'get').toUpperCase()} ${url.origin}${url.pathname}`;
   }

@@ -139,7 +139,9 @@ export interface DownloadRequest {
  * the client's max_retries, and the items already yielded are skipped.
  */
 export async function* downloadItems(http: HttpClient, request: DownloadRequest, newSplitter: SplitterFactory): AsyncGenerator<JsonBatch> {
-  const { maxRetries, backoffBaseMs, timeoutMs, downloadDeadlineMs, maxRecordBytes, apiTitle, log } = http.options;
+  const { apiTitle, bounds, reporting } = http.options;
+  const { maxRetries, backoffBaseMs, timeoutMs, downloadDeadlineMs, maxRecordBytes } = bounds;
+  const { log } = reporting;
   let delivered = 0;
   let url = request.url;
   for (let attempt = 0; ; attempt++) {

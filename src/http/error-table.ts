@@ -3,7 +3,7 @@
 import { AxiosError, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError, TransientError } from '../protocol/errors';
-import type { HttpClientOptions } from './client';
+import type { HttpClientOptions } from './options';
 import { isTooLarge, retryStateOf } from './retries';
 import { MEGABYTE } from './response-body';
 
@@ -19,18 +19,18 @@ export function resolveHttpError(error: unknown, requestConfig: AxiosRequestConf
   const tries = `${attempts} attempt${attempts > 1 ? 's' : ''}`;
   const response = error.response;
   if (isTooLarge(error)) {
-    return new SystemError(`${apiTitle}'s answer to ${request} cannot be used: it is larger than ${options.maxResponseBytes / MEGABYTE} MB (max_response_megabytes)`);
+    return new SystemError(`${apiTitle}'s answer to ${request} cannot be used: it is larger than ${options.bounds.maxResponseBytes / MEGABYTE} MB (max_response_megabytes)`);
   }
   if (!response) {
     const reason = state?.deadlineExceeded
-      ? `gave no complete answer within ${options.deadlineMs / 1000} s (request_deadline_seconds)`
+      ? `gave no complete answer within ${options.bounds.deadlineMs / 1000} s (request_deadline_seconds)`
       : error.code === AxiosError.ECONNABORTED || error.code === AxiosError.ETIMEDOUT
-        ? `timed out after ${options.timeoutMs} ms without data (request_timeout_seconds)`
+        ? `timed out after ${options.bounds.timeoutMs} ms without data (request_timeout_seconds)`
         : `${error.code ?? ''} ${error.message}`.trim();
     const unreachable = new TransientError(`${apiTitle} could not be reached: ${request} ${reason} (${tries})`);
     // The API's own host refuses connections or has no address: every stream would meet it again.
     const origin = new URL(error.config?.url ?? requestConfig.url ?? 'http://unknown').origin;
-    if (HOST_UNREACHABLE.has(error.code ?? '') && options.credentialOrigins.includes(origin)) unreachable.everyStream = true;
+    if (HOST_UNREACHABLE.has(error.code ?? '') && options.auth.credentialOrigins.includes(origin)) unreachable.everyStream = true;
     return unreachable;
   }
   const status = response.status;
@@ -41,7 +41,7 @@ export function resolveHttpError(error: unknown, requestConfig: AxiosRequestConf
   const detail = message ? `: ${message}` : '';
   if (state?.budgetExceededMs !== undefined) {
     return new TransientError(
-      `${apiTitle} asked to wait ${(state.budgetExceededMs / 1000).toFixed(0)} s after HTTP ${status} on ${request}, which with earlier retries exceeds the connector's wait limit of ${(options.maxWaitMs / 1000).toFixed(0)} s per request (max_wait_seconds)${detail}`,
+      `${apiTitle} asked to wait ${(state.budgetExceededMs / 1000).toFixed(0)} s after HTTP ${status} on ${request}, which with earlier retries exceeds the connector's wait limit of ${(options.bounds.maxWaitMs / 1000).toFixed(0)} s per request (max_wait_seconds)${detail}`,
     );
   }
   if (status === 401) return Object.assign(new ConfigError(`${apiTitle} rejected the API key (HTTP 401)${detail}`), { everyStream: true });
@@ -67,13 +67,13 @@ function apiMessage(response: AxiosResponse, options: HttpClientOptions): string
       return excerpt(options, raw.trim(), 300) || undefined;
     }
   }
-  const message = options.errorMessage(body);
+  const message = options.answers.errorMessage(body);
   return message === undefined ? excerpt(options, JSON.stringify(body), 300) : excerpt(options, message, 1000);
 }
 
 /** The start of a text, secrets masked before it is cut (a cut key would show its first characters). */
-export function excerpt(options: Pick<HttpClientOptions, 'mask'>, text: string, length: number): string {
-  return (options.mask ? options.mask(text) : text).slice(0, length);
+export function excerpt(options: Pick<HttpClientOptions, 'reporting'>, text: string, length: number): string {
+  return (options.reporting.mask ? options.reporting.mask(text) : text).slice(0, length);
 }
 
 /** A redirect target without its query (a pre-signed URL carries its credential there). */

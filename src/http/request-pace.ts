@@ -4,49 +4,14 @@
 // the wait the server asks. The HTTP client asks before each attempt and tells it of each answer;
 // retries are the client's business.
 import { InFlightWindow } from './in-flight';
-import { followAnnouncement, RateLimiter } from './rate-limit';
-import type { Logger } from './request';
+import { followAnnouncement } from './announced-limit';
+import { RateLimiter } from './rate-limit';
+import type { HttpClientOptions } from './options';
 import type { RetryState } from './retries';
 import { limitSpent, retryWaitMs } from './server-waits';
 
-export interface RequestReporter {
-  /** A request (or a retry of one) went out. */
-  sent(): void;
-  /** An answer in the 2xx range came. */
-  answered(): void;
-  retrying(): void;
-  /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */
-  waiting(quotaResetMs: number): void;
-  resumed(): void;
-}
-
-export interface PaceOptions {
-  /** Human name of the API, for the LOGs. */
-  apiTitle: string;
-  requestsPerMinute?: number;
-  /** The most requests in flight at once; within it, requests in flight follow the pace times the latency. */
-  maxInFlight: number;
-  /**
-   * The key's own limit, from an answer's headers (PersistIQ's X-RateLimit-Limit): the pace follows
-   * it, never above `requestsPerMinuteCap`; a 429 at it returns the pace to requestsPerMinute.
-   */
-  announcedRequestsPerMinute?: (headers: Record<string, unknown>) => number | undefined;
-  /** The user's own cap on the pace, if any (an announced limit is followed up to it). */
-  requestsPerMinuteCap?: number;
-  /** The documented limit: an announcement below it is followed only down to it. */
-  announcedRequestsPerMinuteFloor?: number;
-  /** No published limit: requestsPerMinute is a ceiling, and the pace follows what the server accepts (429s). */
-  adaptiveRate?: boolean;
-  /** Adaptive: the pace slow start begins at, requests per minute (default 1,200: 20 a second). */
-  adaptiveStartPerMinute?: number;
-  /** Cap on the sum of all waits for one request across its retries (a longer Retry-After fails at once). */
-  maxWaitMs: number;
-  /** First backoff step; doubles per attempt, with ±50 % jitter. */
-  backoffBaseMs: number;
-  log: Logger;
-  /** Told of each request and retry, and of waits on the server's rate limit. */
-  reporter?: RequestReporter;
-}
+/** The parts of the client's options the pace reads. */
+export type PaceOptions = Pick<HttpClientOptions, 'apiTitle' | 'pace' | 'bounds' | 'reporting'>;
 
 /** A Retry-After in whole seconds is rounded up by up to this much. */
 const RETRY_AFTER_ROUNDING_MS = 1000;
@@ -58,24 +23,25 @@ export class RequestPace {
   private heldAt = 0;
 
   constructor(private readonly options: PaceOptions) {
-    const { log, reporter } = options;
-    if (options.requestsPerMinute) {
+    const { log, reporter } = options.reporting;
+    const { pace } = options;
+    if (pace.requestsPerMinute) {
       const limiter: RateLimiter = new RateLimiter(
-        options.requestsPerMinute,
+        pace.requestsPerMinute,
         60_000,
         (ms, serverPaused) => {
           if (serverPaused) reporter?.waiting(Date.now() + ms);
           if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(limiter.currentRate)} requests/minute`}`);
         },
-        options.adaptiveRate,
+        pace.adaptive,
         Date.now,
-        options.adaptiveStartPerMinute,
+        pace.adaptiveStartPerMinute,
         () => this.window.meanLatencyMs,
       );
       this.limiter = limiter;
     }
     const limiter = this.limiter;
-    this.window = new InFlightWindow(options.maxInFlight, () => (limiter ? (limiter.currentRate * 1000) / limiter.windowMs : undefined));
+    this.window = new InFlightWindow(pace.maxInFlight, () => (limiter ? (limiter.currentRate * 1000) / limiter.windowMs : undefined));
   }
 
   /**
@@ -97,7 +63,7 @@ export class RequestPace {
       return false;
     }
     state.holdsSlot = true;
-    if (this.limiter && (await this.limiter.acquire(state.bulk))) this.options.reporter?.resumed();
+    if (this.limiter && (await this.limiter.acquire(state.bulk))) this.options.reporting.reporter?.resumed();
     return !caller?.aborted;
   }
 
@@ -116,7 +82,7 @@ export class RequestPace {
       const before = this.limiter.currentRate;
       this.limiter.throttled(state.sentAt);
       this.holdWhileSpent(429, response.headers, state.sentAt);
-      if (this.limiter.currentRate !== before) this.options.log('INFO', `${this.options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
+      if (this.limiter.currentRate !== before) this.options.reporting.log('INFO', `${this.options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
     } else if (response) this.followAnnouncedLimit(response.headers);
   }
 
@@ -125,7 +91,7 @@ export class RequestPace {
    * rounded up to the second, is not doubled), for clock skew and the request's way to the server.
    */
   slackMs(requestedMs: number): number {
-    return Math.min(1000, this.options.backoffBaseMs, requestedMs / 10);
+    return Math.min(1000, this.options.bounds.backoffBaseMs, requestedMs / 10);
   }
 
   /** An attempt's answer (or failure) came: its slot in the window goes to the next request. */
@@ -136,10 +102,10 @@ export class RequestPace {
   }
 
   private followAnnouncedLimit(headers: Record<string, unknown>): void {
-    const announced = this.options.announcedRequestsPerMinute?.(headers);
+    const announced = this.options.pace.announcedRequestsPerMinute?.(headers);
     if (!this.limiter || !announced) return;
-    const change = followAnnouncement(this.limiter, announced, this.options.requestsPerMinuteCap, this.options.announcedRequestsPerMinuteFloor);
-    if (change) this.options.log('INFO', `${this.options.apiTitle} ${change}`);
+    const change = followAnnouncement(this.limiter, announced, this.options.pace.requestsPerMinuteCap, this.options.pace.announcedRequestsPerMinuteFloor);
+    if (change) this.options.reporting.log('INFO', `${this.options.apiTitle} ${change}`);
   }
 
   /**
@@ -159,7 +125,7 @@ export class RequestPace {
   private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
-    if (wait === undefined || wait > this.options.maxWaitMs) return;
+    if (wait === undefined || wait > this.options.bounds.maxWaitMs) return;
     const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
     const until = inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait;
     const sameReset = sentAt !== undefined && sentAt < this.heldAt && until <= this.limiter.pausedUntilMs + RETRY_AFTER_ROUNDING_MS;

@@ -39,7 +39,7 @@ describe('downloadItems', () => {
   });
   after(() => server.close());
 
-  const client = () => testHttpClient(server.url, { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300, log: (level, message) => logs.push(`${level} ${message}`) });
+  const client = () => testHttpClient(server.url, { bounds: { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300 }, reporting: { log: (level, message) => logs.push(`${level} ${message}`) } });
   const read = async (path: string, ndjson = false) => {
     const items: string[] = [];
     for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(...batch.texts());

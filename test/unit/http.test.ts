@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ConfigError, SystemError, TransientError } from '../../src/protocol/errors';
-import { serverWaitMs, type HttpClientOptions } from '../../src/http/client';
-import { testHttpClient } from '../helpers/http-client';
+import { serverWaitMs } from '../../src/http/client';
+import { testHttpClient, type ClientOverrides } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 
 describe('serverWaitMs', () => {
@@ -57,15 +57,14 @@ describe('HttpClient against the mock server', () => {
     await other.close();
   });
 
-  const client = (overrides: Partial<HttpClientOptions> = {}) =>
+  const client = (overrides: ClientOverrides = {}) =>
     testHttpClient(mock.url, {
       apiTitle: 'TestAPI',
-      authHeaders: { 'x-api-key': 'sekret' },
-      maxRetries: 3,
-      maxWaitMs: 5000,
-      errorMessage: (body) => (body as { error?: { message?: string } })?.error?.message,
-      log: (level, message) => logs.push(`${level} ${message}`),
-      ...overrides,
+      auth: { headers: { 'x-api-key': 'sekret' } },
+      pace: overrides.pace,
+      bounds: { maxRetries: 3, maxWaitMs: 5000, ...overrides.bounds },
+      answers: { errorMessage: (body) => (body as { error?: { message?: string } })?.error?.message },
+      reporting: { log: (level, message) => logs.push(`${level} ${message}`) },
     });
 
   test('500 twice then success: the success, after exactly 3 requests', async () => {
@@ -80,7 +79,7 @@ describe('HttpClient against the mock server', () => {
 
   test('500 beyond the retries: TransientError naming the attempts and the API message', async () => {
     mock.inject({ path: '/items', kind: 'status', status: 503, times: 10, body: { error: { message: 'maintenance' } } });
-    await assert.rejects(client({ maxRetries: 2 }).getJson(`${mock.url}/items`), (error: unknown) => {
+    await assert.rejects(client({ bounds: { maxRetries: 2 } }).getJson(`${mock.url}/items`), (error: unknown) => {
       assert.ok(error instanceof TransientError);
       assert.equal(error.message, 'TestAPI failed 3 times on GET /items (last: HTTP 503): maintenance');
       return true;
@@ -101,7 +100,7 @@ describe('HttpClient against the mock server', () => {
 
   test("a 429's Retry-After holds the client's other requests too: none is sent before it elapses", async () => {
     mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '1' } });
-    const http = client({ requestsPerMinute: 6000, adaptiveRate: true });
+    const http = client({ pace: { requestsPerMinute: 6000, adaptive: true } });
     const first = http.getJson(`${mock.url}/first`);
     // The 429 has been handled once its retry is announced; only then does the other request start.
     while (!logs.some((line) => line.includes('retry 1/3'))) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -118,7 +117,7 @@ describe('HttpClient against the mock server', () => {
     mock.inject({ path: '/a', kind: 'status', status: 429, headers: { 'Retry-After': '1' } }, { path: '/b', kind: 'status', status: 429, headers: { 'Retry-After': '1' } });
     mock.latencyMs = 800;
     try {
-      const http = client({ requestsPerMinute: 6000, adaptiveRate: true });
+      const http = client({ pace: { requestsPerMinute: 6000, adaptive: true } });
       // One answer shows the latency; until then the client keeps one request in flight.
       await http.getJson(`${mock.url}/warm`);
       const first = http.getJson(`${mock.url}/a`);
@@ -139,7 +138,7 @@ describe('HttpClient against the mock server', () => {
 
   test('a Retry-After beyond maxWaitMs holds no other request: each fails on its own answer, at once', async () => {
     mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '60' } });
-    const http = client({ requestsPerMinute: 6000, adaptiveRate: true, maxWaitMs: 2000 });
+    const http = client({ pace: { requestsPerMinute: 6000, adaptive: true }, bounds: { maxWaitMs: 2000 } });
     await assert.rejects(http.getJson(`${mock.url}/first`), TransientError);
     const other = await http.getJson(`${mock.url}/other`);
     assert.deepEqual(other.body, { ok: true, path: '/other' });
@@ -149,7 +148,7 @@ describe('HttpClient against the mock server', () => {
 
   test('a Retry-After beyond maxWaitMs fails at once with a TransientError, no retry', async () => {
     mock.inject({ path: '/items', kind: 'status', status: 429, headers: { 'Retry-After': '60' }, body: { error: { message: 'slow down' } } });
-    await assert.rejects(client({ maxWaitMs: 2000 }).getJson(`${mock.url}/items`), (error: unknown) => {
+    await assert.rejects(client({ bounds: { maxWaitMs: 2000 } }).getJson(`${mock.url}/items`), (error: unknown) => {
       assert.ok(error instanceof TransientError);
       assert.equal(
         error.message,
@@ -229,7 +228,7 @@ describe('HttpClient against the mock server', () => {
 
   test("a timeout on a 'hang' is retried, then succeeds", async () => {
     mock.inject({ path: '/items', kind: 'hang' });
-    const response = await client({ timeoutMs: 300 }).getJson(`${mock.url}/items`);
+    const response = await client({ bounds: { timeoutMs: 300 } }).getJson(`${mock.url}/items`);
     assert.deepEqual(response.body, { ok: true, path: '/items' });
     assert.equal(mock.requests.length, 2);
     assert.match(logs[0], /^WARN TestAPI: GET \/items failed \(ECONNABORTED\); retry 1\/3 in /);
@@ -237,7 +236,7 @@ describe('HttpClient against the mock server', () => {
 
   test('timeouts beyond the retries: TransientError saying it timed out', async () => {
     mock.inject({ path: '/items', kind: 'hang', times: 5 });
-    await assert.rejects(client({ timeoutMs: 200, maxRetries: 1 }).getJson(`${mock.url}/items`), {
+    await assert.rejects(client({ bounds: { timeoutMs: 200, maxRetries: 1 } }).getJson(`${mock.url}/items`), {
       name: 'TransientError',
       message: 'TestAPI could not be reached: GET /items timed out after 200 ms without data (request_timeout_seconds) (2 attempts)',
     });

@@ -146,7 +146,7 @@ describe('fetchPages against the mock server', () => {
   let answers: Record<string, unknown>;
   before(async () => {
     mock = await new MockServer((request) => ({ status: 200, body: answers[request.query.get('page') ?? '1'] ?? { error: 'no such page' } })).start();
-    http = testHttpClient(mock.url, { authHeaders: { 'x-api-key': 'k' } });
+    http = testHttpClient(mock.url, { auth: { headers: { 'x-api-key': 'k' } } });
   });
   beforeEach(() => {
     mock.requests.length = 0;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { followAnnouncement, RateLimiter } from '../../src/http/rate-limit';
+import { followAnnouncement } from '../../src/http/announced-limit';
+import { RateLimiter } from '../../src/http/rate-limit';
 
 /** Whether any half-open window [t, t + windowMs) holds more than `limit` of the sorted times. */
 const busiestWindow = (times: number[], windowMs: number): number => {

@@ -39,16 +39,26 @@ export function connectFullstory(config: ApiConfig, environment: ConnectEnvironm
   const exportBaseUrl = String(config.export_base_url);
   const exportOrigin = new URL(exportBaseUrl).origin;
   // Fullstory documents "Authorization: Basic <key>" with the key exactly as issued (not base64 of user:pass).
-  const auth = { apiTitle: title, authHeaders: { Authorization: `Basic ${config.api_key}` }, errorMessage, parseJson: parseJsonLossless, baseUrlExample: 'https://api.fullstory.com' };
+  const headers = { Authorization: `Basic ${config.api_key}` };
+  const answers = { errorMessage, parseJson: parseJsonLossless, baseUrlExample: 'https://api.fullstory.com' };
   // No published limit for the v2 APIs: the pace follows what Fullstory accepts. Its limiter is set
   // "such that it should not be hit under realistic load", with a burst allowance on top
   // (developer.fullstory.com/overview/limits): slow start begins at 35 a second.
-  const http = clientFromConfig(config, environment, { ...auth, credentialOrigins: [apiOrigin, exportOrigin], adaptiveRate: true, adaptiveStartPerMinute: 2100 });
-  const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, { ...auth, credentialOrigins: [exportOrigin] });
+  const http = clientFromConfig(config, environment, {
+    apiTitle: title,
+    auth: { headers, credentialOrigins: [apiOrigin, exportOrigin] },
+    answers,
+    pace: { adaptive: true, adaptiveStartPerMinute: 2100 },
+  });
+  const bundleDownloads = clientFromConfig({ ...config, requests_per_minute: config.legacy_downloads_per_minute }, environment, {
+    apiTitle: title,
+    auth: { headers, credentialOrigins: [exportOrigin] },
+    answers,
+  });
   if (config.sessions_in_flight !== undefined) {
     environment.log('WARN', `${title}: sessions_in_flight is no longer used: requests in flight follow the pace and the latency over all streams, up to max_requests_in_flight`);
   }
-  const presignedDownloads = clientFromConfig(config, environment, { ...auth, authHeaders: {}, credentialOrigins: [], hideQuery: true });
+  const presignedDownloads = clientFromConfig(config, environment, { apiTitle: title, auth: { headers: {}, credentialOrigins: [] }, answers, reporting: { hideQuery: true } });
   return {
     http,
     bundleDownloads,

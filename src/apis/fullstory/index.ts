@@ -114,7 +114,7 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
       await api.http.getJson(joinUrl(api.baseUrl, '/settings/recording/v1/privacy'));
     } catch (error) {
       if (!(error instanceof ConnectorError) || error.httpStatus !== 403) throw error;
-      api.http.options.log('WARN', `${title}: this key is below Admin level (GET /settings/recording/v1/privacy answered 403): the streams settings_privacy and settings_privacy_history will fail; the others can be read. Use an Admin key to read them.`);
+      api.http.options.reporting.log('WARN', `${title}: this key is below Admin level (GET /settings/recording/v1/privacy answered 403): the streams settings_privacy and settings_privacy_history will fail; the others can be read. Use an Admin key to read them.`);
     }
   },
   streams,

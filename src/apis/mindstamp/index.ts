@@ -44,13 +44,11 @@ export const mindstamp: ApiDefinition<MindstampApi> = {
   connect(config, environment) {
     const http = clientFromConfig(config, environment, {
       apiTitle: title,
-      authHeaders: { Authorization: `Bearer ${config.api_key}` },
-      errorMessage,
+      auth: { headers: { Authorization: `Bearer ${config.api_key}` } },
+      answers: { errorMessage, baseUrlExample: 'https://api.mindstamp.com/api/v1' },
       // No published limit: the pace follows what Mindstamp accepts. Nothing says what its servers
       // take, unlike Fullstory's "should not be hit under realistic load": slow start begins at 15 a second.
-      adaptiveRate: true,
-      adaptiveStartPerMinute: 900,
-      baseUrlExample: 'https://api.mindstamp.com/api/v1',
+      pace: { adaptive: true, adaptiveStartPerMinute: 900 },
     });
     return { http, baseUrl: config.base_url, apiTitle: title, pageSize: Number(config.page_size) };
   },

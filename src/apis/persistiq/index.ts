@@ -47,11 +47,9 @@ export const persistiq: ApiDefinition<HttpApi> = {
   connect(config, environment) {
     const http = clientFromConfig(config, environment, {
       apiTitle: title,
-      authHeaders: { 'x-api-key': config.api_key },
-      errorMessage,
-      baseUrlExample: 'https://api.persistiq.com/v1',
-      documentedRequestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE,
-      announcedRequestsPerMinute,
+      auth: { headers: { 'x-api-key': config.api_key } },
+      answers: { errorMessage, baseUrlExample: 'https://api.persistiq.com/v1' },
+      pace: { documentedRequestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE, announcedRequestsPerMinute },
     });
     return { http, baseUrl: config.base_url, apiTitle: title };
   },
