@@ -2,9 +2,8 @@
 // First: the modules loaded after it are compiled from the cache.
 import './compile-cache';
 import { registry } from './apis';
-import { runCommand } from './cli/commands';
-import { OutputWriter } from './protocol/output';
-import { errorTrace } from './protocol/messages';
+import { runCommand } from './cli';
+import { errorTrace, OutputWriter } from './protocol';
 
 /** How long a cancelled sync may spend handing its last lines to the destination. */
 const SIGTERM_FLUSH_MS = 5_000;

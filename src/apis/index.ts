@@ -1,4 +1,4 @@
-import type { AnyApiDefinition } from '../connector/api';
+import type { AnyApiDefinition } from '../connector';
 import { fullstory } from './fullstory';
 import { mindstamp } from './mindstamp';
 import { persistiq } from './persistiq';

@@ -1,20 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AnyApiDefinition } from '../connector/api';
+import type { AnyApiDefinition } from '../connector';
 import { parseState, readJsonFile, secretValues, validateCatalog, validateConfig } from './config';
-import { asConnectorError, ConfigError } from '../protocol/errors';
-import type { Logger } from '../http/client';
-import type { OutputWriter } from '../protocol/output';
-import { connectionStatus, errorTrace, logMessage, type AirbyteStream, type StreamState } from '../protocol/messages';
-import { ApiClock } from '../http/clock';
+import { type AirbyteStream, asConnectorError, ConfigError, connectionStatus, errorTrace, logMessage, type OutputWriter, type StreamState } from '../protocol';
+import { ApiClock, type Logger } from '../http';
 import { SyncProgress } from './progress';
 import { readStreams } from './read';
 import { buildSpec, selectApis } from './spec';
-import { catalogSchema } from '../streams/stream';
+import { catalogSchema } from '../streams';
 
-const packageInfo = (): { name: string; version: string } =>
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
+const packageInfo = (): { name: string; version: string } => JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
 
 /** A connection test answers within seconds: few retries, and no long Retry-After waited out. */
 const CHECK_MAX_RETRIES = 2;

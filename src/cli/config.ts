@@ -1,9 +1,8 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
-import type { AnyApiDefinition, ConnectorConfig } from '../connector/api';
-import { ConfigError } from '../protocol/errors';
-import type { ConfiguredStream, StreamState } from '../protocol/messages';
-import type { JsonSchema } from '../streams/stream';
+import type { AnyApiDefinition, ConnectorConfig } from '../connector';
+import { ConfigError, type ConfiguredStream, type StreamState } from '../protocol';
+import type { JsonSchema } from '../streams';
 
 export function readJsonFile(path: string, what: string): unknown {
   let text: string;
@@ -14,7 +13,7 @@ export function readJsonFile(path: string, what: string): unknown {
     if (code === 'EISDIR') {
       throw new ConfigError(`The ${what} file ${path} is a directory, not a file. Docker creates a directory where a mounted file was missing: check the path on the host.`);
     }
-    throw new ConfigError(`Cannot read the ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
+    throw new ConfigError(`Cannot read the ${what} file ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
   }
   try {
     return JSON.parse(text);
@@ -84,7 +83,11 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
     // Airbyte's own connectors take a flat config; this one nests it under "api", which picks the API.
     const flat = 'api_key' in raw || 'name' in raw;
     const example = `{"api": {"name": "${names[0]}", "api_key": "…"${'start_date' in raw ? ', "start_date": "…"' : ''}}}`;
-    throw new ConfigError(flat ? `Config fields go inside "api", which also names the API (one of ${names.join(', ')}): ${example}` : `Config field api is required and must be an object, e.g. ${example}`);
+    throw new ConfigError(
+      flat
+        ? `Config fields go inside "api", which also names the API (one of ${names.join(', ')}): ${example}`
+        : `Config field api is required and must be an object, e.g. ${example}`,
+    );
   }
   const fields = { ...(api as Record<string, unknown>) };
   const name = typeof fields.name === 'string' ? apiName(fields.name, names) : fields.name;
@@ -135,7 +138,10 @@ function nearestName(given: string, names: string[]): string | undefined {
     }
     return previous[b.length];
   };
-  const typed = given.trim().toLowerCase().replace(/[\s_-]/g, '');
+  const typed = given
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]/g, '');
   const [best] = names.map((name) => ({ name, edits: distance(typed, name) })).sort((x, y) => x.edits - y.edits);
   return best && best.edits <= 2 ? best.name : undefined;
 }

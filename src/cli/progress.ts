@@ -4,9 +4,8 @@
 // end (records, requests, retries, duration) and a summary of the whole sync. Streams read at the
 // same time (waiting on different things) are told apart by the async context their requests run in.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestReporter } from '../http/client';
-import type { OutputWriter } from '../protocol/output';
-import { logMessage, streamStatus, type AirbyteMessage } from '../protocol/messages';
+import type { RequestReporter } from '../http';
+import { type AirbyteMessage, logMessage, type OutputWriter, streamStatus } from '../protocol';
 
 /** Long streams never go quiet for longer than this (PROGRESS_INTERVAL_SECONDS overrides it, for tests). */
 const DEFAULT_PROGRESS_INTERVAL_MS = 30_000;

@@ -1,12 +1,8 @@
-import type { AnyApiDefinition } from '../connector/api';
-import { ApiClock } from '../http/clock';
-import { asConnectorError, type ConnectorError } from '../protocol/errors';
-import type { Logger } from '../http/client';
-import type { OutputWriter } from '../protocol/output';
-import { errorTrace, streamStatus, type ConfiguredStream, type StreamState } from '../protocol/messages';
+import type { AnyApiDefinition } from '../connector';
+import { ApiClock, type Logger } from '../http';
+import { asConnectorError, type ConfiguredStream, type ConnectorError, errorTrace, type OutputWriter, type StreamState, streamStatus } from '../protocol';
 import { SyncProgress } from './progress';
-import { SchemaDrift } from '../streams/schema-drift';
-import { catalogSchema, catchAllField } from '../streams/stream';
+import { catalogSchema, catchAllField, SchemaDrift } from '../streams';
 
 export interface ReadOptions {
   definition: AnyApiDefinition;
@@ -119,7 +115,10 @@ async function readStream(
     const report = drift.report(name);
     if (report) log(report.level, report.message);
     if (repaired > 0) {
-      log('WARN', `Stream "${name}": ${repaired} record(s) held raw control characters (a line feed, a NUL...) inside strings, which JSON allows only escaped; they were written escaped (\\n, \\u0000), so every character is kept`);
+      log(
+        'WARN',
+        `Stream "${name}": ${repaired} record(s) held raw control characters (a line feed, a NUL...) inside strings, which JSON allows only escaped; they were written escaped (\\n, \\u0000), so every character is kept`,
+      );
     }
   };
   try {

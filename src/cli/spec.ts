@@ -1,6 +1,5 @@
-import type { AnyApiDefinition } from '../connector/api';
-import { ConfigError } from '../protocol/errors';
-import type { ConnectorSpecification } from '../protocol/messages';
+import type { AnyApiDefinition } from '../connector';
+import { ConfigError, type ConnectorSpecification } from '../protocol';
 
 /** The docs: an index of the three APIs, and a page per API (what a one-API image links to). */
 export const DOCUMENTATION_URL = 'https://github.com/source-saas-trio/source-saas-trio/blob/main/docs/README.md';

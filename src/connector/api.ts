@@ -1,6 +1,5 @@
-import type { Logger, RequestReporter } from '../http/client';
-import type { ApiClock } from '../http/clock';
-import type { JsonSchema, StreamDefinition } from '../streams/stream';
+import type { ApiClock, Logger, RequestReporter } from '../http';
+import type { JsonSchema, StreamDefinition } from '../streams';
 
 /** One option of the spec's `api` oneOf, after defaults from the spec are applied. */
 export interface ApiConfig {

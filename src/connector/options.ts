@@ -1,6 +1,6 @@
 // What an API folder fills in for the spec: its option of the config's oneOf, with the fields every
 // API shares (name, api_key, start_date, base_url) and its own.
-import type { JsonSchema } from '../streams/stream';
+import type { JsonSchema } from '../streams';
 
 export const START_DATE_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$';
 

@@ -1,8 +1,6 @@
 import type { ApiConfig, ConnectEnvironment } from './api';
-import type { HttpClient } from '../http/client';
-import type { AnswerReading, PaceSettings, Reporting } from '../http/options';
-import { MEGABYTE } from '../http/response-body';
-import type { JsonSchema } from '../streams/stream';
+import { type AnswerReading, type HttpClient, MEGABYTE, type PaceSettings, type Reporting } from '../http';
+import type { JsonSchema } from '../streams';
 
 export interface TuningDefaults {
   requestsPerMinute: number;
@@ -69,7 +67,8 @@ export function tuningFields(
     request_timeout_seconds: {
       type: 'number',
       title: 'Request timeout (seconds)',
-      description: 'A request with no data from the API for this long is abandoned and retried. Only the time spent waiting on the API counts, never the time the destination takes to accept records.',
+      description:
+        'A request with no data from the API for this long is abandoned and retried. Only the time spent waiting on the API counts, never the time the destination takes to accept records.',
       exclusiveMinimum: 0,
       default: defaults.timeoutSeconds,
       examples: [defaults.timeoutSeconds],
@@ -77,7 +76,8 @@ export function tuningFields(
     request_deadline_seconds: {
       type: 'number',
       title: 'Request deadline (seconds)',
-      description: 'Longest one attempt of a request may take in all, from sending it to the last byte of its answer (to its headers, for a download), however steadily the API sends; then it is abandoned and retried.',
+      description:
+        'Longest one attempt of a request may take in all, from sending it to the last byte of its answer (to its headers, for a download), however steadily the API sends; then it is abandoned and retried.',
       exclusiveMinimum: 0,
       default: LIMIT_DEFAULTS.requestDeadlineSeconds,
       examples: [LIMIT_DEFAULTS.requestDeadlineSeconds],
@@ -85,7 +85,8 @@ export function tuningFields(
     max_response_megabytes: {
       type: 'number',
       title: 'Max response size (MB)',
-      description: 'Largest answer to one page request, as sent and decompressed. A larger one fails the stream with an error instead of exhausting memory; real pages are far smaller.',
+      description:
+        'Largest answer to one page request, as sent and decompressed. A larger one fails the stream with an error instead of exhausting memory; real pages are far smaller.',
       exclusiveMinimum: 0,
       default: LIMIT_DEFAULTS.maxResponseMegabytes,
       examples: [LIMIT_DEFAULTS.maxResponseMegabytes],
@@ -98,7 +99,8 @@ export function tuningFields(
     download_deadline_minutes: {
       type: 'number',
       title: 'Download deadline (minutes)',
-      description: 'Longest a download (an export file) may spend waiting on the API in all, over its whole body; then it is started again, skipping the records already delivered.',
+      description:
+        'Longest a download (an export file) may spend waiting on the API in all, over its whole body; then it is started again, skipping the records already delivered.',
       exclusiveMinimum: 0,
       default: LIMIT_DEFAULTS.downloadDeadlineMinutes,
       examples: [LIMIT_DEFAULTS.downloadDeadlineMinutes],

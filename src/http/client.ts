@@ -1,7 +1,7 @@
 import axios, { AxiosError, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError } from '../protocol/errors';
+import { ConfigError, ConnectorError, SystemError } from '../protocol';
 import { excerpt, resolveHttpError } from './error-table';
 import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import type { HttpClientOptions, RequestReporter } from './options';
@@ -87,7 +87,8 @@ export class HttpClient {
         try {
           response.data = decodeBody(response.data, bounds.maxResponseBytes);
         } catch (error) {
-          if (error instanceof UndecodableBodyError) throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
+          if (error instanceof UndecodableBodyError)
+            throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
           throw new AxiosError((error as Error).message, (error as CutGzipError).code, response.config, response.request, response);
         }
         return response;
@@ -112,12 +113,19 @@ export class HttpClient {
         reporter?.retrying();
         // The spent signal would cut the wait short; the next attempt gets its own.
         config.signal = undefined;
-        const what = error.response ? `HTTP ${error.response.status}` : state.deadlineExceeded ? `no complete answer within ${bounds.deadlineMs / 1000} s` : (error.code ?? error.message);
+        const what = error.response
+          ? `HTTP ${error.response.status}`
+          : state.deadlineExceeded
+            ? `no complete answer within ${bounds.deadlineMs / 1000} s`
+            : (error.code ?? error.message);
         if (limitSpent(error.response?.status, error.response?.headers)) {
           state.rateLimited = true;
           reporter?.waiting(Date.now() + (state.nextWaitMs ?? 0));
         }
-        log('WARN', `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${bounds.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`);
+        log(
+          'WARN',
+          `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${bounds.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`,
+        );
       },
     });
   }

@@ -4,10 +4,9 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ConnectorError, SystemError, TransientError } from '../protocol/errors';
+import { ConnectorError, type JsonBatch, SystemError, TransientError } from '../protocol';
 import type { HttpClient, Params } from './client';
-import type { JsonBatch } from '../protocol/json-batch';
-import { TruncatedBodyError } from '../json/text';
+import { TruncatedBodyError } from '../json';
 import { sleep } from './rate-limit';
 import { isGzip } from './response-body';
 
@@ -70,7 +69,10 @@ class ServerClock {
     this.since = Date.now();
     const left = this.limits.deadlineMs - this.waitedMs;
     // The error is made only if the timer fires: this runs for every chunk of the body.
-    const fail = () => (left < this.limits.idleTimeoutMs ? new IdleBodyError(`no end within ${this.limits.deadlineMs / 1000} s of waiting on the server (download_deadline_minutes)`) : new IdleBodyError(`no data for ${this.limits.idleTimeoutMs} ms`));
+    const fail = () =>
+      left < this.limits.idleTimeoutMs
+        ? new IdleBodyError(`no end within ${this.limits.deadlineMs / 1000} s of waiting on the server (download_deadline_minutes)`)
+        : new IdleBodyError(`no data for ${this.limits.idleTimeoutMs} ms`);
     this.timer = setTimeout(() => this.body.destroy(fail()), Math.max(0, Math.min(left, this.limits.idleTimeoutMs)));
   }
 
@@ -118,7 +120,9 @@ class IdleBodyError extends Error {}
 function isBrokenBody(error: unknown): boolean {
   if (error instanceof TruncatedBodyError || error instanceof IdleBodyError) return true;
   const code = (error as NodeJS.ErrnoException).code;
-  return ['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR', 'Z_DATA_ERROR'].includes(code ?? '') || (error as Error).message === 'aborted';
+  return (
+    ['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'Z_BUF_ERROR', 'Z_DATA_ERROR'].includes(code ?? '') || (error as Error).message === 'aborted'
+  );
 }
 
 export interface DownloadRequest {
@@ -181,7 +185,10 @@ export async function* downloadItems(http: HttpClient, request: DownloadRequest,
         throw new TransientError(`${apiTitle}: the download of ${request.label} broke off ${attempt + 1} times (last: ${reason}); ${delivered} items were delivered`);
       }
       const wait = Math.min(60_000, backoffBaseMs * 2 ** attempt);
-      log('WARN', `${apiTitle}: the download of ${request.label} broke off after ${seen} items (${reason}); downloading again in ${(wait / 1000).toFixed(1)} s, skipping the ${delivered} already delivered`);
+      log(
+        'WARN',
+        `${apiTitle}: the download of ${request.label} broke off after ${seen} items (${reason}); downloading again in ${(wait / 1000).toFixed(1)} s, skipping the ${delivered} already delivered`,
+      );
       await sleep(wait);
     }
   }

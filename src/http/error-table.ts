@@ -2,7 +2,7 @@
 // whose failure type tells the platform whether to retry the sync or ask for a fix.
 import { AxiosError, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError, TransientError } from '../protocol/errors';
+import { ConfigError, ConnectorError, SystemError, TransientError } from '../protocol';
 import type { HttpClientOptions } from './options';
 import { isTooLarge, retryStateOf } from './retries';
 import { MEGABYTE } from './response-body';
@@ -10,7 +10,12 @@ import { MEGABYTE } from './response-body';
 /** Connection failures that no other request to the same host will escape. */
 const HOST_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-export function resolveHttpError(error: unknown, requestConfig: AxiosRequestConfig, options: HttpClientOptions, describe: (config: AxiosRequestConfig | undefined) => string): ConnectorError {
+export function resolveHttpError(
+  error: unknown,
+  requestConfig: AxiosRequestConfig,
+  options: HttpClientOptions,
+  describe: (config: AxiosRequestConfig | undefined) => string,
+): ConnectorError {
   if (!(error instanceof AxiosError)) return new SystemError(`${options.apiTitle}: ${(error as Error).message}`);
   const { apiTitle } = options;
   const request = describe(error.config ?? requestConfig);

@@ -1,3 +1,6 @@
+import { SendHistory } from './send-history';
+
+/** Waits `ms` on the global timer (which the tests make late to check the pace keeps its schedule). */
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -22,7 +25,9 @@ const MIN_STEP = 0.02;
 const MAX_STEP = 0.25;
 /**
  * How far under the lowest rate refused the pace settles: probes are refused a little above the
- * limit, and a closer aim costs more 429s, each a wait.
+ * limit, and a closer aim costs more 429s, each a wait. After the first 429, this far under the
+ * budget the server accepted (SendHistory): at 0.97, one request of arrival jitter in a count of 20
+ * (a timer late, the next on time) was enough to draw a second 429.
  */
 const UNDER_REFUSED = 0.95;
 const RELAX_EVERY = 2000;
@@ -46,17 +51,6 @@ const RAMP_DOUBLING_MS = 1000;
  * first refusal catches almost nothing in flight.
  */
 const DISCOVERY_IN_FLIGHT = 2;
-/**
- * The first 429 ends a budget the server counts per second (the common case where none is published):
- * the requests it accepted in the second before the refused one was sent are that budget, or more
- * (a window that began within that second, a burst allowance), never less. Kept for this long. The
- * pace settles UNDER_REFUSED of it: at 0.97, one request of arrival jitter in a count of 20 (a timer
- * late, the next on time) was enough to draw a second 429, and each 429 costs a Retry-After.
- */
-const BUDGET_MS = 1000;
-/** How far back the rate actually sent is measured. */
-const RECENT_MS = 2000;
-const RECENT_SENDS = 20;
 
 export class RateLimiter {
   private intervalMs = 0;
@@ -91,10 +85,8 @@ export class RateLimiter {
   private slowedAt = 0;
   /** When slow start began: the first request (adaptive only). */
   private rampStart: number | undefined;
-  /** When the last requests went out (adaptive only). */
-  private readonly sentAt: number[] = [];
-  /** When the requests the server accepted in the last BUDGET_MS were sent (adaptive only). */
-  private acceptedSends: number[] = [];
+  /** What was sent and accepted lately (adaptive only). */
+  private readonly history = new SendHistory();
 
   constructor(
     readonly limit: number,
@@ -184,38 +176,20 @@ export class RateLimiter {
     // What was really sent counts, not the pace allowed: a stream that waits for each answer may
     // send slower than its pace, and slowing a pace it never reached would change nothing.
     const now = this.clock();
-    const sent = Math.min(this.rate, this.recentRate(now) ?? Infinity);
+    const sent = Math.min(this.rate, this.history.recentRate(now, this.pausedUntil, this.windowMs) ?? Infinity);
     // The limit lies between the fastest pace proven and the rate refused: back to that pace. With no
     // pace proven yet (the ceiling, a guess, is too high), the budget the server just ran out of says
     // where the limit is: just under it, so one refusal finds it instead of halving and climbing back,
     // each step costing a Retry-After (halving when too few answers tell a budget). Refused at a pace
     // proven before (a burst, or the limit came down): 10 % under it, the pace to come back to.
     const refusedProven = this.provenRate >= sent;
-    const budget = this.provenRate > 0 ? undefined : this.budgetBefore(sentAt);
+    const budget = this.provenRate > 0 ? undefined : this.history.budgetBefore(sentAt, this.windowMs);
     const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : budget !== undefined ? Math.min(sent, budget) * UNDER_REFUSED : sent * 0.5;
     if (refusedProven) this.provenRate = next;
     this.refusedAt = Math.min(this.refusedAt, sent, budget ?? Infinity);
     this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
     this.setRate(next);
-  }
-
-  /** Requests per window the server accepted of those sent in the BUDGET_MS before `sentAt` (undefined: too few to tell). */
-  private budgetBefore(sentAt: number): number | undefined {
-    const count = this.acceptedSends.filter((at) => at < sentAt && at >= sentAt - BUDGET_MS).length;
-    return count >= 5 ? (count * this.windowMs) / BUDGET_MS : undefined;
-  }
-
-  /**
-   * Requests per window actually sent, from the spacing of the last RECENT_SENDS (within RECENT_MS):
-   * few enough that a wait on an earlier 429 does not count as slowness.
-   */
-  private recentRate(now: number): number | undefined {
-    // Sends before the last pause the server asked for would count its wait as slowness.
-    const recent = this.sentAt.filter((at) => now - at <= RECENT_MS && at >= this.pausedUntil).slice(-RECENT_SENDS);
-    if (recent.length < 5) return undefined;
-    const span = recent[recent.length - 1] - recent[0];
-    return span > 0 ? ((recent.length - 1) / span) * this.windowMs : undefined;
   }
 
   /**
@@ -228,8 +202,7 @@ export class RateLimiter {
   accepted(sentAt = this.clock()): void {
     if (!this.adaptive) return;
     const now = this.clock();
-    if (this.acceptedSends.length > 0 && now - this.acceptedSends[0] > 2 * BUDGET_MS) this.acceptedSends = this.acceptedSends.filter((at) => now - at <= BUDGET_MS);
-    this.acceptedSends.push(sentAt);
+    this.history.accepted(sentAt, now);
     this.ramp(now);
     const count = ++this.acceptedSinceChange;
     if (count % RELAX_EVERY === 0 && Number.isFinite(this.refusedAt)) {
@@ -281,8 +254,7 @@ export class RateLimiter {
         this.nextAt = (onSchedule ? readyAt : now) + this.intervalMs;
         if (this.adaptive) {
           this.ramp(this.clock());
-          this.sentAt.push(this.clock());
-          if (this.sentAt.length > 256) this.sentAt.splice(0, this.sentAt.length - 256);
+          this.history.sent(this.clock());
         }
         return paused;
       }

@@ -31,7 +31,11 @@ export class RequestPace {
         60_000,
         (ms, serverPaused) => {
           if (serverPaused) reporter?.waiting(Date.now() + ms);
-          if (ms >= 5_000) log('INFO', `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(limiter.currentRate)} requests/minute`}`);
+          if (ms >= 5_000)
+            log(
+              'INFO',
+              `${options.apiTitle}: waiting ${(ms / 1000).toFixed(1)} s ${serverPaused ? 'for the rate limit to reset' : `to stay under ${Math.round(limiter.currentRate)} requests/minute`}`,
+            );
         },
         pace.adaptive,
         Date.now,
@@ -82,7 +86,11 @@ export class RequestPace {
       const before = this.limiter.currentRate;
       this.limiter.throttled(state.sentAt);
       this.holdWhileSpent(429, response.headers, state.sentAt);
-      if (this.limiter.currentRate !== before) this.options.reporting.log('INFO', `${this.options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`);
+      if (this.limiter.currentRate !== before)
+        this.options.reporting.log(
+          'INFO',
+          `${this.options.apiTitle} refused a request at ${Math.round(before)} requests/minute (HTTP 429); pacing at ${Math.round(this.limiter.currentRate)} from now on`,
+        );
     } else if (response) this.followAnnouncedLimit(response.headers);
   }
 

@@ -3,7 +3,7 @@
 // connection: it is never retried as a broken download would be.
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
-import { firstInvalidUtf8 } from '../json/text';
+import { firstInvalidUtf8 } from '../json';
 
 /** Gzip's magic bytes, whatever Content-Type or Content-Encoding say. */
 export const isGzip = (chunk: Buffer) => chunk.length >= 2 && chunk[0] === 0x1f && chunk[1] === 0x8b;
@@ -15,7 +15,10 @@ export class UndecodableBodyError extends Error {}
 
 /** A gzip stream that ends early: the body broke off in transit, worth asking again. */
 export class CutGzipError extends Error {
-  constructor(readonly code: string | undefined, message: string) {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
     super(message);
   }
 }

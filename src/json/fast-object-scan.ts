@@ -4,7 +4,7 @@
 // and hands everything else back to the TypeScript shaper, which stays the reference.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SystemError } from '../protocol/errors';
+import { SystemError } from '../protocol';
 
 /** Scans longer than this (an object of megabytes) stay in TypeScript: the module's memory stays small. */
 export const FAST_SCAN_MAX_BYTES = 2 * 1048576;

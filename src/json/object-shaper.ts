@@ -1,11 +1,29 @@
 // Large exports cut into objects as bytes: no UTF-8 decode, no parse, no encode. 64-bit integers keep
 // every digit, memory stays flat however big the body is, and each byte is looked at once, in a
 // tight loop (for tokens this short, a loop over a Buffer beats calling indexOf or startsWith).
-import { SystemError } from '../protocol/errors';
-import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, endOf, escapeRawControls, fail, incompleteOr, INCOMPLETE, OPEN_BRACE, OPEN_BRACKET, otherValueEnd, PAD, QUOTE, BACKSLASH, skipSpace, stringEnd, tokenCounts } from './tokens';
-import { copyRange, JsonBatch } from '../protocol/json-batch';
+import { copyRange, JsonBatch, SystemError } from '../protocol';
+import {
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  endOf,
+  fail,
+  incompleteOr,
+  INCOMPLETE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  otherValueEnd,
+  PAD,
+  QUOTE,
+  BACKSLASH,
+  skipSpace,
+  stringEnd,
+  tokenCounts,
+} from './tokens';
 import { TruncatedBodyError } from './text';
-import { declaredKeySlots, FAST_SCAN_MAX_BYTES, FastObjectScan, MAX_FAST_KEY, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
+import { declaredKeySlots, FAST_SCAN_MAX_BYTES, FastObjectScan, STAGE_AFTER, STAGE_ITEM, STOP_HANDOVER } from './fast-object-scan';
+import { DeclaredKeys } from './declared-keys';
 import { ShapedOutput } from './shaped-output';
 
 /** Released output buffers kept for the next scans: the read loop releases each batch before the next. */
@@ -34,11 +52,8 @@ export class ObjectStreamShaper {
   /** Runs of consecutive members to keep and to move, as [start, end) pairs. */
   private readonly kept: number[] = [];
   private readonly moved: number[] = [];
-  /**
-   * Declared keys by byte length and first byte (an array slot, not a hash): no string is made.
-   * Dense, so V8 keeps it a plain array rather than a dictionary.
-   */
-  private readonly buckets: (Buffer[] | undefined)[] = new Array<Buffer[] | undefined>(MAX_FAST_KEY * 256).fill(undefined);
+  /** Whether a member's key is declared (kept in place). */
+  private readonly keys: DeclaredKeys;
   private readonly intoMember: Buffer;
   /** `,` and the appended members: written before each object's closing brace. */
   private readonly appendedMembers: Buffer;
@@ -60,8 +75,8 @@ export class ObjectStreamShaper {
 
   constructor(
     private readonly format: 'array' | 'ndjson',
-    private readonly declared: ReadonlySet<string>,
-    private readonly into: string,
+    declared: ReadonlySet<string>,
+    into: string,
     appended = '',
     /** An object still open past this many bytes fails the read (a body that never closes one, too). */
     private readonly maxItemBytes = Infinity,
@@ -72,31 +87,8 @@ export class ObjectStreamShaper {
     this.intoMember = Buffer.from(`${JSON.stringify(into)}:{`);
     this.appendedMembers = Buffer.from(appended === '' ? '' : `,${appended}`);
     const keySlots = declaredKeySlots(declared, into);
-    for (const [slot, keys] of keySlots) this.buckets[slot] = keys;
+    this.keys = new DeclaredKeys(declared, into, keySlots);
     this.fast = fastPath ? new FastObjectScan(keySlots, this.intoMember, this.appendedMembers, format === 'ndjson') : undefined;
-  }
-
-  /** Whether the key whose bytes span [start, end) (quotes excluded) is declared. */
-  private isDeclared(bytes: Buffer, start: number, end: number, escaped: boolean): boolean {
-    const length = end - start;
-    if (!escaped && length > 0 && length < MAX_FAST_KEY) {
-      const candidates = this.buckets[length * 256 + bytes[start]];
-      if (candidates === undefined) return false;
-      next: for (let k = 0; k < candidates.length; k++) {
-        const candidate = candidates[k];
-        for (let j = 1; j < length; j++) if (bytes[start + j] !== candidate[j]) continue next;
-        return true;
-      }
-      return false;
-    }
-    // An empty or long key, or one spelled with escapes: decoded and looked up.
-    let key: string;
-    try {
-      key = JSON.parse(escapeRawControls(bytes, start - 1, end + 1).toString('utf8')) as string;
-    } catch {
-      fail('a malformed key', bytes, start);
-    }
-    return this.declared.has(key) && key !== this.into;
   }
 
   /** The objects completed by this chunk, shaped. */
@@ -114,7 +106,9 @@ export class ObjectStreamShaper {
     if (length < this.scanAt && length <= this.maxItemBytes) return JsonBatch.EMPTY;
     const batch = this.scan();
     if (this.restLength > this.maxItemBytes) {
-      throw new SystemError(`an item is larger than ${(this.maxItemBytes / 1048576).toFixed(0)} MB, or never ends (max_record_megabytes); it starts with "${this.work.toString('utf8', 0, 80)}"`);
+      throw new SystemError(
+        `an item is larger than ${(this.maxItemBytes / 1048576).toFixed(0)} MB, or never ends (max_record_megabytes); it starts with "${this.work.toString('utf8', 0, 80)}"`,
+      );
     }
     return batch;
   }
@@ -122,7 +116,8 @@ export class ObjectStreamShaper {
   /** At the end of the body: what is left is shaped; an unfinished object or array means it was cut short. */
   end(): JsonBatch {
     const last = this.restLength > 0 ? this.scan() : JsonBatch.EMPTY;
-    if (this.work.toString('utf8', 0, this.restLength).trim() !== '' || (this.format === 'array' && this.stage !== 'done')) throw new TruncatedBodyError('the body ended inside its JSON');
+    if (this.work.toString('utf8', 0, this.restLength).trim() !== '' || (this.format === 'array' && this.stage !== 'done'))
+      throw new TruncatedBodyError('the body ended inside its JSON');
     return last;
   }
 
@@ -205,7 +200,7 @@ export class ObjectStreamShaper {
             tokenCounts.rawControls++;
           }
         }
-        const declared = this.isDeclared(bytes, memberStart + 1, i, escaped);
+        const declared = this.keys.has(bytes, memberStart + 1, i, escaped);
         i = skipSpace(bytes, i + 1);
         if (bytes[i] !== COLON) return incompleteOr(bytes, i, 'expected ":"');
         i = skipSpace(bytes, i + 1);

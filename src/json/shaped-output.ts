@@ -1,9 +1,8 @@
 // What one scan of the object shaper makes: the shaped objects back to back, where each one ends,
 // and how many had raw control characters escaped. Becomes the JsonBatch the read loop writes.
 import { isUtf8 } from 'node:buffer';
-import { SystemError } from '../protocol/errors';
+import { JsonBatch, SystemError } from '../protocol';
 import { escapeRawControls } from './tokens';
-import { JsonBatch } from '../protocol/json-batch';
 import { firstInvalidUtf8 } from './text';
 
 export class ShapedOutput {
@@ -62,7 +61,9 @@ export class ShapedOutput {
       for (let k = 0, start = 0; k < this.ends.length; start = this.ends[k++]) {
         const item = bytes.subarray(start, this.ends[k]);
         if (!isUtf8(item)) {
-          throw new SystemError(`an item is not valid UTF-8 (byte ${firstInvalidUtf8(item)} of it), which no JSON line can carry unchanged; it starts with "${item.toString('utf8', 0, 80)}"`);
+          throw new SystemError(
+            `an item is not valid UTF-8 (byte ${firstInvalidUtf8(item)} of it), which no JSON line can carry unchanged; it starts with "${item.toString('utf8', 0, 80)}"`,
+          );
         }
       }
     }

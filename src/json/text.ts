@@ -49,7 +49,7 @@ export class TruncatedBodyError extends Error {}
 
 /** Offset of the first byte that breaks UTF-8, or -1 (for messages; called on invalid text only). */
 export function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i];
     const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
     if (length === 0 || !isUtf8(bytes.subarray(i, i + length))) return i;

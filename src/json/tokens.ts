@@ -1,7 +1,7 @@
 // JSON tokens found in bytes, for the object shaper: where each string, scalar or nested value
 // ends, or INCOMPLETE when the bytes end first. Strings are checked as they are skipped (escapes
 // valid; raw control characters counted, to be escaped when the object is written).
-import { SystemError } from '../protocol/errors';
+import { SystemError } from '../protocol';
 
 export const QUOTE = 34;
 export const BACKSLASH = 92;

@@ -38,7 +38,11 @@ export class JsonBatch {
     if (n <= 0) return this;
     if (n >= this.ends.length) return JsonBatch.EMPTY;
     const start = this.ends[n - 1];
-    return new JsonBatch(this.bytes.subarray(start), this.ends.slice(n).map((end) => end - start), Math.min(this.repaired, this.ends.length - n));
+    return new JsonBatch(
+      this.bytes.subarray(start),
+      this.ends.slice(n).map((end) => end - start),
+      Math.min(this.repaired, this.ends.length - n),
+    );
   }
 
   /** Each item's text (for tests and logs; the hot path never decodes). */

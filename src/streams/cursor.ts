@@ -1,6 +1,5 @@
-import type { ApiClock } from '../http/clock';
-import { ConfigError } from '../protocol/errors';
-import type { StreamState } from '../protocol/messages';
+import type { ApiClock } from '../http';
+import { ConfigError, type StreamState } from '../protocol';
 
 interface Instant {
   text: string;

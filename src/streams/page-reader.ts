@@ -1,13 +1,16 @@
 // Reading a list's pages: one after the other as each page names the next, or, for offset paging,
 // several ahead at once, so that at real latencies (100-300 ms an answer) a list is read at the pace
 // its API allows rather than one page per round trip.
-import { SystemError } from '../protocol/errors';
-import type { HttpClient, SendOptions } from '../http/client';
+import { SystemError } from '../protocol';
+import { describeRequest, type HttpClient, type SendOptions } from '../http';
 import type { Page, PageRequest, Paginator, RecordSelector } from './paginate';
-import { describeRequest } from '../http/request';
 
 const requestKey = (request: PageRequest): string =>
-  `${request.url} ${JSON.stringify(Object.entries(request.params).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)))}`;
+  `${request.url} ${JSON.stringify(
+    Object.entries(request.params)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  )}`;
 
 /** Empty pages in a row, each pointing to another, after which a list is taken to make no progress. */
 const MAX_EMPTY_PAGES = 5;
@@ -35,7 +38,9 @@ class PagingGuard {
   read(page: Page): void {
     const signature = page.items.some((item) => item !== null) ? JSON.stringify([page.items.length, page.items[0], page.items.at(-1)]) : undefined;
     if (signature !== undefined && signature === this.previous) {
-      throw new SystemError(`${describeRequest(page.request)} answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)`);
+      throw new SystemError(
+        `${describeRequest(page.request)} answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)`,
+      );
     }
     this.previous = signature;
     this.empty = page.items.length === 0 ? this.empty + 1 : 0;
@@ -138,7 +143,15 @@ interface AheadStop {
 }
 
 /** Reads from `start` by `step`, several pages in flight, until a page does not hold exactly `step` records. */
-async function* pagesAhead(http: HttpClient, start: PageRequest, step: number, paginator: Paginator, select: RecordSelector, guard: PagingGuard, index: number): AsyncGenerator<Page, AheadStop> {
+async function* pagesAhead(
+  http: HttpClient,
+  start: PageRequest,
+  step: number,
+  paginator: Paginator,
+  select: RecordSelector,
+  guard: PagingGuard,
+  index: number,
+): AsyncGenerator<Page, AheadStop> {
   const param = paginator.offsets!.param;
   const base = Number(start.params[param] ?? 0);
   const pending: Promise<Page>[] = [];

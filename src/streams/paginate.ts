@@ -1,6 +1,5 @@
-import { SystemError } from '../protocol/errors';
-import type { Params } from '../http/client';
-import { describeRequest } from '../http/request';
+import { SystemError } from '../protocol';
+import { describeRequest, type Params } from '../http';
 
 export interface PageRequest {
   url: string;
@@ -29,8 +28,7 @@ export interface Paginator {
 /** The records of a page (`index`: 0 for the first page of a list). */
 export type RecordSelector = (body: unknown, request: PageRequest, index?: number) => unknown[];
 
-const field = (body: unknown, name: string): unknown =>
-  body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined;
+const field = (body: unknown, name: string): unknown => (body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>)[name] : undefined);
 
 /**
  * Follows a next-page URL from the envelope (`next_page`), stopping on `hasMore: false`, a null URL

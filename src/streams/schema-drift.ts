@@ -1,7 +1,7 @@
 // The platform keeps only the top-level keys a stream's schema declares and drops the others without a
 // word (airbyte-platform.md §2.6). So every record's undeclared top-level keys move, unchanged, into one
 // declared object field, and what the data held beyond its schema is counted and reported once per stream.
-import type { JsonBatch } from '../protocol/json-batch';
+import type { JsonBatch } from '../protocol';
 
 /** The field that carries undeclared top-level keys (the name Airbyte's file-based sources use). */
 export const ADDITIONAL_PROPERTIES = '_ab_additional_properties';

@@ -1,13 +1,9 @@
-import type { ApiClock } from '../http/clock';
+import { type ApiClock, describeRequest, type HttpClient, type Logger, type Params } from '../http';
 import { DatetimeCursor } from './cursor';
-import { SystemError } from '../protocol/errors';
-import type { HttpClient, Logger, Params } from '../http/client';
-import type { JsonBatch } from '../protocol/json-batch';
-import { describeRequest } from '../http/request';
+import { type AirbyteMessage, type JsonBatch, rowEstimate, type StreamState, type SyncMode, SystemError } from '../protocol';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages } from './page-reader';
 import { recordsAt, type Paginator } from './paginate';
-import { rowEstimate, type AirbyteMessage, type StreamState, type SyncMode } from '../protocol/messages';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
@@ -212,9 +208,16 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
         }
       }
       if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(url).pathname}`);
-      if (repeated > 0) context.log('INFO', `Stream "${options.name}": ${repeated} record(s) came in more than one part (${partitions.map((p) => new URLSearchParams(p.params as Record<string, string>).toString()).join(', ')}); each was written once`);
+      if (repeated > 0)
+        context.log(
+          'INFO',
+          `Stream "${options.name}": ${repeated} record(s) came in more than one part (${partitions.map((p) => new URLSearchParams(p.params as Record<string, string>).toString()).join(', ')}); each was written once`,
+        );
       if (cursor && cursor.future.count > 0) {
-        context.log('WARN', `Stream "${options.name}": ${cursor.future.count} record(s) dated after the API's current time (the latest ${cursor.future.latest?.text}) were written but do not move the state, which stays at or before now`);
+        context.log(
+          'WARN',
+          `Stream "${options.name}": ${cursor.future.count} record(s) dated after the API's current time (the latest ${cursor.future.latest?.text}) were written but do not move the state, which stays at or before now`,
+        );
       }
       yield { type: 'checkpoint', state: cursor ? cursor.state() : {} };
     },

@@ -53,7 +53,14 @@ async function main(mode: string, args: string[]): Promise<void> {
     case 'writer': {
       const { OutputWriter } = await import('../../src/protocol/output');
       const writer = new OutputWriter(process.stdout);
-      const data = { id: 'l_000000', status: 'contacted', data: { email: 'someone@example.org', first_name: 'First', last_name: 'Last', company_name: 'Company 7' }, owner_id: 'u_0001', sent_count: 3, updated_at: '2024-03-01T00:00:00.000Z' };
+      const data = {
+        id: 'l_000000',
+        status: 'contacted',
+        data: { email: 'someone@example.org', first_name: 'First', last_name: 'Last', company_name: 'Company 7' },
+        owner_id: 'u_0001',
+        sent_count: 3,
+        updated_at: '2024-03-01T00:00:00.000Z',
+      };
       for (let i = 0; i < Number(args[0]); i++) {
         const pending = writer.record('leads', data);
         if (pending) await pending;

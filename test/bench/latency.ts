@@ -28,7 +28,15 @@ export interface LatencyResult {
 }
 
 /** Runs a read with the mock slowed and limited; checks every record by key. */
-async function atLatency(mock: MockServer, latencyMs: number, perSecond: number, config: unknown, streams: string[], expectedKeys: Map<string, string[]>, keyOf: (stream: string, record: Record<string, unknown>) => string): Promise<LatencyResult> {
+async function atLatency(
+  mock: MockServer,
+  latencyMs: number,
+  perSecond: number,
+  config: unknown,
+  streams: string[],
+  expectedKeys: Map<string, string[]>,
+  keyOf: (stream: string, record: Record<string, unknown>) => string,
+): Promise<LatencyResult> {
   mock.latencyMs = latencyMs;
   // Fullstory's answer to a limit hit (Mindstamp documents none: the same limiter is assumed).
   mock.rateLimit = refuseAbove(perSecond, { message: 'Too many requests', code: 'resource_exhausted' }, 'sliding');
@@ -105,7 +113,14 @@ export interface LatencyCases {
 }
 
 /** Case 12 at each latency, Mindstamp also with a server that caps its pages below page_size. */
-export async function latencyCases(sizes: { latenciesMs: number[]; mindstampPerSecond: number; mindstampCounts: { views: number; interactions: number }; mindstampCap: number; fullstoryPerSecond: number; identifiedUsers: number }): Promise<LatencyCases> {
+export async function latencyCases(sizes: {
+  latenciesMs: number[];
+  mindstampPerSecond: number;
+  mindstampCounts: { views: number; interactions: number };
+  mindstampCap: number;
+  fullstoryPerSecond: number;
+  identifiedUsers: number;
+}): Promise<LatencyCases> {
   const mindstamp: LatencyResult[] = [];
   const fullstory: LatencyResult[] = [];
   for (const latencyMs of sizes.latenciesMs) {
@@ -130,7 +145,8 @@ export function latencyGoals(cases: LatencyCases, middleMs: number): { name: str
   ];
   for (const [what, r] of runs) {
     goals.push({ name: `case 12: ${what} at ${r.latencyMs} ms an answer: share of the untold limit's rate`, value: r.shareOfLimit, target: '≥ 0.85', met: r.shareOfLimit >= 0.85 });
-    if (r.latencyMs === middleMs) goals.push({ name: `case 12: ${what} at ${r.latencyMs} ms: requests answered 429 (share)`, value: r.refused, target: '≤ 0.02', met: r.refused <= 0.02 });
+    if (r.latencyMs === middleMs)
+      goals.push({ name: `case 12: ${what} at ${r.latencyMs} ms: requests answered 429 (share)`, value: r.refused, target: '≤ 0.02', met: r.refused <= 0.02 });
   }
   return goals;
 }

@@ -31,12 +31,26 @@ export const refuseAbove = (perSecond: number, body: unknown, kind: RateLimit['k
 });
 
 /** Runs a read against a mock that refuses more than `perSecond`, and measures what it reached. */
-async function underUntoldLimit(mock: MockServer, perSecond: number, config: unknown, streams: Record<string, 'full_refresh'>, expected: number, main: string): Promise<LimitResult> {
+async function underUntoldLimit(
+  mock: MockServer,
+  perSecond: number,
+  config: unknown,
+  streams: Record<string, 'full_refresh'>,
+  expected: number,
+  main: string,
+): Promise<LimitResult> {
   mock.rateLimit = mock.rateLimit ?? refuseAbove(perSecond, { error: 'Too many requests' });
   const measured = await measure([main, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalogFor(streams))]);
   const requests = mock.requests.length;
   const accepted = requests - mock.rateLimited;
-  return { records: measured.records, expected, seconds: measured.wallMs / 1000, shareOfLimit: accepted / (measured.wallMs / 1000) / perSecond, refused: mock.rateLimited / requests, requests };
+  return {
+    records: measured.records,
+    expected,
+    seconds: measured.wallMs / 1000,
+    shareOfLimit: accepted / (measured.wallMs / 1000) / perSecond,
+    refused: mock.rateLimited / requests,
+    requests,
+  };
 }
 
 /**
@@ -87,7 +101,14 @@ export interface AnnouncedLimitResult {
 export async function persistiqAtLimit(leads: number, perSecond: number, main: string): Promise<AnnouncedLimitResult> {
   const mock = await new PersistIqMock({ rateLimit: { limit: 2 * perSecond, windowMs: 2000 }, counts: { leads } }).start();
   try {
-    const measured = await measure([main, 'read', '--config', writeTemp('config.json', mock.connectorConfig(DEFAULTS)), '--catalog', writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }))]);
+    const measured = await measure([
+      main,
+      'read',
+      '--config',
+      writeTemp('config.json', mock.connectorConfig(DEFAULTS)),
+      '--catalog',
+      writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' })),
+    ]);
     const times = mock.requests.slice(1).map((request) => request.at);
     const perSecondReached = (times.length - 1) / ((times.at(-1)! - times[0]) / 1000);
     return { records: measured.records, expected: leads, requests: mock.requests.length, refused: mock.rateLimited, shareOfLimit: perSecondReached / perSecond };

@@ -21,7 +21,10 @@ const RECORD = Buffer.from('{"type":"RECORD"');
 
 export async function measure(args: string[], env: Record<string, string> = {}): Promise<Measured> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--require', join(__dirname, 'peak-rss-hook.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ['--require', join(__dirname, 'peak-rss-hook.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let lines = 0;
   let records = 0;
   let bytes = 0;

@@ -1,27 +1,17 @@
 // `npm run bench [-- --write]`: throughput and memory of the built connector against the mock APIs,
 // each next to baselines measured in the same run (ratios hold across machines; absolute numbers are
 // noted only). `--write` records the table and the machine in bench/RESULTS.md.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { MAIN, writeTemp, catalogFor } from '../helpers/connector';
+import { MAIN, writeTemp } from '../helpers/connector';
 import { repoRoot } from '../helpers/shared';
-import { FullstoryMock } from '../mocks/fullstory';
-import { PersistIqMock } from '../mocks/persistiq';
 import { preparedExports, type ExportsResult } from './exports';
 import { latencyCases, latencyGoals, latencyTable, type LatencyCases } from './latency';
 import { persistiqAtLimit, unknownLimit, unknownLimitMindstamp, type AnnouncedLimitResult, type LimitResult } from './limits';
-import { measure, type Measured } from './measure';
+import { measure } from './measure';
+import { BASELINES, legacyBundle, measureInTurns, persistiqLeads, row, segmentExport, type Row } from './throughput';
 import { waitsUsed, type WaitsResult } from './waits';
-
-/** Temp folders of this run (export files of hundreds of MB): removed when it exits. */
-const benchDirs: string[] = [];
-process.once('exit', () => benchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-const benchDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-  benchDirs.push(dir);
-  return dir;
-};
 
 export interface Sizes {
   events: number;
@@ -50,35 +40,33 @@ export interface Sizes {
   latency: Parameters<typeof latencyCases>[0];
 }
 
-export const FULL: Sizes = { events: 300_000, smallEvents: 30_000, leads: 100_000, writerLines: 1_000_000, runs: 5, wallRuns: 5, limitUsers: 2000, limitPerSecond: 50, limitInteractions: 15_000, exportWindows: 30, prepareMs: 1000, exportEvents: 30_000, waitBundles: 20, waitUsers: 130, announcedLeads: 10_000, announcedPerSecond: 25,
+export const FULL: Sizes = {
+  events: 300_000,
+  smallEvents: 30_000,
+  leads: 100_000,
+  writerLines: 1_000_000,
+  runs: 5,
+  wallRuns: 5,
+  limitUsers: 2000,
+  limitPerSecond: 50,
+  limitInteractions: 15_000,
+  exportWindows: 30,
+  prepareMs: 1000,
+  exportEvents: 30_000,
+  waitBundles: 20,
+  waitUsers: 130,
+  announcedLeads: 10_000,
+  announcedPerSecond: 25,
   // About 240 pages of 100 (the default page_size) for Mindstamp, capped at 60 in one run; 600 identified users.
-  latency: { latenciesMs: [0, 150, 300], mindstampPerSecond: 20, mindstampCounts: { views: 8000, interactions: 15_000 }, mindstampCap: 60, fullstoryPerSecond: 60, identifiedUsers: 600 },
+  latency: {
+    latenciesMs: [0, 150, 300],
+    mindstampPerSecond: 20,
+    mindstampCounts: { views: 8000, interactions: 15_000 },
+    mindstampCap: 60,
+    fullstoryPerSecond: 60,
+    identifiedUsers: 600,
+  },
 };
-
-/** The run with the median wall time: one noisy run on a shared machine must not decide a ratio. */
-const medianRun = (results: Measured[]): Measured => results.slice().sort((a, b) => a.wallMs - b.wallMs)[Math.floor(results.length / 2)];
-
-/**
- * The median run of each command, the commands taking turns (connector, baseline, ceiling, then
- * again): a ratio between them is not decided by a minute the machine was slower for one of them.
- */
-async function measureInTurns(commands: Record<string, string[]>, runs: number): Promise<Record<string, Measured>> {
-  const results = Object.fromEntries(Object.keys(commands).map((key) => [key, [] as Measured[]]));
-  for (let i = 0; i < runs; i++) for (const [key, args] of Object.entries(commands)) results[key].push(await measure(args));
-  return Object.fromEntries(Object.entries(results).map(([key, runsOf]) => [key, medianRun(runsOf)]));
-}
-
-export interface Row {
-  case: string;
-  what: string;
-  records: number;
-  seconds: number;
-  /** To the first record (to the first byte for a baseline that prints no RECORD). */
-  startSeconds: number;
-  perSecond: number;
-  mbPerSecond: number;
-  peakRssMb: number;
-}
 
 export interface Goal {
   name: string;
@@ -87,92 +75,17 @@ export interface Goal {
   met: boolean;
 }
 
-const BASELINES = join(repoRoot, 'build', 'test', 'bench', 'baselines.js');
-
-const row = (caseName: string, what: string, m: Measured, records: number, inputBytes: number): Row => ({
-  case: caseName,
-  what,
-  records,
-  seconds: m.wallMs / 1000,
-  startSeconds: (Number.isNaN(m.firstRecordMs) ? m.firstOutputMs : m.firstRecordMs) / 1000,
-  perSecond: records / (m.wallMs / 1000),
-  mbPerSecond: inputBytes / 1e6 / (m.wallMs / 1000),
-  peakRssMb: m.peakRssMb,
-});
-
-const fullstoryConfig = (mock: FullstoryMock, extra: Record<string, unknown> = {}) => ({
-  api: { name: 'fullstory', api_key: mock.apiKey, base_url: mock.baseUrl, export_base_url: mock.exportBaseUrl, legacy_downloads_per_minute: 600_000, requests_per_minute: 600_000, operation_poll_seconds: 0.05, ...extra },
-});
-
-/** Case 1/2: one gzipped legacy bundle of `count` events. */
-async function legacyBundle(count: number, caseName: string, baselines: boolean, runs: number): Promise<Row[]> {
-  const mock = await new FullstoryMock({ bundles: 1, eventsPerBundle: count - 144, gzipAllBundles: true, segmentEvents: 0, individuals: 0, users: 0 }).start();
-  try {
-    const file = mock.bundleFile(mock.bundles[0]);
-    const path = join(benchDir(), 'bundle.json.gz');
-    writeFileSync(path, file);
-    const rawBytes = mock.bundles[0].events.reduce((sum, e) => sum + e.length + 1, 1);
-    const config = writeTemp('config.json', fullstoryConfig(mock));
-    const catalog = writeTemp('catalog.json', catalogFor({ events: 'full_refresh' }));
-    const connector = [MAIN, 'read', '--config', config, '--catalog', catalog];
-    const runsOf = await measureInTurns(baselines ? { connector, a: [BASELINES, 'parse-array', path], c: [BASELINES, 'gunzip-cat', path] } : { connector }, runs);
-    if (runsOf.connector.records !== count) throw new Error(`connector printed ${runsOf.connector.records} of ${count} events`);
-    const rows = [row(caseName, 'connector: events, RECORD lines to a pipe', runsOf.connector, count, rawBytes)];
-    if (baselines) {
-      rows.push(row(caseName, 'A: JSON.parse(gunzipSync(file))', runsOf.a, count, rawBytes));
-      rows.push(row(caseName, "B: JSONStream.parse('*') pipeline", await measure([BASELINES, 'jsonstream', path]), count, rawBytes));
-      rows.push(row(caseName, 'C: gunzip to stdout, no parsing', runsOf.c, count, rawBytes));
-    }
-    return rows;
-  } finally {
-    await mock.close();
-  }
-}
-
-/** Case 3: a segment export NDJSON file of `count` events. */
-async function segmentExport(count: number, runs: number): Promise<Row[]> {
-  const day = 86_400_000;
-  // Fullstory's side of the export (waiting for it, building the file) is not the connector's time:
-  // the export is ready at the first poll, and the file is built by an untimed first run.
-  const mock = await new FullstoryMock({ bundles: 0, segmentEvents: count, segmentSpanMs: day / 2, segmentEnd: Date.now() - day / 4, lateEvents: false, individuals: 0, users: 0, pendingPolls: 0, reuseExportFiles: true }).start();
-  try {
-    // One window over the whole day, so the run is one export: its download is what is measured.
-    const window = { segment_export_window_hours: 48, segment_export_settle_minutes: 0, operation_poll_seconds: 0.01 };
-    const config = writeTemp('config.json', fullstoryConfig(mock, { ...window, start_date: new Date(Date.now() - day).toISOString().replace(/\.\d+Z$/, 'Z') }));
-    const catalog = writeTemp('catalog.json', catalogFor({ segment_events: 'full_refresh' }));
-    const rawBytes = mock.segmentEvents.reduce((sum, e) => sum + e.text.length + 1, 0);
-    const args = [MAIN, 'read', '--config', config, '--catalog', catalog];
-    await measure(args);
-    const path = join(benchDir(), 'export.ndjson.gz');
-    writeFileSync(path, mock.exportFile(String(mock.operations[0].id))!);
-    const runsOf = await measureInTurns({ connector: args, a: [BASELINES, 'parse-ndjson', path], c: [BASELINES, 'gunzip-cat', path] }, runs);
-    if (runsOf.connector.records !== count) throw new Error(`connector printed ${runsOf.connector.records} of ${count} segment events`);
-    return [
-      row('3 segment export NDJSON', 'connector: segment_events (export ready at the first poll)', runsOf.connector, count, rawBytes),
-      row('3 segment export NDJSON', 'A: gunzipSync, split, JSON.parse each line', runsOf.a, count, rawBytes),
-      row('3 segment export NDJSON', 'C: gunzip to stdout, no parsing', runsOf.c, count, rawBytes),
-    ];
-  } finally {
-    await mock.close();
-  }
-}
-
-/** Case 4: PersistIQ leads over pages of 100, limit lifted. */
-async function persistiqLeads(count: number, runs: number): Promise<Row[]> {
-  const mock = await new PersistIqMock({ rateLimit: false, counts: { leads: count } }).start();
-  try {
-    const config = writeTemp('config.json', mock.connectorConfig({ requests_per_minute: 600_000 }));
-    const catalog = writeTemp('catalog.json', catalogFor({ leads: 'full_refresh' }));
-    // Both wait on the mock for every page: single runs vary by ±15 % here, so medians.
-    const { connector, baseline } = await measureInTurns({ connector: [MAIN, 'read', '--config', config, '--catalog', catalog], baseline: [BASELINES, 'axios-loop', `${mock.baseUrl}/leads`, mock.apiKey, String(Math.ceil(count / 100))] }, runs);
-    if (connector.records !== count || baseline.records !== count) throw new Error(`leads: connector ${connector.records}, baseline ${baseline.records} of ${count}`);
-    return [row('4 PersistIQ leads', 'connector: leads', connector, count, connector.bytes), row('4 PersistIQ leads', 'baseline: plain axios loop', baseline, count, baseline.bytes)];
-  } finally {
-    await mock.close();
-  }
-}
-
-export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal[]; wall: Record<string, number>; limits: LimitResult; mindstampLimits: LimitResult; exportsResult: ExportsResult; waits: WaitsResult; announced: AnnouncedLimitResult; latency: LatencyCases }> {
+export async function runBench(sizes: Sizes): Promise<{
+  rows: Row[];
+  goals: Goal[];
+  wall: Record<string, number>;
+  limits: LimitResult;
+  mindstampLimits: LimitResult;
+  exportsResult: ExportsResult;
+  waits: WaitsResult;
+  announced: AnnouncedLimitResult;
+  latency: LatencyCases;
+}> {
   const rows: Row[] = [];
   rows.push(...(await legacyBundle(sizes.events, `1 legacy bundle, ${sizes.events} events`, true, sizes.runs)));
   rows.push(...(await legacyBundle(sizes.smallEvents, `2 legacy bundle, ${sizes.smallEvents} events`, false, sizes.runs)));
@@ -186,7 +99,8 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
   const limits = await unknownLimit(sizes.limitUsers, sizes.limitPerSecond, MAIN);
   if (limits.records !== limits.expected) throw new Error(`case 7: connector printed ${limits.records} of ${limits.expected} users and sessions`);
   const mindstampLimits = await unknownLimitMindstamp(sizes.limitInteractions, sizes.limitPerSecond, MAIN);
-  if (mindstampLimits.records !== mindstampLimits.expected) throw new Error(`case 8: connector printed ${mindstampLimits.records} of ${mindstampLimits.expected} Mindstamp records`);
+  if (mindstampLimits.records !== mindstampLimits.expected)
+    throw new Error(`case 8: connector printed ${mindstampLimits.records} of ${mindstampLimits.expected} Mindstamp records`);
   const exportsResult = await preparedExports(sizes.exportWindows, sizes.prepareMs, sizes.exportEvents, MAIN);
   if (exportsResult.records !== exportsResult.expected) throw new Error(`case 9: connector printed ${exportsResult.records} of ${exportsResult.expected} segment events`);
   const waits = await waitsUsed(sizes.waitBundles, sizes.waitUsers, MAIN);
@@ -222,12 +136,24 @@ export async function runBench(sizes: Sizes): Promise<{ rows: Row[]; goals: Goal
     ratio(mindstampLimits.shareOfLimit, 0.85, `case 8: Mindstamp's paged lists under an untold ${sizes.limitPerSecond}/s: share of that rate`),
     { name: 'case 8: requests answered 429 (share)', value: mindstampLimits.refused, target: '≤ 0.02', met: mindstampLimits.refused <= 0.02 },
   ];
-  goals.push({ name: `case 9: ${exportsResult.windows} export windows of ${sizes.prepareMs} ms to prepare: wall ÷ sequential`, value: exportsResult.shareOfSequential, target: '≤ 0.4', met: exportsResult.shareOfSequential <= 0.4 });
-  goals.push({ name: 'case 10: events + users + sessions in one sync ÷ the two alone, one after the other (wall)', value: waits.shareOfSequential, target: '≤ 0.7', met: waits.shareOfSequential <= 0.7 });
-  goals.push(
-    ratio(announced.shareOfLimit, 0.95, `case 11: PersistIQ at its announced limit (${sizes.announcedPerSecond}/s scaled), default settings: share of that rate`),
-    { name: 'case 11: requests answered 429', value: announced.refused, target: '0', met: announced.refused === 0 },
-  );
+  goals.push({
+    name: `case 9: ${exportsResult.windows} export windows of ${sizes.prepareMs} ms to prepare: wall ÷ sequential`,
+    value: exportsResult.shareOfSequential,
+    target: '≤ 0.4',
+    met: exportsResult.shareOfSequential <= 0.4,
+  });
+  goals.push({
+    name: 'case 10: events + users + sessions in one sync ÷ the two alone, one after the other (wall)',
+    value: waits.shareOfSequential,
+    target: '≤ 0.7',
+    met: waits.shareOfSequential <= 0.7,
+  });
+  goals.push(ratio(announced.shareOfLimit, 0.95, `case 11: PersistIQ at its announced limit (${sizes.announcedPerSecond}/s scaled), default settings: share of that rate`), {
+    name: 'case 11: requests answered 429',
+    value: announced.refused,
+    target: '0',
+    met: announced.refused === 0,
+  });
   goals.push(...latencyGoals(latency, sizes.latency.latenciesMs[Math.floor(sizes.latency.latenciesMs.length / 2)]));
   return { rows, goals, wall, limits, mindstampLimits, exportsResult, waits, announced, latency };
 }
@@ -238,7 +164,10 @@ export function report(result: Awaited<ReturnType<typeof runBench>>): string {
   const lines = [
     '| case | run | records | s | s to first record | records/s | MB/s | peak RSS MB |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...result.rows.map((r) => `| ${r.case} | ${r.what} | ${r.records.toLocaleString('en-US')} | ${fixed(r.seconds)} | ${fixed(r.startSeconds)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${fixed(r.mbPerSecond, 1)} | ${fixed(r.peakRssMb, 0)} |`),
+    ...result.rows.map(
+      (r) =>
+        `| ${r.case} | ${r.what} | ${r.records.toLocaleString('en-US')} | ${fixed(r.seconds)} | ${fixed(r.startSeconds)} | ${Math.round(r.perSecond).toLocaleString('en-US')} | ${fixed(r.mbPerSecond, 1)} | ${fixed(r.peakRssMb, 0)} |`,
+    ),
     '',
     `Wall time (median): node -e 0 ${fixed(result.wall['node -e 0'], 0)} ms, spec ${fixed(result.wall.spec, 0)} ms, discover ${fixed(result.wall.discover, 0)} ms.`,
     `Case 7: ${result.limits.records.toLocaleString('en-US')} users and sessions in ${fixed(result.limits.seconds, 1)} s, ${result.limits.requests.toLocaleString('en-US')} requests, ${fixed(result.limits.refused * 100, 2)} % answered 429.`,
@@ -262,7 +191,10 @@ async function main(): Promise<void> {
   console.log(table);
   if (process.argv.includes('--write')) {
     const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${process.platform}`;
-    writeFileSync(join(repoRoot, 'bench', 'RESULTS.md'), `# Benchmark results\n\n\`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machine}.\n\n${table}\n`);
+    writeFileSync(
+      join(repoRoot, 'bench', 'RESULTS.md'),
+      `# Benchmark results\n\n\`npm run bench -- --write\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machine}.\n\n${table}\n`,
+    );
   }
 }
 

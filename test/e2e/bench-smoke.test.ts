@@ -9,7 +9,23 @@ import { report, runBench } from '../bench/run';
 import { repoRoot } from '../helpers/shared';
 
 test('the benchmark runs every case end to end with tiny sizes', async () => {
-  const result = await runBench({ events: 2000, smallEvents: 400, leads: 500, writerLines: 5000, runs: 1, wallRuns: 1, limitUsers: 40, limitPerSecond: 50, limitInteractions: 200, exportWindows: 3, prepareMs: 100, exportEvents: 300, waitBundles: 3, waitUsers: 10, announcedLeads: 500, announcedPerSecond: 25,
+  const result = await runBench({
+    events: 2000,
+    smallEvents: 400,
+    leads: 500,
+    writerLines: 5000,
+    runs: 1,
+    wallRuns: 1,
+    limitUsers: 40,
+    limitPerSecond: 50,
+    limitInteractions: 200,
+    exportWindows: 3,
+    prepareMs: 100,
+    exportEvents: 300,
+    waitBundles: 3,
+    waitUsers: 10,
+    announcedLeads: 500,
+    announcedPerSecond: 25,
     latency: { latenciesMs: [0, 50], mindstampPerSecond: 50, mindstampCounts: { views: 300, interactions: 500 }, mindstampCap: 60, fullstoryPerSecond: 100, identifiedUsers: 30 },
   });
   assert.deepEqual(
@@ -32,7 +48,16 @@ test('the benchmark runs every case end to end with tiny sizes', async () => {
   // Case 12 adds a share of the limit per run (2 latencies × 2 APIs, and the capped pages) and the 429 share at the middle latency (3).
   assert.equal(result.goals.length, 30);
   const latencyRuns = [...result.latency.mindstamp, result.latency.mindstampCapped, ...result.latency.fullstory];
-  assert.deepEqual(latencyRuns.map((r) => [r.latencyMs, r.records === r.expected, r.notOnce]), [[0, true, 0], [50, true, 0], [50, true, 0], [0, true, 0], [50, true, 0]]);
+  assert.deepEqual(
+    latencyRuns.map((r) => [r.latencyMs, r.records === r.expected, r.notOnce]),
+    [
+      [0, true, 0],
+      [50, true, 0],
+      [50, true, 0],
+      [0, true, 0],
+      [50, true, 0],
+    ],
+  );
   assert.equal(result.exportsResult.records, result.exportsResult.expected);
   assert.equal(result.limits.records, result.limits.expected);
   assert.equal(result.mindstampLimits.records, result.mindstampLimits.expected);
@@ -42,7 +67,9 @@ test('the benchmark runs every case end to end with tiny sizes', async () => {
 
 test('each measured process reports its own peak RSS at exit on fd 3', () => {
   const hook = join(repoRoot, 'build', 'test', 'bench', 'peak-rss-hook.js');
-  const run = spawnSync(process.execPath, ['--require', hook, '-e', "process.prependListener('exit', () => Buffer.alloc(60e6, 1))"], { stdio: ['ignore', 'ignore', 'inherit', 'pipe'] });
+  const run = spawnSync(process.execPath, ['--require', hook, '-e', "process.prependListener('exit', () => Buffer.alloc(60e6, 1))"], {
+    stdio: ['ignore', 'ignore', 'inherit', 'pipe'],
+  });
   assert.equal(run.status, 0);
   const peakKb = Number(String(run.output[3]).trim());
   assert.ok(peakKb >= 60e6 / 1024, `reported ${peakKb} kB`);

@@ -20,9 +20,21 @@ const CAT_KEYS: Record<string, string[]> = {
   connection: ['config_path', 'status', 'timeout_seconds', 'deployment_mode'],
   discovery: ['config_path', 'timeout_seconds', 'deployment_mode', 'backward_compatibility_tests_config', 'validate_primary_keys_data_type'],
   basic_read: [
-    'config_path', 'deployment_mode', 'configured_catalog_path', 'empty_streams', 'expect_records', 'validate_schema', 'validate_stream_statuses',
-    'validate_state_messages', 'validate_primary_keys_data_type', 'fail_on_extra_columns', 'validate_data_points', 'expect_trace_message_on_failure',
-    'timeout_seconds', 'file_types', 'client_container_config',
+    'config_path',
+    'deployment_mode',
+    'configured_catalog_path',
+    'empty_streams',
+    'expect_records',
+    'validate_schema',
+    'validate_stream_statuses',
+    'validate_state_messages',
+    'validate_primary_keys_data_type',
+    'fail_on_extra_columns',
+    'validate_data_points',
+    'expect_trace_message_on_failure',
+    'timeout_seconds',
+    'file_types',
+    'client_container_config',
   ],
   full_refresh: ['config_path', 'configured_catalog_path', 'timeout_seconds', 'deployment_mode', 'ignored_fields', 'client_container_config'],
   incremental: ['config_path', 'configured_catalog_path', 'future_state', 'timeout_seconds', 'deployment_mode', 'skip_comprehensive_incremental_tests', 'client_container_config'],
@@ -38,7 +50,15 @@ const catTest = (section: string, api: string) => acceptanceTestConfig().accepta
 
 const nonNullTypes = (schema: Message): string[] => [schema.type].flat().filter((type: string) => type !== 'null');
 const hasJsonType = (value: unknown, type: string): boolean =>
-  type === 'string' ? typeof value === 'string' : type === 'integer' ? Number.isInteger(value) : type === 'number' ? typeof value === 'number' : type === 'object' ? !!value && typeof value === 'object' : true;
+  type === 'string'
+    ? typeof value === 'string'
+    : type === 'integer'
+      ? Number.isInteger(value)
+      : type === 'number'
+        ? typeof value === 'number'
+        : type === 'object'
+          ? !!value && typeof value === 'object'
+          : true;
 
 describe('CAT config file', () => {
   test('sits at the root, loads under CAT 3.9.8 (no unknown keys), and every path resolves from its folder', () => {
@@ -53,11 +73,14 @@ describe('CAT config file', () => {
         }
       }
     }
-    const paths = JSON.stringify(cat).match(/"(integration_tests|spec)\/[^"]+"/g)!.map((p) => p.slice(1, -1));
+    const paths = JSON.stringify(cat)
+      .match(/"(integration_tests|spec)\/[^"]+"/g)!
+      .map((p) => p.slice(1, -1));
     for (const path of paths) assert.ok(existsSync(join(repoRoot, path)), path);
     for (const api of CAT_APIS) {
       for (const section of ['spec', 'connection', 'discovery', 'basic_read', 'full_refresh', 'incremental']) assert.ok(catTest(section, api.name), `${section} tests ${api.name}`);
-      for (const section of ['spec', 'discovery']) assert.equal(catTest(section, api.name).backward_compatibility_tests_config.disable_for_version, readRepoJson('package.json').version);
+      for (const section of ['spec', 'discovery'])
+        assert.equal(catTest(section, api.name).backward_compatibility_tests_config.disable_for_version, readRepoJson('package.json').version);
     }
   });
 });
@@ -75,8 +98,12 @@ for (const api of CAT_APIS) {
     });
     after(() => mock.close());
 
-    test('the shipped catalogs name each cursor and primary key as discover does (CAT prefers the catalog\'s cursor_field)', () => {
-      for (const path of [`catalogs/${api.name}.json`, `integration_tests/${api.name}_configured_catalog.json`, `integration_tests/${api.name}_configured_catalog_incremental.json`]) {
+    test("the shipped catalogs name each cursor and primary key as discover does (CAT prefers the catalog's cursor_field)", () => {
+      for (const path of [
+        `catalogs/${api.name}.json`,
+        `integration_tests/${api.name}_configured_catalog.json`,
+        `integration_tests/${api.name}_configured_catalog_incremental.json`,
+      ]) {
         for (const configured of readRepoJson(path).streams as Message[]) {
           const discovered = streams.get(configured.stream.name)!;
           const where = `${path}: ${configured.stream.name}`;
@@ -92,8 +119,12 @@ for (const api of CAT_APIS) {
       assert.equal(read.code, 0);
       // Compared without JSON.parse's rounding, so 64-bit ids must match digit for digit.
       const text = (line: Message) => JSON.stringify({ stream: line.stream ?? line.record.stream, data: line.data ?? line.record.data });
-      const actual = losslessMessages(read.stdout).filter((m) => m.type === 'RECORD' && !api.timeDependent?.includes(m.record.stream)).map(text);
-      const expected = readFileSync(join(repoRoot, catTest('basic_read', api.name).expect_records.path), 'utf8').trim().split('\n');
+      const actual = losslessMessages(read.stdout)
+        .filter((m) => m.type === 'RECORD' && !api.timeDependent?.includes(m.record.stream))
+        .map(text);
+      const expected = readFileSync(join(repoRoot, catTest('basic_read', api.name).expect_records.path), 'utf8')
+        .trim()
+        .split('\n');
       assert.deepEqual(expected.map((line) => text(parseJsonLossless(line) as Message)).sort(), actual.sort());
 
       const ajv = new Ajv({ strict: false, allErrors: true });
@@ -104,7 +135,11 @@ for (const api of CAT_APIS) {
         const validate = validators.get(stream)!;
         assert.ok(validate(data), `${stream}: ${JSON.stringify(validate.errors)} in ${JSON.stringify(data).slice(0, 300)}`);
         const columns = Object.keys(streams.get(stream)!.json_schema.properties as object);
-        assert.deepEqual(Object.keys(data as object).filter((key) => !columns.includes(key)), [], stream);
+        assert.deepEqual(
+          Object.keys(data as object).filter((key) => !columns.includes(key)),
+          [],
+          stream,
+        );
       }
     });
 
@@ -128,7 +163,10 @@ for (const api of CAT_APIS) {
             assert.ok(!JSON.stringify(rest).includes(`"${key}":`), `${stream.name}: another "${key}" in ${JSON.stringify(state)}`);
             value = cursorValue;
           }
-          assert.ok(types.some((type) => hasJsonType(state[cursor[0]], type)), `${stream.name}: ${JSON.stringify(state)} is not of type ${types}`);
+          assert.ok(
+            types.some((type) => hasJsonType(state[cursor[0]], type)),
+            `${stream.name}: ${JSON.stringify(state)} is not of type ${types}`,
+          );
         }
       }
     });
@@ -138,16 +176,27 @@ for (const api of CAT_APIS) {
       const catalog = readRepoJson(`integration_tests/${api.name}_configured_catalog_incremental.json`);
       const read = await runConnector('read', { config, catalog, state: future });
       assert.equal(read.code, 0);
-      assert.deepEqual((catalog.streams as Message[]).map((s) => s.stream.name).sort(), future.map((s) => s.stream.stream_descriptor.name).sort(), 'a future state for every incremental stream');
+      assert.deepEqual(
+        (catalog.streams as Message[]).map((s) => s.stream.name).sort(),
+        future.map((s) => s.stream.stream_descriptor.name).sort(),
+        'a future state for every incremental stream',
+      );
       for (const { stream } of future) {
-        assert.deepEqual(statesOf(read.messages, stream.stream_descriptor.name).map((s) => s.stream.stream_state), [stream.stream_state], stream.stream_descriptor.name);
+        assert.deepEqual(
+          statesOf(read.messages, stream.stream_descriptor.name).map((s) => s.stream.stream_state),
+          [stream.stream_state],
+          stream.stream_descriptor.name,
+        );
       }
       const { future_state: configured } = catTest('incremental', api.name);
       if (configured.bypass_reason) {
         // Mindstamp: only records without updated_at (which no cursor can place) come back.
         assert.equal(api.name, 'mindstamp');
         assert.ok(recordsOf(read.messages).length > 0);
-        assert.deepEqual(recordsOf(read.messages).filter((r) => r.updated_at !== null), []);
+        assert.deepEqual(
+          recordsOf(read.messages).filter((r) => r.updated_at !== null),
+          [],
+        );
       } else {
         assert.equal(configured.future_state_path, `integration_tests/${api.name}_abnormal_state.json`);
         assert.deepEqual(recordsOf(read.messages), []);
@@ -158,7 +207,10 @@ for (const api of CAT_APIS) {
       const invalid = readRepoJson(`integration_tests/${api.name}_invalid_config.json`);
       const check = await runConnector('check', { config: { api: { ...invalid.api, base_url: mock.baseUrl, ...api.overrides?.(mock) } } });
       assert.equal(check.code, 0);
-      assert.deepEqual(check.messages.filter((m) => m.type === 'CONNECTION_STATUS').map((m) => m.connectionStatus.status), ['FAILED']);
+      assert.deepEqual(
+        check.messages.filter((m) => m.type === 'CONNECTION_STATUS').map((m) => m.connectionStatus.status),
+        ['FAILED'],
+      );
     });
   });
 }

@@ -4,7 +4,6 @@ import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf, t
 import { expectedEvent, legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { FullstoryMock } from '../mocks/fullstory';
 
-
 describe('Fullstory legacy Data Export', () => {
   let mock: FullstoryMock;
   before(async () => {
@@ -21,15 +20,24 @@ describe('Fullstory legacy Data Export', () => {
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ export_bundles: 'incremental' }) });
     assert.equal(result.code, 0);
     const messages = losslessMessages(result.stdout);
-    assert.deepEqual(recordsIn(messages, 'export_bundles'), mock.bundles.map((b) => ({ Id: b.Id, Start: b.Start, Stop: b.Stop })));
+    assert.deepEqual(
+      recordsIn(messages, 'export_bundles'),
+      mock.bundles.map((b) => ({ Id: b.Id, Start: b.Start, Stop: b.Stop })),
+    );
     assert.ok(result.stdout.includes(`{"Id":${mock.bundles[0].Id},"Start":`), 'Id is a JSON integer with every digit');
     const lists = mock.requests.slice(start).map((r) => `${r.path}?${r.query}`);
     assert.deepEqual(lists, ['/api/v1/export/list?start=0', `/api/v1/export/list?start=${mock.bundles[19].Stop}`]);
-    assert.deepEqual(statesOf(result.messages, 'export_bundles').map((s) => s.stream.stream_state), [{ Stop: mock.bundles[19].Stop }, { Stop: mock.bundles[24].Stop }]);
+    assert.deepEqual(
+      statesOf(result.messages, 'export_bundles').map((s) => s.stream.stream_state),
+      [{ Stop: mock.bundles[19].Stop }, { Stop: mock.bundles[24].Stop }],
+    );
 
     const again = await runConnector('read', { config: config(), catalog: catalogFor({ export_bundles: 'incremental' }), state: lastStates(result.messages) });
     assert.deepEqual(recordsIn(losslessMessages(again.stdout), 'export_bundles'), []);
-    assert.deepEqual(statesOf(again.messages, 'export_bundles').map((s) => s.stream.stream_state), [{ Stop: mock.bundles[24].Stop }]);
+    assert.deepEqual(
+      statesOf(again.messages, 'export_bundles').map((s) => s.stream.stream_state),
+      [{ Stop: mock.bundles[24].Stop }],
+    );
   });
 
   test('events: every event of every bundle (the 144 sample ones among them), custom keys moved, 64-bit ids exact', async () => {
@@ -40,10 +48,19 @@ describe('Fullstory legacy Data Export', () => {
     assert.equal(records.filter((r) => r.EventType === 'uservar' || r.PageLatLong !== undefined).length >= 144, true);
     // 2^53 + 1 as a JSON number: JSON.parse would have printed ...992.
     assert.ok(result.stdout.includes('"IndvId":9007199254740993,'));
-    assert.ok(records.some((r) => (r.custom_vars as Record<string, unknown> | undefined)?.['evt_order.total_real'] !== undefined), 'sample custom vars kept');
+    assert.ok(
+      records.some((r) => (r.custom_vars as Record<string, unknown> | undefined)?.['evt_order.total_real'] !== undefined),
+      'sample custom vars kept',
+    );
     // One STATE per bundle, under the declared cursor: the Stop of the last bundle fully written.
-    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), mock.bundles.map((b) => ({ ExportBundleStop: b.Stop })));
-    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.sourceStats.recordCount), mock.bundles.map((b) => b.events.length));
+    assert.deepEqual(
+      statesOf(result.messages, 'events').map((s) => s.stream.stream_state),
+      mock.bundles.map((b) => ({ ExportBundleStop: b.Stop })),
+    );
+    assert.deepEqual(
+      statesOf(result.messages, 'events').map((s) => s.sourceStats.recordCount),
+      mock.bundles.map((b) => b.events.length),
+    );
   });
 
   test('resuming from each bundle STATE: every event once, no duplicates', async () => {
@@ -61,7 +78,10 @@ describe('Fullstory legacy Data Export', () => {
     const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { Stop: mock.bundles[20].Stop } } }];
     const resumed = await runConnector('read', { config: config(), catalog: catalogFor({ events: 'incremental' }), state: legacy });
     assert.equal(resumed.code, 0);
-    assert.deepEqual(recordsIn(losslessMessages(resumed.stdout), 'events'), legacyEvents(mock).filter((e) => (e.ExportBundleStop as number) > mock.bundles[20].Stop));
+    assert.deepEqual(
+      recordsIn(losslessMessages(resumed.stdout), 'events'),
+      legacyEvents(mock).filter((e) => (e.ExportBundleStop as number) > mock.bundles[20].Stop),
+    );
     assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { ExportBundleStop: mock.bundles[24].Stop });
   });
 
@@ -69,7 +89,14 @@ describe('Fullstory legacy Data Export', () => {
     mock.inject(
       { path: '/api/v1/export/get', query: { id: mock.bundles[2].Id }, kind: 'reset_mid_body', fraction: 0.6 },
       { path: '/api/v1/export/get', query: { id: mock.bundles[3].Id }, kind: 'truncate', fraction: 0.5 },
-      { path: '/api/v1/export/get', query: { id: mock.bundles[5].Id }, kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: { message: 'Too many export downloads', code: 'too_many_requests' } },
+      {
+        path: '/api/v1/export/get',
+        query: { id: mock.bundles[5].Id },
+        kind: 'status',
+        status: 429,
+        headers: { 'Retry-After': '1' },
+        body: { message: 'Too many export downloads', code: 'too_many_requests' },
+      },
       { path: '/api/v1/export/get', query: { id: mock.bundles[6].Id }, kind: 'reset' },
       { path: '/api/v1/export/get', query: { id: mock.bundles[7].Id }, kind: 'hang_mid_body', fraction: 0.3 },
     );
@@ -105,9 +132,14 @@ describe('Fullstory segment export', () => {
     const covered = mock.segmentEvents.filter((e) => e.at >= from && e.at < until);
     // Every event the state covers, the late ones (available 5 and 20 hours after they happened) included.
     assert.ok(covered.some((e) => e.availableAt - e.at >= 20 * 3_600_000));
-    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_events'), covered.map((e) => expectedEvent(e.text, 'segment_events')));
+    assert.deepEqual(
+      recordsIn(losslessMessages(result.stdout), 'segment_events'),
+      covered.map((e) => expectedEvent(e.text, 'segment_events')),
+    );
     assert.ok(mock.storage.requests.length >= 3 && mock.storage.requests.every((r) => r.headers.authorization === undefined));
-    assert.ok(result.messages.some((m) => m.type === 'LOG' && /^Fullstory export of events of segment "everyone" from .+: operation op-\d+ PENDING, 30% done$/.test(m.log.message)));
+    assert.ok(
+      result.messages.some((m) => m.type === 'LOG' && /^Fullstory export of events of segment "everyone" from .+: operation op-\d+ PENDING, 30% done$/.test(m.log.message)),
+    );
     const discovered = (await runConnector('discover', { config })).messages[0].catalog.streams as Message[];
     assert.deepEqual(discovered.find((d) => d.name === 'segment_events')!.source_defined_primary_key, [['UserId'], ['SessionId'], ['PageId'], ['EventStart'], ['EventType']]);
 
@@ -123,7 +155,11 @@ describe('Fullstory segment export', () => {
     const second = await runConnector('read', { config: quick, catalog: catalogFor({ segment_events: 'incremental' }), state: lastStates(first.messages) });
     const texts = recordsIn(losslessMessages(second.stdout), 'segment_events').map((r) => JSON.stringify(r));
     for (const event of pending) assert.ok(texts.includes(JSON.stringify(expectedEvent(event.text, 'segment_events'))), 'a late event comes with the overlap');
-    assert.equal((mock.exportRequests[exportsBefore].timeRange as Record<string, string>).start, new Date(firstEnd - 2 * 86_400_000).toISOString(), 'from the state less the overlap');
+    assert.equal(
+      (mock.exportRequests[exportsBefore].timeRange as Record<string, string>).start,
+      new Date(firstEnd - 2 * 86_400_000).toISOString(),
+      'from the state less the overlap',
+    );
     // Windows inside the overlap end before the saved state, which never moves backwards.
     const secondStates = statesOf(second.messages, 'segment_events').map((m) => Date.parse(m.stream.stream_state.EventStart));
     assert.ok(secondStates.length > 0 && secondStates.every((at) => at >= firstEnd), JSON.stringify(secondStates));
@@ -133,10 +169,16 @@ describe('Fullstory segment export', () => {
     mock.storage.inject({ path: /^\/exports\//, kind: 'reset_mid_body', fraction: 0.5 }, { path: /^\/exports\//, kind: 'truncate', fraction: 0.8 });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+    assert.deepEqual(
+      recordsIn(losslessMessages(result.stdout), 'segment_individuals'),
+      mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')),
+    );
     const warnings = result.messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message);
     assert.equal(warnings.length, 2);
-    assert.ok(warnings.every((w) => /^Fullstory: the download of export exp-op-\d+ broke off after \d+ items/.test(w) && !w.includes('Signature')), warnings.join('\n'));
+    assert.ok(
+      warnings.every((w) => /^Fullstory: the download of export exp-op-\d+ broke off after \d+ items/.test(w) && !w.includes('Signature')),
+      warnings.join('\n'),
+    );
   });
 
   test('a download repeated after its pre-signed link expired asks for a fresh link; a link the storage host keeps refusing is a transient error, not a key problem', async () => {
@@ -146,7 +188,10 @@ describe('Fullstory segment export', () => {
       shortLived.storage.inject({ path: /^\/exports\//, kind: 'hang_mid_body', fraction: 0.5 });
       const result = await runConnector('read', { config: shortLived.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
       assert.equal(result.code, 0, result.stdout.slice(-800));
-      assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), shortLived.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
+      assert.deepEqual(
+        recordsIn(losslessMessages(result.stdout), 'segment_individuals'),
+        shortLived.individuals.map((i) => expectedEvent(i, 'segment_individuals')),
+      );
       assert.equal(shortLived.requests.filter((r) => /\/results$/.test(r.path)).length, 2, 'a fresh link for the second attempt');
       assert.equal(shortLived.storage.requests.length, 2);
 
@@ -155,7 +200,10 @@ describe('Fullstory segment export', () => {
       assert.equal(refused.code, 1);
       const [error] = errorsOf(refused.messages);
       assert.equal(error.failure_type, 'transient_error');
-      assert.match(error.message, /^Stream "segment_individuals": Fullstory: the storage host refused the link to export exp-op-\d+ \(HTTP 403\) \d+ times; 0 items were delivered$/);
+      assert.match(
+        error.message,
+        /^Stream "segment_individuals": Fullstory: the storage host refused the link to export exp-op-\d+ \(HTTP 403\) \d+ times; 0 items were delivered$/,
+      );
     } finally {
       await shortLived.close();
     }
@@ -164,8 +212,14 @@ describe('Fullstory segment export', () => {
   test('segment_individuals: every individual, however long inactive (all data, start_date aside), IndvId digit for digit; incremental reads those active since', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'segment_individuals'), mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')));
-    assert.ok(mock.individualsActivity.some((i) => i.lastActive < Date.now() - 30 * 86_400_000), 'some inactive for over 30 days');
+    assert.deepEqual(
+      recordsIn(losslessMessages(result.stdout), 'segment_individuals'),
+      mock.individuals.map((i) => expectedEvent(i, 'segment_individuals')),
+    );
+    assert.ok(
+      mock.individualsActivity.some((i) => i.lastActive < Date.now() - 30 * 86_400_000),
+      'some inactive for over 30 days',
+    );
     assert.deepEqual(mock.exportRequests.at(-1)!.timeRange, { start: '', end: (mock.exportRequests.at(-1)!.timeRange as Record<string, string>).end });
     assert.ok(result.stdout.includes(`"IndvId":${45035996273704965n}`));
 
@@ -185,64 +239,41 @@ describe('Fullstory segment export', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ segment_id: segmentId }), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 0);
     const sent = mock.exportRequests.slice(before);
-    assert.deepEqual(sent.map((body) => [body.segmentId, 'segmentTimeRange' in body]), [[segmentId, false]]);
+    assert.deepEqual(
+      sent.map((body) => [body.segmentId, 'segmentTimeRange' in body]),
+      [[segmentId, false]],
+    );
   });
 
-  test('a FAILED export operation: ERROR trace with Fullstory\'s errorDetails, exit 1', async () => {
+  test("a FAILED export operation: ERROR trace with Fullstory's errorDetails, exit 1", async () => {
     mock.failExports = true;
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segment_individuals: 'full_refresh', segments: 'full_refresh' }) });
     assert.equal(result.code, 1);
     const [error] = errorsOf(result.messages);
     assert.equal(error.failure_type, 'system_error');
-    assert.match(error.message, /^Stream "segment_individuals": Fullstory could not export individuals of segment "everyone" up to \S+: operation op-\d+ FAILED: export exceeded the maximum size$/);
+    assert.match(
+      error.message,
+      /^Stream "segment_individuals": Fullstory could not export individuals of segment "everyone" up to \S+: operation op-\d+ FAILED: export exceeded the maximum size$/,
+    );
     assert.deepEqual(statusesOf(result.messages, 'segments'), ['STARTED', 'RUNNING', 'COMPLETE']);
   });
 
   test('an operation that stays PENDING past operation_timeout_minutes: transient_error, never a silent wait', async () => {
     const slow = await new FullstoryMock({ pendingPolls: 1000 }).start();
     try {
-      const result = await runConnector('read', { config: slow.connectorConfig({ operation_timeout_minutes: 0.005, operation_poll_seconds: 0.05 }), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
+      const result = await runConnector('read', {
+        config: slow.connectorConfig({ operation_timeout_minutes: 0.005, operation_poll_seconds: 0.05 }),
+        catalog: catalogFor({ segment_individuals: 'full_refresh' }),
+      });
       assert.equal(result.code, 1);
-      assert.match(errorsOf(result.messages)[0].message, /^Stream "segment_individuals": Fullstory's export of individuals .+ \(operation op-1\) was still PENDING after 0\.005 minutes \(operation_timeout_minutes\)$/);
+      assert.match(
+        errorsOf(result.messages)[0].message,
+        /^Stream "segment_individuals": Fullstory's export of individuals .+ \(operation op-1\) was still PENDING after 0\.005 minutes \(operation_timeout_minutes\)$/,
+      );
       assert.equal(errorsOf(result.messages)[0].failure_type, 'transient_error');
       assert.ok(result.messages.filter((m) => m.type === 'LOG' && / PENDING, \d+% done$/.test(m.log.message)).length >= 3);
     } finally {
       await slow.close();
-    }
-  });
-});
-
-describe('Fullstory segment exports prepared ahead', () => {
-  test('a sync stopped while Fullstory prepares its exports resumes the same operations: none requested again, every event once', async () => {
-    // Each export takes 1.5 s to prepare; the first sync gives up after 0.3 s (operation_timeout_minutes).
-    const mock = await new FullstoryMock({ prepareMs: 1500 }).start();
-    try {
-      const catalog = catalogFor({ segment_events: 'incremental' });
-      const first = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined, operation_timeout_minutes: 0.005 }), catalog });
-      assert.equal(first.code, 1);
-      assert.deepEqual(errorsOf(first.messages).map((e) => e.failure_type), ['transient_error']);
-      const saved = statesOf(first.messages, 'segment_events').at(-1)!.stream.stream_state;
-      const pending = saved.exports as { start: string; end: string; operationId: string }[];
-      // Every daily window since start_date (four days ago, to now less a day: 3 and a sliver) at once.
-      assert.equal(pending.length, 4, 'the windows were requested at once');
-      assert.equal(mock.exportRequests.length, 4);
-      await new Promise((resolve) => setTimeout(resolve, 1600));
-      const second = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined }), catalog, state: lastStates(first.messages) });
-      assert.equal(second.code, 0, JSON.stringify(errorsOf(second.messages)));
-      // The three full days are resumed; the sliver ends later now (its end is now less a day), so it is a new range.
-      assert.equal(mock.exportRequests.length, 5, 'only the changed window requested again');
-      const renewed = mock.exportRequests[4].timeRange as { start: string; end: string };
-      assert.equal(renewed.start, pending[3].start);
-      assert.ok(renewed.end > pending[3].end);
-      const resumed = second.messages.filter((m) => m.type === 'LOG' && /^Resuming export operation op-\d+ of events/.test(m.log.message));
-      assert.equal(resumed.length, 3);
-      const from = Date.parse(String(saved.EventStart));
-      const until = Date.parse(statesOf(second.messages, 'segment_events').at(-1)!.stream.stream_state.EventStart);
-      const covered = mock.segmentEvents.filter((e) => e.at >= from && e.at < until);
-      assert.deepEqual(recordsIn(losslessMessages(second.stdout), 'segment_events'), covered.map((e) => expectedEvent(e.text, 'segment_events')));
-      assert.deepEqual(statesOf(second.messages, 'segment_events').at(-1)!.stream.stream_state, { EventStart: renewed.end });
-    } finally {
-      await mock.close();
     }
   });
 });

@@ -21,14 +21,20 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     const result = await runConnector('check', { config: mock.connectorConfig() });
     assert.deepEqual(result.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
     const requests = mock.requests.slice(before);
-    assert.deepEqual(requests.map((r) => `${r.path}${String(r.query) ? `?${r.query}` : ''}`), ['/segments/v1?limit=1', '/settings/recording/v1/privacy']);
+    assert.deepEqual(
+      requests.map((r) => `${r.path}${String(r.query) ? `?${r.query}` : ''}`),
+      ['/segments/v1?limit=1', '/settings/recording/v1/privacy'],
+    );
     for (const request of requests) assert.equal(request.headers.authorization, `Basic ${mock.apiKey}`);
   });
 
   test('check with a bad key shows the v2 message and code', async () => {
     const result = await runConnector('check', { config: mock.connectorConfig({ api_key: 'nope' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(result.messages.at(-1)!.connectionStatus, { status: 'FAILED', message: 'Fullstory rejected the API key (HTTP 401): Unauthorized: invalid API key (code unauthorized)' });
+    assert.deepEqual(result.messages.at(-1)!.connectionStatus, {
+      status: 'FAILED',
+      message: 'Fullstory rejected the API key (HTTP 401): Unauthorized: invalid API key (code unauthorized)',
+    });
   });
 
   test('discover: every stream with its key and cursor', async () => {
@@ -65,7 +71,10 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     assert.deepEqual(recordsOf(result.messages, 'users'), mock.users);
     const estimates = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ESTIMATE').map((m) => m.trace.estimate);
     assert.deepEqual(estimates, [{ name: 'users', type: 'STREAM', row_estimate: 45 }]);
-    const segmentPages = mock.requests.slice(start).filter((r) => r.path === '/segments/v1').map((r) => r.query.toString());
+    const segmentPages = mock.requests
+      .slice(start)
+      .filter((r) => r.path === '/segments/v1')
+      .map((r) => r.query.toString());
     assert.deepEqual(segmentPages, ['limit=100', `limit=100&paginationToken=${Buffer.from('100').toString('base64url')}`]);
 
     const sessions = recordsOf(result.messages, 'sessions');
@@ -79,8 +88,13 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
       })),
     );
     assert.deepEqual(sessions, expected);
-    assert.ok(expected.length > 0 && identified.some(({ index }) => sessionCount(index) > 20), 'some users have more than the API\'s default 20 sessions');
-    assert.ok(mock.requests.slice(start).filter((r) => r.path === '/sessions/v2').every((r) => r.query.get('limit') === '1000'));
+    assert.ok(expected.length > 0 && identified.some(({ index }) => sessionCount(index) > 20), "some users have more than the API's default 20 sessions");
+    assert.ok(
+      mock.requests
+        .slice(start)
+        .filter((r) => r.path === '/sessions/v2')
+        .every((r) => r.query.get('limit') === '1000'),
+    );
     assert.ok(mock.requests.slice(start).some((r) => r.path === '/v2/users' && r.query.get('is_identified') === 'true'));
   });
 
@@ -117,7 +131,9 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     mock.inject({ path: '/sessions/v2', query: { uid }, kind: 'status', status: 404, body: { message: 'user not found', code: 'resource_not_found' } });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['sessions']) });
     assert.equal(result.code, 0);
-    assert.ok(result.messages.some((m) => m.type === 'LOG' && m.log.message === `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`));
+    assert.ok(
+      result.messages.some((m) => m.type === 'LOG' && m.log.message === `Stream "sessions": Fullstory has no user with uid "${uid}" any more (HTTP 404); its sessions are skipped`),
+    );
   });
 
   test('null items in the users and sessions lists are skipped, counted and logged once', async () => {
@@ -175,10 +191,21 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     const result = await runConnector('read', { config, catalog: full(['settings_blocking', 'settings_privacy', 'settings_privacy_history', 'segments']) });
     assert.equal(result.code, 1);
     // Streams are read at the same time: their errors come in no set order.
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]).sort(), [
-      ['config_error', 'Stream "settings_privacy": Fullstory denied access to GET /settings/recording/v1/privacy (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy" needs an Admin API key.'],
-      ['config_error', 'Stream "settings_privacy_history": Fullstory denied access to GET /settings/recording/v1/privacy/history (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy_history" needs an Admin API key.'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages)
+        .map((e) => [e.failure_type, e.message])
+        .sort(),
+      [
+        [
+          'config_error',
+          'Stream "settings_privacy": Fullstory denied access to GET /settings/recording/v1/privacy (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy" needs an Admin API key.',
+        ],
+        [
+          'config_error',
+          'Stream "settings_privacy_history": Fullstory denied access to GET /settings/recording/v1/privacy/history (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy_history" needs an Admin API key.',
+        ],
+      ],
+    );
     for (const stream of ['settings_blocking', 'segments']) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE']);
   });
 });

@@ -72,10 +72,15 @@ describe('Docker image', () => {
     assert.equal(env.AIRBYTE_ENTRYPOINT, (config.Entrypoint as string[]).join(' '));
     assert.equal(env.AIRBYTE_ENTRYPOINT, 'node /airbyte/dist/main.js');
     assert.equal(config.User, '1000:1000');
-    assert.deepEqual(config.Labels, { 'io.airbyte.name': 'saas-trio/source-saas-trio', 'io.airbyte.version': '0.1.0', 'org.opencontainers.image.title': 'source-saas-trio', ...OCI });
+    assert.deepEqual(config.Labels, {
+      'io.airbyte.name': 'saas-trio/source-saas-trio',
+      'io.airbyte.version': '0.1.0',
+      'org.opencontainers.image.title': 'source-saas-trio',
+      ...OCI,
+    });
   });
 
-  test('holds only what runs, on Node 24; the code is root\'s and read-only for the runtime user', (t) => {
+  test("holds only what runs, on Node 24; the code is root's and read-only for the runtime user", (t) => {
     if (!skipUnlessDocker(t)) return;
     const inImage = (script: string) => execFileSync('docker', ['run', '--rm', '--user', '1000:1000', '--entrypoint', 'sh', TAG, '-c', script], { encoding: 'utf8' }).trim();
     assert.match(inImage('node --version'), /^v24\./);
@@ -85,14 +90,34 @@ describe('Docker image', () => {
     assert.equal(inImage('for f in /airbyte/dist/main.js /airbyte/dist /airbyte/node_modules; do test -w $f && echo "$f writable"; done; echo done'), 'done');
     assert.equal(inImage('touch /airbyte/config.json && echo ok'), 'ok');
     // The exports' WebAssembly fast path ships and runs on the image's Node.
-    const shaped = inImage(`node -e "const { ObjectStreamShaper } = require('/airbyte/dist/json/object-shaper.js'); const shaper = new ObjectStreamShaper('ndjson', new Set(['a']), 'custom_vars'); console.log(shaper.push(Buffer.from('{\\"a\\":1,\\"b\\":2}\\n')).texts()[0])"`);
+    const shaped = inImage(
+      `node -e "const { ObjectStreamShaper } = require('/airbyte/dist/json/object-shaper.js'); const shaper = new ObjectStreamShaper('ndjson', new Set(['a']), 'custom_vars'); console.log(shaper.push(Buffer.from('{\\"a\\":1,\\"b\\":2}\\n')).texts()[0])"`,
+    );
     assert.equal(shaped, '{"a":1,"custom_vars":{"b":2}}');
   });
 
-  test('ships V8\'s code cache for the runtime user: the connector and axios are not compiled again at each run', (t) => {
+  test("ships V8's code cache for the runtime user: the connector and axios are not compiled again at each run", (t) => {
     if (!skipUnlessDocker(t)) return;
     const accepted = (script: string) =>
-      execFileSync('docker', ['run', '--rm', '--user', '1000:1000', '-e', 'NODE_DEBUG_NATIVE=COMPILE_CACHE', '--entrypoint', 'sh', TAG, '-c', `${script} 2>&1 >/dev/null | grep 'was accepted' | sed 's/.*CommonJS //; s/ was accepted.*//'`], { encoding: 'utf8' }).trim().split('\n');
+      execFileSync(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--user',
+          '1000:1000',
+          '-e',
+          'NODE_DEBUG_NATIVE=COMPILE_CACHE',
+          '--entrypoint',
+          'sh',
+          TAG,
+          '-c',
+          `${script} 2>&1 >/dev/null | grep 'was accepted' | sed 's/.*CommonJS //; s/ was accepted.*//'`,
+        ],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split('\n');
     assert.ok(accepted('node /airbyte/dist/main.js spec').includes('/airbyte/dist/cli/commands.js'));
     assert.ok(accepted(`node -e "require('/airbyte/dist/http/client')"`).includes('/airbyte/node_modules/axios/dist/node/axios.cjs'));
     // Without the debug switch the cache says nothing: stdout carries protocol messages only.
@@ -112,7 +137,12 @@ describe('Docker image', () => {
     if (!skipUnlessDocker(t)) return;
     const config = { api: { name: 'persistiq', api_key: mock.apiKey, base_url: mock.baseUrl, requests_per_minute: 6000 } };
     const configFile = writeTemp('config.json', config);
-    const check = await platformRun(TAG, '$AIRBYTE_ENTRYPOINT check --config /config/connectionConfiguration.json', { '/config/connectionConfiguration.json': configFile }, '/config');
+    const check = await platformRun(
+      TAG,
+      '$AIRBYTE_ENTRYPOINT check --config /config/connectionConfiguration.json',
+      { '/config/connectionConfiguration.json': configFile },
+      '/config',
+    );
     assert.equal(check.code, 0, check.stderr);
     assert.deepEqual(check.messages.at(-1), { type: 'CONNECTION_STATUS', connectionStatus: { status: 'SUCCEEDED' } });
 
@@ -139,10 +169,18 @@ describe('Docker image', () => {
     const out = execFileSync('docker', ['run', '--rm', `${TAG}-persistiq`, 'spec'], { encoding: 'utf8' });
     const spec = JSON.parse(out).spec;
     const options = spec.connectionSpecification.properties.api.oneOf as { properties: { name: { const: string } } }[];
-    assert.deepEqual(options.map((o) => o.properties.name.const), ['persistiq']);
+    assert.deepEqual(
+      options.map((o) => o.properties.name.const),
+      ['persistiq'],
+    );
     // A connector of its own: name, title and documentation all PersistIQ's.
     assert.equal(spec.connectionSpecification.title, 'PersistIQ source');
     assert.equal(spec.documentationUrl, 'https://github.com/source-saas-trio/source-saas-trio/blob/main/docs/persistiq.md');
-    assert.deepEqual(labelsOf(`${TAG}-persistiq`), { 'io.airbyte.name': 'saas-trio/source-persistiq', 'io.airbyte.version': '0.1.0', 'org.opencontainers.image.title': 'source-persistiq', ...OCI });
+    assert.deepEqual(labelsOf(`${TAG}-persistiq`), {
+      'io.airbyte.name': 'saas-trio/source-persistiq',
+      'io.airbyte.version': '0.1.0',
+      'org.opencontainers.image.title': 'source-persistiq',
+      ...OCI,
+    });
   });
 });

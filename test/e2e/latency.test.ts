@@ -4,7 +4,7 @@
 // Each stream's own messages stay in order, its STATE after its records.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalogFor, recordsOf, runConnector, type Message } from '../helpers/connector';
+import { catalogFor, recordsOf, runConnector, streamOf, type Message } from '../helpers/connector';
 import { sessionCount, FullstoryMock } from '../mocks/fullstory';
 import { MINDSTAMP_STREAMS, MindstampMock } from '../mocks/mindstamp';
 import type { MockRequest } from '../mocks/server';
@@ -13,9 +13,6 @@ const LATENCY_MS = 100;
 
 /** The most requests that were in flight at once: each from its arrival to its answer, LATENCY_MS later. */
 const mostInFlight = (requests: MockRequest[]): number => Math.max(...requests.map(({ at }) => requests.filter((other) => other.at >= at && other.at < at + LATENCY_MS).length));
-
-const streamOf = (m: Message): string | undefined =>
-  m.type === 'RECORD' ? m.record.stream : m.type === 'STATE' ? m.state.stream.stream_descriptor.name : m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS' ? m.trace.stream_status.stream_descriptor.name : undefined;
 
 /** Each stream's messages: its records, then one STATE covering them all, then COMPLETE. */
 function assertEachStreamInOrder(messages: Message[], streams: string[]): void {
@@ -49,8 +46,14 @@ test(`at ${LATENCY_MS} ms an answer, Fullstory sessions start on the first page 
   try {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ users: 'full_refresh', sessions: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsOf(result.messages, 'users').map((u) => u.id), mock.users.map((u) => u.id));
-    assert.equal(recordsOf(result.messages, 'sessions').length, mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0));
+    assert.deepEqual(
+      recordsOf(result.messages, 'users').map((u) => u.id),
+      mock.users.map((u) => u.id),
+    );
+    assert.equal(
+      recordsOf(result.messages, 'sessions').length,
+      mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0),
+    );
     assertEachStreamInOrder(result.messages, ['users', 'sessions']);
     const identifiedPages = mock.requests.filter((r) => r.path === '/v2/users' && r.query.get('is_identified') === 'true');
     const sessions = mock.requests.filter((r) => r.path === '/sessions/v2');

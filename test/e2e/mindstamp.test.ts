@@ -7,7 +7,11 @@ import type { MockRequest } from '../mocks/server';
 const all = (mode: 'full_refresh' | 'incremental') => catalogFor(Object.fromEntries(MINDSTAMP_STREAMS.map((s) => [s, mode])));
 const ids = (records: Record<string, unknown>[]) => records.map((r) => String(r.id));
 const maxUpdatedAt = (records: Record<string, unknown>[]) =>
-  records.map((r) => r.updated_at).filter((v): v is string => typeof v === 'string').sort().at(-1);
+  records
+    .map((r) => r.updated_at)
+    .filter((v): v is string => typeof v === 'string')
+    .sort()
+    .at(-1);
 
 /**
  * Each offset of a paged list asked once, with `limit` 100: every page up to the first empty one
@@ -16,13 +20,23 @@ const maxUpdatedAt = (records: Record<string, unknown>[]) =>
  */
 function assertPagesRead(requests: MockRequest[], stream: MindstampStream, total: number, step: number): void {
   const asked = requests.filter((r) => r.path === `/api/v1/${stream}`);
-  assert.ok(asked.every((r) => r.query.get('limit') === '100'), stream);
+  assert.ok(
+    asked.every((r) => r.query.get('limit') === '100'),
+    stream,
+  );
   const offsets = asked.map((r) => Number(r.query.get('offset')));
   assert.equal(new Set(offsets).size, offsets.length, `${stream}: an offset asked twice: ${offsets.join(', ')}`);
   const pages = pageOffsets(total, step);
-  assert.deepEqual(pages.filter((offset) => !offsets.includes(offset)), [], `${stream}: pages not read`);
+  assert.deepEqual(
+    pages.filter((offset) => !offsets.includes(offset)),
+    [],
+    `${stream}: pages not read`,
+  );
   const ahead = offsets.filter((offset) => !pages.includes(offset));
-  assert.ok(ahead.every((offset) => offset > total && offset % step === 0), `${stream}: offsets neither pages nor read ahead: ${ahead.join(', ')}`);
+  assert.ok(
+    ahead.every((offset) => offset > total && offset % step === 0),
+    `${stream}: offsets neither pages nor read ahead: ${ahead.join(', ')}`,
+  );
 }
 
 /** The offsets a reader asks for over `total` items served `perPage` at a time, up to the empty page. */
@@ -69,7 +83,10 @@ describe('Mindstamp through the CLI', () => {
     assert.deepEqual(answers, { type: ['array', 'null'], items: { type: ['string', 'number', 'boolean', 'null'] } });
     // User-defined variables hold whatever users store: never typed narrower than that.
     assert.deepEqual(streams.find((s) => s.name === 'views')!.json_schema.properties.variables.properties, {});
-    assert.deepEqual(Object.keys(streams.find((s) => s.name === 'views')!.json_schema.properties).filter((k) => k.endsWith('_point')), ['last_point', 'furthest_point']);
+    assert.deepEqual(
+      Object.keys(streams.find((s) => s.name === 'views')!.json_schema.properties).filter((k) => k.endsWith('_point')),
+      ['last_point', 'furthest_point'],
+    );
   });
 
   test('full refresh: exact records of all four streams, nulls dropped, offset pages until an empty one', async () => {
@@ -79,10 +96,19 @@ describe('Mindstamp through the CLI', () => {
     for (const stream of MINDSTAMP_STREAMS) {
       assert.deepEqual(recordsOf(result.messages, stream), mock.records(stream), stream);
       assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
-      assert.deepEqual(statesOf(result.messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.records(stream).length]]);
+      assert.deepEqual(
+        statesOf(result.messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
+        [[{}, mock.records(stream).length]],
+      );
     }
     const requests = mock.requests.slice(start);
-    assert.deepEqual(requests.filter((r) => /videos|viewers/.test(r.path)).map((r) => `${r.path}?${r.query}`).sort(), ['/api/v1/videos?', '/api/v1/viewers?']);
+    assert.deepEqual(
+      requests
+        .filter((r) => /videos|viewers/.test(r.path))
+        .map((r) => `${r.path}?${r.query}`)
+        .sort(),
+      ['/api/v1/videos?', '/api/v1/viewers?'],
+    );
     assert.equal(mock.data.interactions.length, 1200);
     for (const stream of ['views', 'interactions'] as const) assertPagesRead(requests, stream, mock.data[stream].length, 100);
     // The streams are read at the same time: each logs at its own end, in no set order.
@@ -99,13 +125,19 @@ describe('Mindstamp through the CLI', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ page_size: exact }), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsOf(result.messages, 'views'), mock.records('views'));
-    assert.deepEqual(mock.requests.slice(start).map((r) => r.query.toString()), [`limit=${exact}&offset=0`, `limit=${exact}&offset=${exact}`]);
+    assert.deepEqual(
+      mock.requests.slice(start).map((r) => r.query.toString()),
+      [`limit=${exact}&offset=0`, `limit=${exact}&offset=${exact}`],
+    );
   });
 
   test('page_size above the documented 1000 is a config error naming the field', async () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ page_size: 5000 }), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [['config_error', 'Invalid config: config.api.page_size must be <= 1000, got 5000']]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['config_error', 'Invalid config: config.api.page_size must be <= 1000, got 5000']],
+    );
   });
 
   test('a server that caps limit below page_size (its cap is undocumented): pages continue until an empty one, every record read', async () => {
@@ -116,7 +148,10 @@ describe('Mindstamp through the CLI', () => {
       assert.deepEqual(recordsOf(result.messages, 'views'), capped.records('views'));
       // The first two pages (40, when 100 were asked) show the server's step; the next ones are read ahead by it.
       assertPagesRead(capped.requests, 'views', capped.data.views.length, 40);
-      assert.deepEqual(capped.requests.slice(0, 2).map((r) => r.query.get('offset')), ['0', '40']);
+      assert.deepEqual(
+        capped.requests.slice(0, 2).map((r) => r.query.get('offset')),
+        ['0', '40'],
+      );
     } finally {
       await capped.close();
     }
@@ -126,9 +161,15 @@ describe('Mindstamp through the CLI', () => {
     mock.inject({ path: '/api/v1/views', query: { offset: '100' }, kind: 'rewrite', rewrite: () => mock.data.views.slice(0, 100) });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', 'Stream "views": GET /api/v1/views?limit=100&offset=100 answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [
+        [
+          'system_error',
+          'Stream "views": GET /api/v1/views?limit=100&offset=100 answered the same items as the page before it; stopping instead of looping (does the server ignore a paging parameter?)',
+        ],
+      ],
+    );
   });
 
   test('start_date: applied on our side, no undocumented filter sent', async () => {
@@ -144,7 +185,10 @@ describe('Mindstamp through the CLI', () => {
   });
 
   test('a 503 burst on a views page and a 500 on videos are retried: exact records', async () => {
-    mock.inject({ path: '/api/v1/views', query: { offset: '200' }, kind: 'status', status: 503, times: 2, body: 'Service Unavailable' }, { path: '/api/v1/videos', kind: 'status', status: 500 });
+    mock.inject(
+      { path: '/api/v1/views', query: { offset: '200' }, kind: 'status', status: 503, times: 2, body: 'Service Unavailable' },
+      { path: '/api/v1/videos', kind: 'status', status: 500 },
+    );
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ videos: 'full_refresh', views: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsOf(result.messages, 'views'), mock.records('views'));
@@ -155,9 +199,10 @@ describe('Mindstamp through the CLI', () => {
     mock.inject({ path: '/api/v1/viewers', kind: 'status', status: 403, body: { error: 'Forbidden: plan does not include viewers' } });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: all('full_refresh') });
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['config_error', `Stream "viewers": Mindstamp denied access to GET /api/v1/viewers (HTTP 403): Forbidden: plan does not include viewers. Check the API key's permissions.`],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['config_error', `Stream "viewers": Mindstamp denied access to GET /api/v1/viewers (HTTP 403): Forbidden: plan does not include viewers. Check the API key's permissions.`]],
+    );
     for (const stream of ['videos', 'views', 'interactions'] as MindstampStream[]) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE']);
     assert.deepEqual(statusesOf(result.messages, 'viewers'), ['STARTED', 'RUNNING', 'INCOMPLETE']);
   });
@@ -179,7 +224,11 @@ describe('Mindstamp through the CLI', () => {
       for (const stream of MINDSTAMP_STREAMS) {
         assert.deepEqual(recordsOf(first.messages, stream), mock.records(stream), stream);
         // One checkpoint per stream, at its end: the order of updated_at is unknown.
-        assert.deepEqual(statesOf(first.messages, stream).map((s) => s.stream.stream_state), [{ updated_at: maxUpdatedAt(mock.records(stream)) }], stream);
+        assert.deepEqual(
+          statesOf(first.messages, stream).map((s) => s.stream.stream_state),
+          [{ updated_at: maxUpdatedAt(mock.records(stream)) }],
+          stream,
+        );
       }
 
       const later = Date.parse(maxUpdatedAt(mock.records('interactions'))!) + 60_000;
@@ -198,7 +247,10 @@ describe('Mindstamp through the CLI', () => {
         const expected = ids(mock.records(stream)).filter((id) => touched[stream].includes(id) || undated(stream).includes(id) || atState(stream).includes(id));
         assert.deepEqual(ids(recordsOf(second.messages, stream)), expected, stream);
       }
-      assert.ok(mock.requests.slice(start).every((r) => !r.query.has('since')), 'no undocumented filter');
+      assert.ok(
+        mock.requests.slice(start).every((r) => !r.query.has('since')),
+        'no undocumented filter',
+      );
       assert.deepEqual(statesOf(second.messages, 'viewers').at(-1)!.stream.stream_state, { updated_at: maxUpdatedAt(mock.records('viewers')) }, 'no new viewers: state unchanged');
       assert.deepEqual(statesOf(second.messages, 'interactions').at(-1)!.stream.stream_state, { updated_at: new Date(later + 2000).toISOString() });
     });

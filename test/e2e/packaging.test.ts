@@ -10,11 +10,13 @@ import { CAT_APIS, readRepoJson } from '../helpers/cat';
 import { protocolValidator, repoRoot, requireShared, sharedDir } from '../helpers/shared';
 import { GENERATED_VALIDATORS, validatorsSource } from '../tools/config-validators';
 
+/** A JSON schema node, read field by field. */
+type SchemaNode = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Airbyte's spec rules (CAT TestSpec), checked on every node of the connection specification. */
 function specRuleViolations(node: unknown, path = 'connectionSpecification'): string[] {
   if (!node || typeof node !== 'object') return [];
-  const schema = node as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const schema = node as SchemaNode;
   const problems: string[] = [];
   for (const keyword of ['$ref', 'allOf', 'anyOf', 'not', 'patternProperties', 'if', 'then', 'else']) {
     if (keyword in schema) problems.push(`${path} uses ${keyword}`);
@@ -22,9 +24,9 @@ function specRuleViolations(node: unknown, path = 'connectionSpecification'): st
   if (Array.isArray(schema.type) && !(schema.type.length === 2 && schema.type[1] === 'null')) problems.push(`${path} type ${schema.type}`);
   if ('additionalProperties' in schema && schema.additionalProperties !== true) problems.push(`${path} additionalProperties not true`);
   if (schema.properties) {
-    const orders = Object.values(schema.properties as Record<string, any>).map((p) => p.order); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const orders = Object.values(schema.properties as Record<string, SchemaNode>).map((p) => p.order);
     if (new Set(orders).size !== orders.length) problems.push(`${path} duplicate order`);
-    for (const [key, property] of Object.entries(schema.properties as Record<string, any>)) { // eslint-disable-line @typescript-eslint/no-explicit-any
+    for (const [key, property] of Object.entries(schema.properties as Record<string, SchemaNode>)) {
       for (const attribute of ['title', 'description', 'order', 'examples']) {
         if (property[attribute] === undefined && !property.oneOf) problems.push(`${path}.${key} lacks ${attribute}`);
       }
@@ -48,7 +50,7 @@ function specRuleViolations(node: unknown, path = 'connectionSpecification'): st
 const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 'array', 'null']);
 
 /** ConnectorMetrics.yaml uses type names that are not JSON types (read-only generated fields); drop them. */
-function dropCustomTypes(node: unknown): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function dropCustomTypes(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(dropCustomTypes);
   if (!node || typeof node !== 'object') return node;
   const copy: Record<string, unknown> = {};
@@ -95,7 +97,10 @@ describe('spec, metadata and image files', () => {
 
   test('AIRBYTE_SOURCE_API narrows the spec to one API, and rejects an unknown name', async () => {
     const narrowed = await runConnector('spec', { env: { AIRBYTE_SOURCE_API: 'persistiq' } });
-    assert.deepEqual(narrowed.messages[0].spec.connectionSpecification.properties.api.oneOf.map((o: Message) => o.properties.name.const), ['persistiq']);
+    assert.deepEqual(
+      narrowed.messages[0].spec.connectionSpecification.properties.api.oneOf.map((o: Message) => o.properties.name.const),
+      ['persistiq'],
+    );
     const bad = await runConnector('spec', { env: { AIRBYTE_SOURCE_API: 'hubspot' } });
     assert.equal(bad.code, 1);
     assert.equal(bad.messages[0].trace.error.failure_type, 'config_error');
@@ -119,7 +124,8 @@ describe('spec, metadata and image files', () => {
     assert.deepEqual([metadata.data.connectorType, metadata.data.connectorSubtype, metadata.data.tags], ['source', 'api', ['language:typescript']]);
     assert.ok(existsSync(join(repoRoot, metadata.data.icon)), 'the icon named in metadata.yaml exists');
     assert.match(metadata.data.documentationUrl, /\/docs\/README\.md$/);
-    for (const file of ['LICENSE', 'CHANGELOG.md', 'docs/README.md', 'docs/fullstory.md', 'docs/mindstamp.md', 'docs/persistiq.md']) assert.ok(existsSync(join(repoRoot, file)), file);
+    for (const file of ['LICENSE', 'CHANGELOG.md', 'docs/README.md', 'docs/fullstory.md', 'docs/mindstamp.md', 'docs/persistiq.md'])
+      assert.ok(existsSync(join(repoRoot, file)), file);
     assert.match(readFileSync(join(repoRoot, 'LICENSE'), 'utf8'), /^MIT License/);
     assert.equal(metadata.data.dockerImageTag, readRepoJson('package.json').version);
     if (!requireShared(t)) return;
@@ -128,7 +134,7 @@ describe('spec, metadata and image files', () => {
     addFormats(ajv);
     const dir = join(sharedDir, 'airbyte', 'metadata-schema');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
-      ajv.addSchema({ ...dropCustomTypes(parseYaml(readFileSync(join(dir, file), 'utf8'))), $id: `https://metadata.local/${file}` });
+      ajv.addSchema({ ...(dropCustomTypes(parseYaml(readFileSync(join(dir, file), 'utf8'))) as SchemaNode), $id: `https://metadata.local/${file}` });
     }
     const validate = ajv.getSchema('https://metadata.local/ConnectorMetadataDefinitionV0.yaml')!;
     assert.ok(validate(metadata), JSON.stringify(validate.errors));

@@ -18,10 +18,17 @@ describe('PersistIQ under faults', () => {
   after(() => mock.close());
 
   test('a 500/502/503 burst shorter than the retry budget: exact records', async () => {
-    mock.inject({ path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 500, times: 1 }, { path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 502 }, { path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 503 });
+    mock.inject(
+      { path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 500, times: 1 },
+      { path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 502 },
+      { path: '/v1/leads', query: { page: '2' }, kind: 'status', status: 503 },
+    );
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.id), leadIds());
+    assert.deepEqual(
+      recordsOf(result.messages, 'leads').map((r) => r.id),
+      leadIds(),
+    );
     assert.equal(result.messages.filter((m) => m.type === 'LOG' && /retry \d\/3/.test(m.log.message)).length, 3);
   });
 
@@ -32,9 +39,10 @@ describe('PersistIQ under faults', () => {
     assert.deepEqual(statusesOf(result.messages, 'leads'), ['STARTED', 'RUNNING', 'INCOMPLETE']);
     assert.deepEqual(statusesOf(result.messages, 'tags'), ['STARTED', 'RUNNING', 'COMPLETE']);
     assert.equal(recordsOf(result.messages, 'tags').length, mock.data.tags.length);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message, e.stream_descriptor]), [
-      ['transient_error', 'Stream "leads": PersistIQ failed 4 times on GET /v1/leads?page=2 (last: HTTP 504): {"error":"injected 504"}', { name: 'leads' }],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message, e.stream_descriptor]),
+      [['transient_error', 'Stream "leads": PersistIQ failed 4 times on GET /v1/leads?page=2 (last: HTTP 504): {"error":"injected 504"}', { name: 'leads' }]],
+    );
     assert.equal(statesOf(result.messages, 'leads').length, 0, 'no state for a stream checkpointed only at its end');
   });
 
@@ -48,7 +56,10 @@ describe('PersistIQ under faults', () => {
     const started = Date.now();
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'full_refresh', tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.id), leadIds());
+    assert.deepEqual(
+      recordsOf(result.messages, 'leads').map((r) => r.id),
+      leadIds(),
+    );
     assert.equal(recordsOf(result.messages, 'tags').length, mock.data.tags.length);
     assert.ok(Date.now() - started >= 1000, 'the Retry-After waits were honoured');
   });
@@ -59,15 +70,25 @@ describe('PersistIQ under faults', () => {
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 1);
     assert.equal(mock.requests.length - before, 1);
-    assert.match(errorsOf(result.messages)[0].message, /^Stream "tags": PersistIQ asked to wait 3600 s after HTTP 429 on GET \/v1\/tags, which with earlier retries exceeds the connector's wait limit of 5 s per request \(max_wait_seconds\)/);
+    assert.match(
+      errorsOf(result.messages)[0].message,
+      /^Stream "tags": PersistIQ asked to wait 3600 s after HTTP 429 on GET \/v1\/tags, which with earlier retries exceeds the connector's wait limit of 5 s per request \(max_wait_seconds\)/,
+    );
     assert.equal(errorsOf(result.messages)[0].failure_type, 'transient_error');
   });
 
   test('connection reset before headers and a response that never ends are retried', async () => {
-    mock.inject({ path: '/v1/leads', query: { page: '1' }, kind: 'reset' }, { path: '/v1/leads', query: { page: '3' }, kind: 'hang' }, { path: '/v1/leads', query: { page: '2' }, kind: 'reset_mid_body' });
+    mock.inject(
+      { path: '/v1/leads', query: { page: '1' }, kind: 'reset' },
+      { path: '/v1/leads', query: { page: '3' }, kind: 'hang' },
+      { path: '/v1/leads', query: { page: '2' }, kind: 'reset_mid_body' },
+    );
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'full_refresh' }) });
     assert.equal(result.code, 0, result.stdout.slice(-1500));
-    assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.id), leadIds());
+    assert.deepEqual(
+      recordsOf(result.messages, 'leads').map((r) => r.id),
+      leadIds(),
+    );
   });
 
   test('a malformed JSON page fails the stream with system_error naming the request', async () => {
@@ -86,9 +107,10 @@ describe('PersistIQ under faults', () => {
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'full_refresh' }) });
     assert.equal(result.code, 1);
     assert.equal(recordsOf(result.messages, 'leads').length, 200);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', 'Stream "leads": Pagination loop: the API pointed to GET /v1/leads?page=2 a second time; stopping instead of reading the same pages forever'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['system_error', 'Stream "leads": Pagination loop: the API pointed to GET /v1/leads?page=2 a second time; stopping instead of reading the same pages forever']],
+    );
   });
 
   test('a next_page on another origin is not followed with the key; its page number is read from our origin', async () => {
@@ -97,7 +119,10 @@ describe('PersistIQ under faults', () => {
       mock.inject({ path: '/v1/leads', query: { page: '1' }, kind: 'rewrite', rewrite: (body) => ({ ...(body as object), next_page: `${foreign.url}/v1/leads?page=2` }) });
       const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'full_refresh' }) });
       assert.equal(result.code, 0);
-      assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.id), leadIds());
+      assert.deepEqual(
+        recordsOf(result.messages, 'leads').map((r) => r.id),
+        leadIds(),
+      );
       assert.equal(foreign.requests.length, 0);
     } finally {
       await foreign.close();
@@ -105,13 +130,19 @@ describe('PersistIQ under faults', () => {
   });
 
   test('a list where records should be, or a missing envelope key: system_error naming stream and path', async () => {
-    mock.inject({ path: '/v1/tags', kind: 'rewrite', rewrite: () => ({ status: 'success', tags: 'none' }) }, { path: '/v1/users', kind: 'rewrite', rewrite: () => ({ status: 'success', users: ['u_1'] }) });
+    mock.inject(
+      { path: '/v1/tags', kind: 'rewrite', rewrite: () => ({ status: 'success', tags: 'none' }) },
+      { path: '/v1/users', kind: 'rewrite', rewrite: () => ({ status: 'success', users: ['u_1'] }) },
+    );
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh', users: 'full_refresh' }) });
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', 'Stream "tags": PersistIQ returned an unexpected response to GET /v1/tags: expected a list of records at "tags", got string'],
-      ['system_error', 'Stream "users": GET /v1/users returned a string where a record object was expected: "u_1"'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [
+        ['system_error', 'Stream "tags": PersistIQ returned an unexpected response to GET /v1/tags: expected a list of records at "tags", got string'],
+        ['system_error', 'Stream "users": GET /v1/users returned a string where a record object was expected: "u_1"'],
+      ],
+    );
   });
 
   test('401 during read: config_error without retries', async () => {
@@ -119,9 +150,10 @@ describe('PersistIQ under faults', () => {
     const result = await runConnector('read', { config: { api: { ...config().api, api_key: 'revoked-key-777' } }, catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 1);
     assert.equal(mock.requests.length - before, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['config_error', 'Stream "tags": PersistIQ rejected the API key (HTTP 401): Invalid API key. Check the x-api-key header. (invalid_request_error)'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['config_error', 'Stream "tags": PersistIQ rejected the API key (HTTP 401): Invalid API key. Check the x-api-key header. (invalid_request_error)']],
+    );
   });
 });
 
@@ -146,10 +178,19 @@ describe('SIGTERM (how the platform cancels a sync)', () => {
       assert.ok(Date.now() - signalledAt < 10_000);
       assert.ok(stdout.endsWith('\n'), 'only whole lines');
       assertNoSecrets(stdout + stderr, [mock.apiKey]);
-      const messages = stdout.trim().split('\n').map((line) => JSON.parse(line));
-      assert.deepEqual(recordsOf(messages, 'leads').map((r) => r.id), mock.data.leads.slice(0, 200).map((l) => l.id));
+      const messages = stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      assert.deepEqual(
+        recordsOf(messages, 'leads').map((r) => r.id),
+        mock.data.leads.slice(0, 200).map((l) => l.id),
+      );
       assert.equal(statesOf(messages, 'leads').length, 0, 'leads checkpoint only at their end');
-      assert.deepEqual(statesOf(messages, 'tags').map((s) => s.sourceStats.recordCount), [mock.data.tags.length]);
+      assert.deepEqual(
+        statesOf(messages, 'tags').map((s) => s.sourceStats.recordCount),
+        [mock.data.tags.length],
+      );
     } finally {
       await mock.close();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { PersistIqMock } from '../mocks/persistiq';
 
 const STREAMS = ['users', 'leads', 'campaigns', 'lead_statuses', 'lead_fields', 'events', 'dnc_domains', 'tags'] as const;
@@ -38,7 +38,11 @@ describe('PersistIQ through the CLI', () => {
   test('a field the schema does not declare reaches the destination in _ab_additional_properties, and is reported once', async () => {
     // The audit found PersistIQ fields no schema listed (api-fidelity-audit.md §0 #1); any future one
     // must survive the platform, which drops undeclared top-level keys.
-    mock.inject({ path: '/v1/tags', kind: 'rewrite', rewrite: (body) => ({ ...(body as Message), tags: (body as Message).tags.map((t: Message, i: number) => (i < 3 ? { ...t, color: '#f00', archived: i === 0 } : t)) }) });
+    mock.inject({
+      path: '/v1/tags',
+      kind: 'rewrite',
+      rewrite: (body) => ({ ...(body as Message), tags: (body as Message).tags.map((t: Message, i: number) => (i < 3 ? { ...t, color: '#f00', archived: i === 0 } : t)) }),
+    });
     const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
     const tags = recordsOf(result.messages, 'tags');
@@ -49,7 +53,12 @@ describe('PersistIQ through the CLI', () => {
       mock.data.tags[3],
     ]);
     const logs = result.messages.filter((m) => m.type === 'LOG' && /schema does not describe/.test(m.log.message)).map((m) => [m.log.level, m.log.message]);
-    assert.deepEqual(logs, [['INFO', 'Stream "tags": the data held what its schema does not describe; top-level keys the schema does not declare, kept in _ab_additional_properties: color ×3, archived ×3']]);
+    assert.deepEqual(logs, [
+      [
+        'INFO',
+        'Stream "tags": the data held what its schema does not describe; top-level keys the schema does not declare, kept in _ab_additional_properties: color ×3, archived ×3',
+      ],
+    ]);
     const discovered = (await runConnector('discover', { config: configFor(mock) })).messages[0].catalog.streams as Message[];
     for (const stream of discovered) assert.equal(stream.json_schema.properties._ab_additional_properties.type.join(), 'object,null', stream.name);
   });
@@ -82,7 +91,10 @@ describe('PersistIQ through the CLI', () => {
     const result = await runConnector('discover', { config: configFor(mock) });
     assert.equal(result.code, 0);
     const streams = result.messages.find((m) => m.type === 'CATALOG')!.catalog.streams as Message[];
-    assert.deepEqual(streams.map((s) => s.name), [...STREAMS]);
+    assert.deepEqual(
+      streams.map((s) => s.name),
+      [...STREAMS],
+    );
     for (const stream of streams) {
       assert.deepEqual(stream.source_defined_primary_key, [['id']], stream.name);
       assert.equal(stream.json_schema.type, 'object');
@@ -111,10 +123,17 @@ describe('PersistIQ through the CLI', () => {
       assert.deepEqual(byId(recordsOf(result.messages, stream)), byId(stream === 'events' ? eventsAsRead(mock) : mock.data[stream]), stream);
       assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
       const states = statesOf(result.messages, stream);
-      assert.deepEqual(states.map((s) => [s.stream.stream_state, s.sourceStats.recordCount]), [[{}, mock.data[stream].length]], stream);
+      assert.deepEqual(
+        states.map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
+        [[{}, mock.data[stream].length]],
+        stream,
+      );
     }
     assert.equal(recordsOf(result.messages, 'leads').length, 250);
-    const leadPages = mock.requests.slice(start).filter((r) => r.path === '/v1/leads').map((r) => r.query.get('page'));
+    const leadPages = mock.requests
+      .slice(start)
+      .filter((r) => r.path === '/v1/leads')
+      .map((r) => r.query.get('page'));
     assert.deepEqual(leadPages, [null, '2', '3']);
     // A STATE comes after the records it counts, and COMPLETE after the stream's last STATE.
     const leadsMessages = result.messages.filter((m) => m.record?.stream === 'leads' || m.state?.stream?.stream_descriptor.name === 'leads');
@@ -133,7 +152,10 @@ describe('PersistIQ through the CLI', () => {
     const second = await runConnector('read', { config: configFor(mock), catalog, state });
     assert.equal(second.code, 0);
     // The lead at the state's very instant comes again (the bound is inclusive), then the touched ones.
-    assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0003', 'l_0077', 'l_0140', 'l_0249']);
+    assert.deepEqual(
+      recordsOf(second.messages, 'leads').map((r) => r.id),
+      ['l_0003', 'l_0077', 'l_0140', 'l_0249'],
+    );
     assert.equal(mock.requests.at(-1)!.query.get('updated_after'), msEarlier(state[0].stream.stream_state.updated_at));
     const secondState = statesOf(second.messages, 'leads').at(-1)!;
     assert.deepEqual(secondState.stream.stream_state, { updated_at: mock.data.leads[140].updated_at });
@@ -145,16 +167,26 @@ describe('PersistIQ through the CLI', () => {
     const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental', events: 'incremental' }), state });
     assert.equal(result.code, 0);
     assert.equal(recordsOf(result.messages, 'leads').length, 0);
-    assert.deepEqual(statesOf(result.messages, 'leads').map((s) => s.stream.stream_state), [{ updated_at: '2999-01-01T00:00:00Z' }]);
+    assert.deepEqual(
+      statesOf(result.messages, 'leads').map((s) => s.stream.stream_state),
+      [{ updated_at: '2999-01-01T00:00:00Z' }],
+    );
     assert.deepEqual(statusesOf(result.messages, 'leads'), ['STARTED', 'RUNNING', 'COMPLETE']);
   });
 
   test('legacy {stream: state} input is accepted', async () => {
-    const latest = mock.data.leads.map((l) => String(l.updated_at)).sort().at(-1)!;
+    const latest = mock.data.leads
+      .map((l) => String(l.updated_at))
+      .sort()
+      .at(-1)!;
     const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ leads: 'incremental' }), state: { leads: { updated_at: latest } } });
     assert.equal(result.code, 0);
     const atLatest = mock.data.leads.filter((l) => l.updated_at === latest).length;
-    assert.deepEqual(recordsOf(result.messages, 'leads').map((r) => r.updated_at), Array(atLatest).fill(latest), 'only the leads at the state\'s instant');
+    assert.deepEqual(
+      recordsOf(result.messages, 'leads').map((r) => r.updated_at),
+      Array(atLatest).fill(latest),
+      "only the leads at the state's instant",
+    );
   });
 });
 
@@ -175,7 +207,7 @@ describe('PersistIQ events (the published reference shape, and the OpenAPI one)'
 
       const legacy = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'events' }, stream_state: { created_at: String(mock.data.events[1189].event_at) } } }];
       const resumed = await runConnector('read', { config: configFor(mock), catalog, state: legacy });
-      assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1189)), 'from the event at the state\'s instant on');
+      assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1189)), "from the event at the state's instant on");
       assert.equal(mock.requests.at(-1)!.query.get('start_at'), msEarlier(String(mock.data.events[1189].event_at)));
       assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { event_at: last });
     } finally {
@@ -211,7 +243,10 @@ describe('PersistIQ leads without updated_at (as the OpenAPI shows them)', () =>
       mock.touchLeads([5, 6], cursor + 1000);
       mock.addLead({ id: 'l_new1', status: 'new', data: { email: 'new@example.org' } }, cursor + 2000);
       const second = await runConnector('read', { config: configFor(mock), catalog, state });
-      assert.deepEqual(recordsOf(second.messages, 'leads').map((r) => r.id), ['l_0005', 'l_0006', 'l_new1']);
+      assert.deepEqual(
+        recordsOf(second.messages, 'leads').map((r) => r.id),
+        ['l_0005', 'l_0006', 'l_new1'],
+      );
       assert.equal(mock.requests.at(-1)!.query.get('updated_after'), msEarlier(state[0].stream.stream_state.updated_at));
     } finally {
       await mock.close();

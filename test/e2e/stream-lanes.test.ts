@@ -4,12 +4,9 @@
 // allows it); each stream's own messages keep their order, and each STATE follows its own records.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { catalogFor, recordsOf, runConnector, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, recordsOf, runConnector, statusesOf, streamOf } from '../helpers/connector';
 import { legacyEvents, losslessMessages, recordsIn } from '../helpers/fullstory';
 import { sessionCount, FullstoryMock } from '../mocks/fullstory';
-
-const streamOf = (m: Message): string | undefined =>
-  m.type === 'RECORD' ? m.record.stream : m.type === 'STATE' ? m.state.stream.stream_descriptor.name : m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS' ? m.trace.stream_status.stream_descriptor.name : undefined;
 
 const catalog = catalogFor({ events: 'incremental', users: 'full_refresh', sessions: 'full_refresh' });
 
@@ -21,8 +18,14 @@ test('users and sessions are read while events waits between bundle downloads; e
     assert.equal(result.code, 0);
     const messages = losslessMessages(result.stdout);
     assert.deepEqual(recordsIn(messages, 'events'), legacyEvents(mock));
-    assert.deepEqual(recordsOf(result.messages, 'users').map((u) => u.id), mock.users.map((u) => u.id));
-    assert.equal(recordsOf(result.messages, 'sessions').length, mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0));
+    assert.deepEqual(
+      recordsOf(result.messages, 'users').map((u) => u.id),
+      mock.users.map((u) => u.id),
+    );
+    assert.equal(
+      recordsOf(result.messages, 'sessions').length,
+      mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0),
+    );
     assert.equal(mock.rateLimited, 0);
     const order = messages.map(streamOf);
     const eventsDone = messages.findIndex((m) => streamOf(m) === 'events' && m.type === 'TRACE' && m.trace.stream_status.status === 'COMPLETE');
@@ -47,11 +50,19 @@ test('users and sessions are read while events waits between bundle downloads; e
 test('users are read while Fullstory prepares the segment exports', async () => {
   const mock = await new FullstoryMock({ prepareMs: 1500, bundles: 0, users: 30, individuals: 0 }).start();
   try {
-    const result = await runConnector('read', { config: mock.connectorConfig({ segment_export_settle_minutes: undefined }), catalog: catalogFor({ segment_events: 'incremental', users: 'full_refresh' }) });
+    const result = await runConnector('read', {
+      config: mock.connectorConfig({ segment_export_settle_minutes: undefined }),
+      catalog: catalogFor({ segment_events: 'incremental', users: 'full_refresh' }),
+    });
     assert.equal(result.code, 0);
-    const order = losslessMessages(result.stdout).filter((m) => m.type === 'RECORD').map(streamOf);
+    const order = losslessMessages(result.stdout)
+      .filter((m) => m.type === 'RECORD')
+      .map(streamOf);
     assert.equal(order.indexOf('users'), 0, 'the first record is a user: segment_events had none before its exports were ready');
-    assert.deepEqual(recordsOf(result.messages, 'users').map((u) => u.id), mock.users.map((u) => u.id));
+    assert.deepEqual(
+      recordsOf(result.messages, 'users').map((u) => u.id),
+      mock.users.map((u) => u.id),
+    );
     const ranges = mock.exportRequests.map((r) => r.timeRange as { start: string; end: string });
     const [from, until] = [Date.parse(ranges[0].start), Date.parse(ranges.at(-1)!.end)];
     assert.equal(recordsOf(result.messages, 'segment_events').length, mock.segmentEvents.filter((e) => e.at >= from && e.at < until).length);

@@ -30,9 +30,10 @@ describe('command line', () => {
     try {
       const result = await runConnector('discover', {}, ['--config', dir]);
       assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-        ['config_error', `The config file ${dir} is a directory, not a file. Docker creates a directory where a mounted file was missing: check the path on the host.`],
-      ]);
+      assert.deepEqual(
+        errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+        [['config_error', `The config file ${dir} is a directory, not a file. Docker creates a directory where a mounted file was missing: check the path on the host.`]],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -49,7 +50,11 @@ describe('a read a user can watch', () => {
   test('a LOG at start, progress while a stream runs, a LOG at each stream end, and a summary', async () => {
     // Each page takes 400 ms; progress is due every 0.2 s here (30 s by default).
     mock.inject({ path: '/v1/leads', kind: 'delay', ms: 400, times: 100 });
-    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ leads: 'incremental', tags: 'full_refresh' }), env: { PROGRESS_INTERVAL_SECONDS: '0.2' } });
+    const result = await runConnector('read', {
+      config: mock.connectorConfig(),
+      catalog: catalogFor({ leads: 'incremental', tags: 'full_refresh' }),
+      env: { PROGRESS_INTERVAL_SECONDS: '0.2' },
+    });
     mock.faults.length = 0;
     assert.equal(result.code, 0);
     const logs = logsOf(result.messages, 'INFO');
@@ -58,13 +63,26 @@ describe('a read a user can watch', () => {
     assert.ok(progress.length >= 2, `progress lines: ${JSON.stringify(logs)}`);
     const leads = mock.data.leads.length;
     const pages = Math.ceil(leads / 100);
-    assert.ok(logs.includes(`Stream "tags" COMPLETE: ${mock.data.tags.length} records, 1 request, 0 retries in ${/in ([\d.]+ s)$/.exec(logs.find((l) => l.startsWith('Stream "tags" COMPLETE')) ?? '')?.[1]}`));
-    assert.match(logs.find((l) => l.startsWith('Stream "leads" COMPLETE')) ?? '', new RegExp(`^Stream "leads" COMPLETE: ${leads.toLocaleString('en-US')} records, ${pages} requests, 0 retries in [\\d.]+ s$`));
-    assert.equal(logs.at(-1), `Sync summary: 2 streams, ${(leads + mock.data.tags.length).toLocaleString('en-US')} records, 0 incomplete: leads COMPLETE (${leads.toLocaleString('en-US')} records); tags COMPLETE (${mock.data.tags.length} records)`);
+    assert.ok(
+      logs.includes(
+        `Stream "tags" COMPLETE: ${mock.data.tags.length} records, 1 request, 0 retries in ${/in ([\d.]+ s)$/.exec(logs.find((l) => l.startsWith('Stream "tags" COMPLETE')) ?? '')?.[1]}`,
+      ),
+    );
+    assert.match(
+      logs.find((l) => l.startsWith('Stream "leads" COMPLETE')) ?? '',
+      new RegExp(`^Stream "leads" COMPLETE: ${leads.toLocaleString('en-US')} records, ${pages} requests, 0 retries in [\\d.]+ s$`),
+    );
+    assert.equal(
+      logs.at(-1),
+      `Sync summary: 2 streams, ${(leads + mock.data.tags.length).toLocaleString('en-US')} records, 0 incomplete: leads COMPLETE (${leads.toLocaleString('en-US')} records); tags COMPLETE (${mock.data.tags.length} records)`,
+    );
   });
 
   test('--debug and LOG_LEVEL=debug log each request: method, path, status, duration; never the key', async () => {
-    for (const run of [{ args: ['--debug'], env: {} as Record<string, string> }, { args: [], env: { LOG_LEVEL: 'debug' } }]) {
+    for (const run of [
+      { args: ['--debug'], env: {} as Record<string, string> },
+      { args: [], env: { LOG_LEVEL: 'debug' } },
+    ]) {
       const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ tags: 'full_refresh' }), env: run.env }, run.args);
       assert.equal(result.code, 0);
       assert.deepEqual(
@@ -83,9 +101,16 @@ describe('a read a user can watch', () => {
     assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
     assert.deepEqual(recordsOf(result.messages, 'users'), mock.data.users);
     assert.deepEqual(statusesOf(result.messages, 'deals'), ['STARTED', 'INCOMPLETE']);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.stream_descriptor?.name, e.message]), [
-      ['config_error', 'deals', 'Stream "deals" is not a PersistIQ stream of this connector version (known: users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags); refresh the source schema in Airbyte and reselect the streams'],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.stream_descriptor?.name, e.message]),
+      [
+        [
+          'config_error',
+          'deals',
+          'Stream "deals" is not a PersistIQ stream of this connector version (known: users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags); refresh the source schema in Airbyte and reselect the streams',
+        ],
+      ],
+    );
   });
 
   test('an HTML page for an answer names the host and points at api.base_url', async () => {
@@ -93,9 +118,15 @@ describe('a read a user can watch', () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 1);
     const host = new URL(mock.url).host;
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['config_error', `Stream "tags": ${host} answered GET /v1/tags with an HTML page, not PersistIQ's JSON (HTTP 200): check api.base_url; it should be the API's root, like https://api.persistiq.com/v1`],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [
+        [
+          'config_error',
+          `Stream "tags": ${host} answered GET /v1/tags with an HTML page, not PersistIQ's JSON (HTTP 200): check api.base_url; it should be the API's root, like https://api.persistiq.com/v1`,
+        ],
+      ],
+    );
   });
 });
 

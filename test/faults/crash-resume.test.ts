@@ -46,7 +46,7 @@ async function runUntil(config: unknown, catalog: unknown, state: unknown, killA
 }
 
 /** A deterministic PRNG, so a failure can be replayed. */
-const random = (seed: number) => () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const random = (seed: number) => () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 
 type Catalog = { streams: { stream: { name: string }; sync_mode: string }[] };
 
@@ -118,7 +118,10 @@ async function crashAndResume(
           assert.deepEqual([...ids].sort(), [...expected.get(stream)!].sort(), `${stream}: a completed full refresh holds every record once (run ${runs})`);
         } else {
           for (const id of ids) {
-            assert.ok(!committed.get(stream)!.has(id) || repeatable.has(`${stream}:${id}`) || atBoundary.has(`${stream}:${id}`), `${stream} record ${id} committed twice (run ${runs})`);
+            assert.ok(
+              !committed.get(stream)!.has(id) || repeatable.has(`${stream}:${id}`) || atBoundary.has(`${stream}:${id}`),
+              `${stream} record ${id} committed twice (run ${runs})`,
+            );
           }
         }
         for (const id of ids) committed.get(stream)!.add(id);
@@ -164,7 +167,14 @@ describe('crash and resume (SIGKILL at 20 random points, restart from the last S
       const catalog = catalogFor(Object.fromEntries(MINDSTAMP_STREAMS.map((s) => [s, 'incremental']))) as Catalog;
       const expected = new Map(MINDSTAMP_STREAMS.map((s) => [s as string, mock.records(s).map((r) => String(r.id))]));
       // Records without updated_at come with every incremental sync (by design); they are checked for presence only.
-      const undated = new Set(MINDSTAMP_STREAMS.flatMap((s) => mock.records(s).filter((r) => r.updated_at === null).map((r) => `${s}:${r.id}`)));
+      const undated = new Set(
+        MINDSTAMP_STREAMS.flatMap((s) =>
+          mock
+            .records(s)
+            .filter((r) => r.updated_at === null)
+            .map((r) => `${s}:${r.id}`),
+        ),
+      );
       report('mindstamp', await crashAndResume(mock.connectorConfig(), catalog, expected, (_s, r) => String(r.id), 11, undated));
     } finally {
       await mock.close();

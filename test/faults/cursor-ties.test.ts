@@ -8,7 +8,7 @@ import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
 
-test('Mindstamp (filtered on our side): a video added at the state\'s instant after the first sync comes in the second', async () => {
+test("Mindstamp (filtered on our side): a video added at the state's instant after the first sync comes in the second", async () => {
   const mock = await new MindstampMock().start();
   try {
     const catalog = catalogFor({ videos: 'incremental' });
@@ -23,7 +23,7 @@ test('Mindstamp (filtered on our side): a video added at the state\'s instant af
   }
 });
 
-test('PersistIQ (filtered by a strict updated_after on the server): a lead updated at the state\'s instant comes in the second sync', async () => {
+test("PersistIQ (filtered by a strict updated_after on the server): a lead updated at the state's instant comes in the second sync", async () => {
   const mock = await new PersistIqMock({ rateLimit: false, counts: { leads: 30 } }).start();
   try {
     const catalog = catalogFor({ leads: 'incremental' });

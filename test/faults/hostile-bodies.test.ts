@@ -49,14 +49,20 @@ describe('export events with bytes JSON does not allow', () => {
       const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined }), catalog: events });
       assert.equal(result.code, 0);
       const records = recordsIn(losslessMessages(result.stdout), 'events');
-      const repairedOne = expectedEvent(`{"note":${JSON.stringify(note)},${original[1][0].slice(1)}`, 'events', { ExportBundleId: mock.bundles[1].Id, ExportBundleStop: mock.bundles[1].Stop });
+      const repairedOne = expectedEvent(`{"note":${JSON.stringify(note)},${original[1][0].slice(1)}`, 'events', {
+        ExportBundleId: mock.bundles[1].Id,
+        ExportBundleStop: mock.bundles[1].Stop,
+      });
       const firstOfBundle1 = original[0].length;
       assert.equal(records.length, original.flat().length);
       assert.deepEqual(records[firstOfBundle1], repairedOne);
       assert.equal((records[firstOfBundle1 + 5].custom_vars as Record<string, unknown>).note, note);
-      assert.deepEqual(logsOf(result.messages, 'WARN').filter((m) => /control characters/.test(m)), [
-        'Stream "events": 2 record(s) held raw control characters (a line feed, a NUL...) inside strings, which JSON allows only escaped; they were written escaped (\\n, \\u0000), so every character is kept',
-      ]);
+      assert.deepEqual(
+        logsOf(result.messages, 'WARN').filter((m) => /control characters/.test(m)),
+        [
+          'Stream "events": 2 record(s) held raw control characters (a line feed, a NUL...) inside strings, which JSON allows only escaped; they were written escaped (\\n, \\u0000), so every character is kept',
+        ],
+      );
     } finally {
       mock.bundles.forEach((b, i) => (b.events = original[i]));
     }
@@ -68,9 +74,15 @@ describe('export events with bytes JSON does not allow', () => {
     try {
       const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined }), catalog: events });
       assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(result.messages).map((e) => e.failure_type), ['system_error']);
+      assert.deepEqual(
+        errorsOf(result.messages).map((e) => e.failure_type),
+        ['system_error'],
+      );
       assert.match(errorsOf(result.messages)[0].message, /an invalid escape in a string/);
-      assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), [{ ExportBundleStop: mock.bundles[0].Stop }]);
+      assert.deepEqual(
+        statesOf(result.messages, 'events').map((s) => s.stream.stream_state),
+        [{ ExportBundleStop: mock.bundles[0].Stop }],
+      );
       assert.deepEqual(statusesOf(result.messages, 'events').at(-1), 'INCOMPLETE');
     } finally {
       mock.bundles[1].events = original;
@@ -85,9 +97,15 @@ describe('export events with bytes JSON does not allow', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined }), catalog: events });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => e.failure_type), ['system_error']);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => e.failure_type),
+      ['system_error'],
+    );
     assert.match(errorsOf(result.messages)[0].message, /an item is not valid UTF-8 \(byte \d+ of it\), which no JSON line can carry unchanged/);
-    assert.deepEqual(statesOf(result.messages, 'events').map((s) => s.stream.stream_state), [{ ExportBundleStop: mock.bundles[0].Stop }]);
+    assert.deepEqual(
+      statesOf(result.messages, 'events').map((s) => s.stream.stream_state),
+      [{ ExportBundleStop: mock.bundles[0].Stop }],
+    );
     assert.equal(mock.requests.slice(before).filter((r) => r.query.get('id') === bundle.Id).length, 1);
   });
 
@@ -98,9 +116,10 @@ describe('export events with bytes JSON does not allow', () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 (HTTP 200) cannot be used: it is not valid UTF-8 (first bad byte at offset 35)`],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['system_error', `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 (HTTP 200) cannot be used: it is not valid UTF-8 (first bad byte at offset 35)`]],
+    );
     assert.equal(mock.requests.length - before, 1);
   });
 });
@@ -115,12 +134,17 @@ describe('bodies that would exhaust memory', () => {
   test('a page that never ends stops at max_response_megabytes: system_error, one request', async () => {
     mock.inject({ path: '/segments/v1', kind: 'handle', handle: endless('{"segments":[', '{"id":"s","name":"n"},'), times: 10 });
     const before = mock.requests.length;
-    const result = await runConnector('read', { config: mock.connectorConfig({ max_response_megabytes: 2 }), catalog: catalogFor({ segments: 'full_refresh' }), timeoutMs: 30_000 });
+    const result = await runConnector('read', {
+      config: mock.connectorConfig({ max_response_megabytes: 2 }),
+      catalog: catalogFor({ segments: 'full_refresh' }),
+      timeoutMs: 30_000,
+    });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 cannot be used: it is larger than 2 MB (max_response_megabytes)`],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [['system_error', `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 cannot be used: it is larger than 2 MB (max_response_megabytes)`]],
+    );
     assert.equal(mock.requests.length - before, 1);
   });
 
@@ -131,9 +155,15 @@ describe('bodies that would exhaust memory', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ max_response_megabytes: 8 }), catalog: catalogFor({ segments: 'full_refresh' }) });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-      ['system_error', `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 (HTTP 200) cannot be used: it decompresses to more than 8 MB (max_response_megabytes)`],
-    ]);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+      [
+        [
+          'system_error',
+          `Stream "segments": Fullstory's answer to GET /segments/v1?limit=100 (HTTP 200) cannot be used: it decompresses to more than 8 MB (max_response_megabytes)`,
+        ],
+      ],
+    );
     assert.equal(mock.requests.length - before, 1);
   });
 
@@ -141,12 +171,22 @@ describe('bodies that would exhaust memory', () => {
     const bundle = mock.bundles[0];
     mock.inject({ path: '/api/v1/export/get', query: { id: bundle.Id }, kind: 'handle', handle: endless('[{"EventType":"click","note":"', 'x'), times: 10 });
     const before = mock.requests.length;
-    const result = await runConnector('read', { config: mock.connectorConfig({ max_record_megabytes: 4, start_date: undefined }), catalog: catalogFor({ events: 'incremental' }), timeoutMs: 30_000 });
+    const result = await runConnector('read', {
+      config: mock.connectorConfig({ max_record_megabytes: 4, start_date: undefined }),
+      catalog: catalogFor({ events: 'incremental' }),
+      timeoutMs: 30_000,
+    });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
     const errors = errorsOf(result.messages);
-    assert.deepEqual(errors.map((e) => e.failure_type), ['system_error']);
-    assert.match(errors[0].message, /^Stream "events": Fullstory: reading export bundle \d+ failed: an item is larger than 4 MB, or never ends \(max_record_megabytes\); it starts with "\{"EventType":"click","note":"xxx/);
+    assert.deepEqual(
+      errors.map((e) => e.failure_type),
+      ['system_error'],
+    );
+    assert.match(
+      errors[0].message,
+      /^Stream "events": Fullstory: reading export bundle \d+ failed: an item is larger than 4 MB, or never ends \(max_record_megabytes\); it starts with "\{"EventType":"click","note":"xxx/,
+    );
     assert.equal(mock.requests.slice(before).filter((r) => r.query.get('id') === bundle.Id).length, 1);
     assert.deepEqual(statesOf(result.messages, 'events'), []);
   });
@@ -158,7 +198,10 @@ describe('bodies that would exhaust memory', () => {
       kind: 'rewrite',
       rewrite: (body) => {
         const page = body as { results: Record<string, unknown>[] };
-        return JSON.stringify({ ...page, results: [{ ...page.results[0], properties: { bio } }, ...page.results.slice(1)] }).replace('"results":[{', '"results":[{"account_number":9223372036854775807,');
+        return JSON.stringify({ ...page, results: [{ ...page.results[0], properties: { bio } }, ...page.results.slice(1)] }).replace(
+          '"results":[{',
+          '"results":[{"account_number":9223372036854775807,',
+        );
       },
     });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ users: 'full_refresh' }) });

@@ -16,16 +16,20 @@ import { FAULT_TUNING } from './targets';
 const logsOf = (messages: Message[]) => messages.filter((m) => m.type === 'LOG').map((m) => `${m.log.level} ${m.log.message}`);
 
 /** A 200 that sends its body one byte every `everyMs` (each byte resets an idle timer; the whole never comes). */
-const drip = (body: string, everyMs = 100) => (res: ServerResponse) => {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
-  let at = 0;
-  const timer = setInterval(() => (at < body.length ? res.write(body[at++]) : (clearInterval(timer), res.end())), everyMs);
-  res.on('close', () => clearInterval(timer));
-};
+const drip =
+  (body: string, everyMs = 100) =>
+  (res: ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) });
+    let at = 0;
+    const timer = setInterval(() => (at < body.length ? res.write(body[at++]) : (clearInterval(timer), res.end())), everyMs);
+    res.on('close', () => clearInterval(timer));
+  };
 
 /** Runs `read` with stdout under the test's control; resolves with every byte and the exit. */
 function readWithStdout(args: { config: unknown; catalog: unknown }, control: (stdout: NodeJS.ReadableStream, kill: (signal: NodeJS.Signals) => void) => void) {
-  const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', args.config), '--catalog', writeTemp('catalog.json', args.catalog)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', args.config), '--catalog', writeTemp('catalog.json', args.catalog)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   child.stderr.resume();
@@ -55,9 +59,10 @@ describe('a server that sends one byte at a time', () => {
       const config = mock.connectorConfig({ ...FAULT_TUNING, max_retries: 1, request_deadline_seconds: 1 });
       const result = await runConnector('read', { config, catalog: catalogFor({ tags: 'full_refresh' }), timeoutMs: 20_000 });
       assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(result.messages).map((e) => [e.failure_type, e.message]), [
-        ['transient_error', 'Stream "tags": PersistIQ could not be reached: GET /v1/tags gave no complete answer within 1 s (request_deadline_seconds) (2 attempts)'],
-      ]);
+      assert.deepEqual(
+        errorsOf(result.messages).map((e) => [e.failure_type, e.message]),
+        [['transient_error', 'Stream "tags": PersistIQ could not be reached: GET /v1/tags gave no complete answer within 1 s (request_deadline_seconds) (2 attempts)']],
+      );
     } finally {
       await mock.close();
     }
@@ -80,7 +85,7 @@ describe('a server that sends one byte at a time', () => {
 });
 
 describe('a destination that stops reading for a while', () => {
-  test('the pauses are not the server\'s silence: each bundle downloaded once, every event delivered once', async () => {
+  test("the pauses are not the server's silence: each bundle downloaded once, every event delivered once", async () => {
     // Bundles of a few MB, so each is still arriving when the destination pauses.
     const mock = await new FullstoryMock({ bundles: 2, eventsPerBundle: 4000 }).start();
     try {
@@ -98,8 +103,14 @@ describe('a destination that stops reading for a while', () => {
       const messages = result.stdout.split('\n').filter(Boolean).map(assertProtocolLine) as Message[];
       assert.equal(result.code, 0);
       assert.equal(pauses, 4);
-      assert.deepEqual(logsOf(messages).filter((line) => /broke off/.test(line)), []);
-      assert.equal(recordsOf(messages, 'events').length, mock.bundles.reduce((sum, b) => sum + b.events.length, 0));
+      assert.deepEqual(
+        logsOf(messages).filter((line) => /broke off/.test(line)),
+        [],
+      );
+      assert.equal(
+        recordsOf(messages, 'events').length,
+        mock.bundles.reduce((sum, b) => sum + b.events.length, 0),
+      );
       assert.equal(mock.downloads, 2);
     } finally {
       await mock.close();
@@ -151,17 +162,20 @@ describe('a host that refuses connections', () => {
     const result = await runConnector('read', { config, catalog: catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh']))) });
     assert.equal(result.code, 1);
     const errors = errorsOf(result.messages);
-    assert.deepEqual(errors.map((e) => [e.failure_type, e.stream_descriptor?.name]), [['transient_error', 'tags']]);
+    assert.deepEqual(
+      errors.map((e) => [e.failure_type, e.stream_descriptor?.name]),
+      [['transient_error', 'tags']],
+    );
     assert.match(errors[0].message, /^Stream "tags": PersistIQ could not be reached: GET \/v1\/tags ECONNREFUSED .* \(4 attempts\)$/);
     for (const stream of streams.slice(1)) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'INCOMPLETE'], stream);
     assert.equal(logsOf(result.messages).filter((line) => /retry \d\/3/.test(line)).length, 3);
   });
 });
 
-describe('an API whose clock is an hour behind the connector\'s', () => {
+describe("an API whose clock is an hour behind the connector's", () => {
   const HOUR = 3_600_000;
 
-  test('PersistIQ leads: the state is the API\'s now, so a lead updated right after the sync is read by the next one', async () => {
+  test("PersistIQ leads: the state is the API's now, so a lead updated right after the sync is read by the next one", async () => {
     const mock = await new PersistIqMock({ rateLimit: false, leadsHaveUpdatedAt: false }).start();
     mock.clockSkewMs = -HOUR;
     try {
@@ -178,7 +192,7 @@ describe('an API whose clock is an hour behind the connector\'s', () => {
     }
   });
 
-  test('Fullstory segment exports end at the API\'s now, not in its future', async () => {
+  test("Fullstory segment exports end at the API's now, not in its future", async () => {
     const mock = await new FullstoryMock().start();
     mock.clockSkewMs = -HOUR;
     try {
@@ -192,7 +206,7 @@ describe('an API whose clock is an hour behind the connector\'s', () => {
     }
   });
 
-  test('a record dated in 2100 is written but does not move the state past the API\'s now; one WARN', async () => {
+  test("a record dated in 2100 is written but does not move the state past the API's now; one WARN", async () => {
     const mock = await new PersistIqMock({ rateLimit: false }).start();
     try {
       mock.touchLeads([3], Date.parse('2100-01-01T00:00:00Z'));
@@ -202,9 +216,12 @@ describe('an API whose clock is an hour behind the connector\'s', () => {
       const state = statesOf(result.messages, 'leads').at(-1)!.stream.stream_state;
       const latestReal = Math.max(...mock.data.leads.filter((_, i) => i !== 3).map((lead) => Date.parse(String(lead.updated_at))));
       assert.deepEqual(state, { updated_at: new Date(latestReal).toISOString() });
-      assert.deepEqual(logsOf(result.messages).filter((line) => /dated after/.test(line)), [
-        `WARN Stream "leads": 1 record(s) dated after the API's current time (the latest 2100-01-01T00:00:00.000Z) were written but do not move the state, which stays at or before now`,
-      ]);
+      assert.deepEqual(
+        logsOf(result.messages).filter((line) => /dated after/.test(line)),
+        [
+          `WARN Stream "leads": 1 record(s) dated after the API's current time (the latest 2100-01-01T00:00:00.000Z) were written but do not move the state, which stays at or before now`,
+        ],
+      );
     } finally {
       await mock.close();
     }

@@ -46,7 +46,10 @@ for (const target of TARGETS) {
     /** The stream failed with one ERROR trace; the bystander completed; the records before the bad page were delivered. */
     const expectFailed = (result: RunResult, messages: Message[], failureType: string, message: string, delivered = target.firstPageSize) => {
       assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(messages).map((e) => [e.failure_type, e.message, e.stream_descriptor?.name]), [[failureType, `Stream "${target.stream}": ${message}`, target.stream]]);
+      assert.deepEqual(
+        errorsOf(messages).map((e) => [e.failure_type, e.message, e.stream_descriptor?.name]),
+        [[failureType, `Stream "${target.stream}": ${message}`, target.stream]],
+      );
       assert.deepEqual(statusesOf(messages, target.stream), ['STARTED', 'RUNNING', 'INCOMPLETE']);
       assert.deepEqual(statusesOf(messages, target.bystander), ['STARTED', 'RUNNING', 'COMPLETE']);
       assert.deepEqual(recordsIn(messages, target.stream), target.expected(mock, target.stream).slice(0, delivered));

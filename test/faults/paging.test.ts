@@ -20,7 +20,10 @@ describe('paging parameters ignored', () => {
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
     mock.faults.length = 0;
     assert.equal(result.code, 1);
-    assert.deepEqual(errorsOf(result.messages).map((e: Message) => e.failure_type), ['system_error']);
+    assert.deepEqual(
+      errorsOf(result.messages).map((e: Message) => e.failure_type),
+      ['system_error'],
+    );
     assert.match(errorsOf(result.messages)[0].message, /5 empty pages in a row still pointed to more/);
     assert.equal(mock.requests.length - before, 5);
   });
@@ -44,9 +47,15 @@ describe('a child endpoint that answers 404 for every parent', () => {
       const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ sessions: 'full_refresh' }) });
       assert.equal(result.code, 1);
       const identified = mock.users.filter((u) => u.uid).length;
-      assert.deepEqual(errorsOf(result.messages).map((e: Message) => [e.failure_type, e.message]), [
-        ['system_error', `Stream "sessions": Fullstory answered 404 for the sessions of every one of the ${identified} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`],
-      ]);
+      assert.deepEqual(
+        errorsOf(result.messages).map((e: Message) => [e.failure_type, e.message]),
+        [
+          [
+            'system_error',
+            `Stream "sessions": Fullstory answered 404 for the sessions of every one of the ${identified} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`,
+          ],
+        ],
+      );
     } finally {
       await mock.close();
     }
@@ -58,9 +67,15 @@ describe('a failure every stream would meet', () => {
     const mock = await new FullstoryMock().start();
     try {
       const streams = ['segments', 'operations', 'webhook_endpoints', 'users', 'settings_blocking'];
-      const result = await runConnector('read', { config: mock.connectorConfig({ api_key: 'wrong-key-for-this-org' }), catalog: catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh']))) });
+      const result = await runConnector('read', {
+        config: mock.connectorConfig({ api_key: 'wrong-key-for-this-org' }),
+        catalog: catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh']))),
+      });
       assert.equal(result.code, 1);
-      assert.deepEqual(errorsOf(result.messages).map((e: Message) => [e.failure_type, e.stream_descriptor?.name]), [['config_error', 'segments']]);
+      assert.deepEqual(
+        errorsOf(result.messages).map((e: Message) => [e.failure_type, e.stream_descriptor?.name]),
+        [['config_error', 'segments']],
+      );
       assert.equal(mock.requests.length, 1);
       for (const stream of streams.slice(1)) assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'INCOMPLETE'], stream);
     } finally {

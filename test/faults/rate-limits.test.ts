@@ -31,7 +31,11 @@ const medianGap = (gaps: number[]): number => gaps.slice().sort((a, b) => a - b)
 async function readLeads(options: PersistIqOptions, requestsPerMinute: number | undefined, timeoutMs = 60_000) {
   const mock = await new PersistIqMock(options).start();
   try {
-    const result = await runConnector('read', { config: mock.connectorConfig({ requests_per_minute: requestsPerMinute }), catalog: catalogFor({ leads: 'full_refresh' }), timeoutMs });
+    const result = await runConnector('read', {
+      config: mock.connectorConfig({ requests_per_minute: requestsPerMinute }),
+      catalog: catalogFor({ leads: 'full_refresh' }),
+      timeoutMs,
+    });
     return { mock, result };
   } finally {
     await mock.close();
@@ -48,7 +52,7 @@ test('PersistIQ: 150 requests per 30-second window, 200 pages of leads: no 429, 
   assert.ok(rate >= 0.95 * 5 && rate <= 5.05, `achieved ${rate.toFixed(1)} requests/s`);
 });
 
-describe('PersistIQ: the key\'s limit as X-RateLimit-Limit announces it', () => {
+describe("PersistIQ: the key's limit as X-RateLimit-Limit announces it", () => {
   test('requests_per_minute left empty: the announced 1,500/min (50 per 2 s) is followed from the first answer on, with no 429', async () => {
     const { mock, result } = await readLeads({ rateLimit: { limit: 50, windowMs: 2000 }, counts: { leads: 6_000 } }, undefined);
     assert.equal(result.code, 0);
@@ -103,7 +107,10 @@ describe('Fullstory legacy download limit (2 per minute, scaled to 2 per second)
   test('bundle downloads provoke no 429 and use at least 95 % of the allowed rate', async () => {
     const mock = await new FullstoryMock({ bundles: 7, eventsPerBundle: 5, downloadLimit: { limit: 2, windowMs: 1000 } }).start();
     try {
-      const result = await runConnector('read', { config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120 }), catalog: catalogFor({ events: 'full_refresh' }) });
+      const result = await runConnector('read', {
+        config: mock.connectorConfig({ start_date: undefined, legacy_downloads_per_minute: 120 }),
+        catalog: catalogFor({ events: 'full_refresh' }),
+      });
       assert.equal(result.code, 0);
       assert.deepEqual(recordsIn(losslessMessages(result.stdout), 'events'), legacyEvents(mock));
       assert.equal(mock.rateLimited, 0, 'no 429 provoked');

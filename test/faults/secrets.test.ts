@@ -44,7 +44,12 @@ describe('secrets in hostile answers', () => {
 
   test('the key echoed URL-encoded in lower case (%2b %2f %3d), and in a JSON error message: masked', async () => {
     const lower = encodeURIComponent(KEY).replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase());
-    mock.inject({ path: '/v1/tags', kind: 'status', status: 400, body: { status: 'error', error: { reason: 'bad_request', message: `request /v1/tags?api_key=${lower} refused` } } });
+    mock.inject({
+      path: '/v1/tags',
+      kind: 'status',
+      status: 400,
+      body: { status: 'error', error: { reason: 'bad_request', message: `request /v1/tags?api_key=${lower} refused` } },
+    });
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 1);
     assert.match(errorsOf(result.messages)[0].message, /request \/v1\/tags\?api_key=\*{10} refused/);
@@ -58,8 +63,14 @@ describe('secrets in hostile answers', () => {
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     await new Promise((resolve) => child.on('close', resolve));
-    const messages = stdout.trim().split('\n').map((line) => JSON.parse(line) as Message);
-    assert.deepEqual(messages.map((m) => m.type), ['CONNECTION_STATUS']);
+    const messages = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Message);
+    assert.deepEqual(
+      messages.map((m) => m.type),
+      ['CONNECTION_STATUS'],
+    );
     assert.equal(messages[0].connectionStatus.status, 'FAILED');
     assert.match(messages[0].connectionStatus.message, /^PersistIQ rejected the API key \(HTTP 401\)/);
   });
@@ -77,7 +88,10 @@ describe('a pre-signed URL in a redirect', () => {
     mock.storage.inject({ path: /^\/exports\//, kind: 'status', status: 307, times: 20, headers: { Location: signed }, body: '' });
     const result = await runConnector('read', { config: mock.connectorConfig({ max_retries: 1 }), catalog: catalogFor({ segment_individuals: 'full_refresh' }) });
     assert.equal(result.code, 1);
-    assert.match(errorsOf(result.messages)[0].message, /redirected GET http:\/\/127\.0\.0\.1:\d+\/exports\/\S+ \(HTTP 307\) to https:\/\/storage\.example\.com\/exports\/x\.ndjson\.gz\?…; check base_url$/);
+    assert.match(
+      errorsOf(result.messages)[0].message,
+      /redirected GET http:\/\/127\.0\.0\.1:\d+\/exports\/\S+ \(HTTP 307\) to https:\/\/storage\.example\.com\/exports\/x\.ndjson\.gz\?…; check base_url$/,
+    );
     assert.ok(!(result.stdout + result.stderr).includes('TOPSECRET'));
   });
 });

@@ -14,9 +14,16 @@ describe('server-requested waits', () => {
   after(() => mock.close());
   const config = () => mock.connectorConfig({ max_wait_seconds: 10, retry_initial_delay_seconds: 0.05 });
 
-  test('a 503 that carries the window\'s X-RateLimit-Reset (PersistIQ sends it on every answer) is backed off, not waited out', async () => {
+  test("a 503 that carries the window's X-RateLimit-Reset (PersistIQ sends it on every answer) is backed off, not waited out", async () => {
     const reset = String(Math.ceil(Date.now() / 1000) + 60);
-    mock.inject({ path: '/v1/tags', kind: 'status', status: 503, times: 2, body: { status: 'error', error: { reason: 'unavailable', message: 'try again' } }, headers: { 'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '57', 'X-RateLimit-Reset': reset } });
+    mock.inject({
+      path: '/v1/tags',
+      kind: 'status',
+      status: 503,
+      times: 2,
+      body: { status: 'error', error: { reason: 'unavailable', message: 'try again' } },
+      headers: { 'X-RateLimit-Limit': '100', 'X-RateLimit-Remaining': '57', 'X-RateLimit-Reset': reset },
+    });
     const started = Date.now();
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
@@ -26,7 +33,13 @@ describe('server-requested waits', () => {
 
   test('a 429 whose X-RateLimit-Reset is in epoch milliseconds is waited out for that long', async () => {
     const resetAt = Date.now() + 1500;
-    mock.inject({ path: '/v1/tags', kind: 'status', status: 429, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } }, headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(resetAt) } });
+    mock.inject({
+      path: '/v1/tags',
+      kind: 'status',
+      status: 429,
+      body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } },
+      headers: { 'X-RateLimit-Remaining': '0', 'X-RateLimit-Reset': String(resetAt) },
+    });
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
@@ -35,7 +48,14 @@ describe('server-requested waits', () => {
   });
 
   test('check answers within seconds when the server asks to wait 20 s: FAILED, saying so', async () => {
-    mock.inject({ path: '/v1/users', kind: 'status', status: 429, times: 3, headers: { 'Retry-After': '20' }, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } } });
+    mock.inject({
+      path: '/v1/users',
+      kind: 'status',
+      status: 429,
+      times: 3,
+      headers: { 'Retry-After': '20' },
+      body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } },
+    });
     const started = Date.now();
     const result = await runConnector('check', { config: mock.connectorConfig({ max_wait_seconds: 600 }) });
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
@@ -45,14 +65,26 @@ describe('server-requested waits', () => {
   });
 
   test('while it waits on the rate limit, the stream is RUNNING with reason RATE_LIMITED and its quota_reset, then RUNNING again', async () => {
-    mock.inject({ path: '/v1/tags', kind: 'status', status: 429, headers: { 'Retry-After': '1' }, body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } } });
+    mock.inject({
+      path: '/v1/tags',
+      kind: 'status',
+      status: 429,
+      headers: { 'Retry-After': '1' },
+      body: { status: 'error', error: { reason: 'too_many_requests', message: 'slow down' } },
+    });
     const before = Date.now();
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
     const statuses = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
     assert.deepEqual(
       statuses.map((s) => [s.status, s.reasons?.map((r: { type: string }) => r.type)]),
-      [['STARTED', undefined], ['RUNNING', undefined], ['RUNNING', ['RATE_LIMITED']], ['RUNNING', undefined], ['COMPLETE', undefined]],
+      [
+        ['STARTED', undefined],
+        ['RUNNING', undefined],
+        ['RUNNING', ['RATE_LIMITED']],
+        ['RUNNING', undefined],
+        ['COMPLETE', undefined],
+      ],
     );
     const quotaReset = statuses[2].reasons[0].rate_limited.quota_reset;
     assert.ok(quotaReset >= before + 1000 && quotaReset <= Date.now(), `quota_reset ${quotaReset}`);

@@ -54,7 +54,12 @@ export const TARGETS: FaultTarget[] = [
     bystander: 'tags',
     expected: (mock, stream) => (mock as PersistIqMock).data[stream as 'leads'],
     tooManyRequests: { status: 'error', error: { reason: 'too_many_requests', message: 'You performed more than 100 requests per minute.' } },
-    loop: (mock) => ({ path: '/v1/leads', query: { page: '2' }, kind: 'rewrite', rewrite: (body) => ({ ...(body as object), next_page: `${(mock as PersistIqMock).baseUrl}/leads?page=2` }) }),
+    loop: (mock) => ({
+      path: '/v1/leads',
+      query: { page: '2' },
+      kind: 'rewrite',
+      rewrite: (body) => ({ ...(body as object), next_page: `${(mock as PersistIqMock).baseUrl}/leads?page=2` }),
+    }),
     noEnvelope: { status: 'success', has_more: false, next_page: null },
     stringItem: { status: 'success', has_more: false, next_page: null, leads: ['l_x'] },
     noEnvelopeMessage: 'PersistIQ returned an unexpected response to GET /v1/leads?page=2: expected a list of records at "leads", got nothing',

@@ -89,8 +89,17 @@ export const statesOf = (messages: Message[], stream?: string): Message[] =>
 export const logsOf = (messages: Message[], level?: string): string[] =>
   messages.filter((m) => m.type === 'LOG' && (!level || m.log.level === level)).map((m) => m.log.message as string);
 
-export const errorsOf = (messages: Message[]): Message[] =>
-  messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR').map((m) => m.trace.error);
+export const errorsOf = (messages: Message[]): Message[] => messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'ERROR').map((m) => m.trace.error);
+
+/** The stream a RECORD, STATE or stream status is about (undefined for other messages). */
+export const streamOf = (m: Message): string | undefined =>
+  m.type === 'RECORD'
+    ? m.record.stream
+    : m.type === 'STATE'
+      ? m.state.stream.stream_descriptor.name
+      : m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS'
+        ? m.trace.stream_status.stream_descriptor.name
+        : undefined;
 
 export const statusesOf = (messages: Message[], stream: string): string[] =>
   messages

@@ -7,8 +7,7 @@ import type { FullstoryMock } from '../mocks/fullstory';
 import type { Message } from './connector';
 import { repoRoot } from './shared';
 
-const declared = (schema: string) =>
-  new Set(Object.keys(JSON.parse(readFileSync(join(repoRoot, 'src', 'apis', 'fullstory', 'schemas', `${schema}.json`), 'utf8')).properties));
+const declared = (schema: string) => new Set(Object.keys(JSON.parse(readFileSync(join(repoRoot, 'src', 'apis', 'fullstory', 'schemas', `${schema}.json`), 'utf8')).properties));
 
 /** What the record for one exported event must be: declared keys kept, the rest under custom_vars. */
 export function expectedEvent(text: string, schema: 'events' | 'segment_events' | 'segment_individuals', added: Record<string, unknown> = {}): Record<string, unknown> {
@@ -26,7 +25,10 @@ export const legacyEvents = (mock: FullstoryMock): Record<string, unknown>[] =>
   mock.bundles.flatMap((b) => b.events.map((e) => expectedEvent(e, 'events', { ExportBundleId: b.Id, ExportBundleStop: b.Stop })));
 
 /** A settings history version as the connector emits it: metadata.lastUpdated copied to the top level (the cursor). */
-export const historyRecord = (version: Record<string, unknown>): Record<string, unknown> => ({ ...version, lastUpdated: (version.metadata as Record<string, unknown>).lastUpdated });
+export const historyRecord = (version: Record<string, unknown>): Record<string, unknown> => ({
+  ...version,
+  lastUpdated: (version.metadata as Record<string, unknown>).lastUpdated,
+});
 
 /** stdout parsed without losing digits (the connector's own messages use JSON.parse). */
 export const losslessMessages = (stdout: string): Message[] =>

@@ -9,7 +9,19 @@ export function random(seed: number): () => number {
   };
 }
 
-export const TRICKY_STRINGS = ['', 'plain', 'quote " inside', 'backslash \\', 'ends with backslash \\\\', '\\"', 'brackets [{]} , :', 'tab\tnewline\n', 'unicode é ✓ 🍉', '\u0001', '"}]'];
+export const TRICKY_STRINGS = [
+  '',
+  'plain',
+  'quote " inside',
+  'backslash \\',
+  'ends with backslash \\\\',
+  '\\"',
+  'brackets [{]} , :',
+  'tab\tnewline\n',
+  'unicode é ✓ 🍉',
+  '\u0001',
+  '"}]',
+];
 
 export function randomValue(next: () => number, depth = 0): unknown {
   const kind = Math.floor(next() * (depth > 2 ? 5 : 7));
@@ -40,4 +52,3 @@ export const randomObject = (next: () => number): Record<string, unknown> => {
     if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
   }
 };
-

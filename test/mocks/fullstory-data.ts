@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/shared';
+import type { MockResponse } from './server';
 
 export interface Bundle {
   Id: string; // digits; written as a JSON integer
@@ -32,7 +33,11 @@ export interface FullstoryDataOptions {
 export function sampleEvents(): string[] {
   const text = readFileSync(join(repoRoot, 'test', 'fixtures', 'fullstory-hauser-raw.json'), 'utf8');
   // Split on the top-level "},{" boundaries the file uses, then check each piece is one object.
-  const pieces = text.trim().slice(1, -1).trim().split(/(?<=\}),\s*(?=\{"IndvId")/);
+  const pieces = text
+    .trim()
+    .slice(1, -1)
+    .trim()
+    .split(/(?<=\}),\s*(?=\{"IndvId")/);
   for (const piece of pieces) JSON.parse(piece);
   return pieces;
 }
@@ -94,7 +99,15 @@ export function generateSegmentEvents(options: FullstoryDataOptions = {}): { tex
 export function generateIndividuals(count: number, end = Date.now()): { text: string; lastActive: number }[] {
   return Array.from({ length: count }, (_, i) => {
     const lastActive = end - i * 86_400_000 - 60_000;
-    const fields = { Created: '2024-01-02T03:04:05.000Z', Uid: i % 2 ? `uid-${i}` : '', DisplayName: `Person ${i}`, NumSessions: i + 1, TotalSec: i * 10.5, LastEventStart: new Date(lastActive).toISOString(), user_plan_str: 'pro' };
+    const fields = {
+      Created: '2024-01-02T03:04:05.000Z',
+      Uid: i % 2 ? `uid-${i}` : '',
+      DisplayName: `Person ${i}`,
+      NumSessions: i + 1,
+      TotalSec: i * 10.5,
+      LastEventStart: new Date(lastActive).toISOString(),
+      user_plan_str: 'pro',
+    };
     return { text: JSON.stringify(fields).replace('{', `{"IndvId":${BIG * 5n + BigInt(i)},`), lastActive };
   });
 }
@@ -111,7 +124,12 @@ export function generateUsers(count: number): Record<string, unknown>[] {
   }));
 }
 
-const meta = (i: number) => ({ created: '2023-01-01T00:00:00Z', createdBy: 'admin@example.com', lastUpdated: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(), lastUpdatedBy: 'admin@example.com' });
+const meta = (i: number) => ({
+  created: '2023-01-01T00:00:00Z',
+  createdBy: 'admin@example.com',
+  lastUpdated: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(),
+  lastUpdatedBy: 'admin@example.com',
+});
 
 /** Current settings and their saved versions (oldest last, the order is not documented). */
 export function generateSettings(): Record<string, { current: Record<string, unknown>; versions: Record<string, unknown>[] }> {
@@ -124,7 +142,9 @@ export function generateSettings(): Record<string, { current: Record<string, unk
     // developer.fullstory.com/server/v1/settings/get-targeting-settings: scope ALL_SESSIONS…, attr
     // APP_VERSION…, op EQ…GTE…, and `values[].versionVal` is an object whose members the reference
     // does not list (the inner `version` here is illustrative; the schema leaves them free-form).
-    targeting: (i) => ({ sessionTargetingRules: [{ scope: 'ALL_SESSIONS', conditions: [{ attr: 'APP_VERSION', op: 'GTE', values: [{ versionVal: { version: `1.${i}` } }] }], children: [] }] }),
+    targeting: (i) => ({
+      sessionTargetingRules: [{ scope: 'ALL_SESSIONS', conditions: [{ attr: 'APP_VERSION', op: 'GTE', values: [{ versionVal: { version: `1.${i}` } }] }], children: [] }],
+    }),
   };
   return Object.fromEntries(
     Object.entries(kinds).map(([kind, make]) => {
@@ -132,4 +152,62 @@ export function generateSettings(): Record<string, { current: Record<string, unk
       return [kind, { current: versions[0], versions }];
     }),
   );
+}
+
+/** Segments as GET /segments/v1 lists them. */
+export const generateSegments = (count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `seg-${i}`,
+    name: `Segment ${i}`,
+    creator: 'admin@example.com',
+    created: '2024-02-01T00:00:00Z',
+    url: `https://app.fullstory.com/ui/o-1/segments/seg-${i}`,
+  }));
+
+/** Webhook endpoints as GET /webhooks/v1/endpoints lists them (the second one disabled). */
+export const generateEndpoints = (count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    id: `ep-${i}`,
+    url: `https://hooks.example.com/${i}`,
+    enabled: i !== 1,
+    eventTypes: [{ eventName: 'note.created' }],
+    created: '2024-02-01T00:00:00Z',
+  }));
+
+export const WEBHOOK_EVENT_TYPES = [
+  { eventName: 'note.created', displayName: 'Note created' },
+  { eventName: 'segment.created', displayName: 'Segment created' },
+];
+
+/** The index of the first event at or after `time` in events sorted by time (their length if none). */
+export function firstAtOrAfter(events: readonly { at: number }[], time: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (events[middle].at < time) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** Sessions of the user at `index` in the users list: a few, and 45 for every ninth (beyond Fullstory's default 20). */
+export const sessionCount = (index: number): number => (index % 9 === 4 ? 45 : index % 3);
+
+/**
+ * GET /sessions/v2?uid=&limit=: "The max number of sessions to return (defaults to 20)", no paging
+ * (developer.fullstory.com/server/v1/sessions/list-sessions). Some users have more than 20.
+ */
+export function sessionsAnswer(users: Record<string, unknown>[], uid: string | null, limit: string | null): MockResponse {
+  const index = users.findIndex((u) => u.uid === uid);
+  if (index < 0) return { status: 404, body: { message: `no user with uid ${uid}`, code: 'resource_not_found' } };
+  const max = limit === null ? 20 : Number(limit);
+  if (!Number.isInteger(max) || max < 1) return { status: 400, body: { message: 'limit must be a positive integer', code: 'invalid_argument' } };
+  // Ids come as strings, or as bare integers (small ones here, so JSON.parse keeps them).
+  const sessions = Array.from({ length: Math.min(max, sessionCount(index)) }, (_, s) =>
+    index % 2 === 0
+      ? `{"userId":"${users[index].id}","sessionId":"${900 + s}","createdTime":"${1_700_000_000 + s}","fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`
+      : `{"userId":${1000 + index},"sessionId":${900 + s},"createdTime":${1_700_000_000 + s},"fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`,
+  );
+  return { status: 200, body: `{"sessions":[${sessions.join(',')}]}` };
 }

@@ -5,15 +5,14 @@
 // that refuses an Authorization header, token-paged lists, settings with history (both token
 // spellings), users and sessions. An Architect key gets 403 on privacy settings.
 import { gzipSync } from 'node:zlib';
-import { generateBundles, generateIndividuals, generateSegmentEvents, generateSettings, generateUsers, type Bundle, type FullstoryDataOptions } from './fullstory-data';
+import { firstAtOrAfter, sessionsAnswer, type Bundle, type FullstoryDataOptions } from './fullstory-data';
+import * as data from './fullstory-data';
 import { FAST_TUNING, MockServer, type MockRequest, type MockResponse } from './server';
 
-/** Sessions of the user at `index` in the users list: a few, and 45 for every ninth (beyond Fullstory's default 20). */
-export const sessionCount = (index: number): number => (index % 9 === 4 ? 45 : index % 3);
+export { sessionCount } from './fullstory-data';
 
 /** A V4 signed URL's query: signature, issue time (X-Goog-Date, to the second) and life in seconds. */
-const signedQuery = (id: string, ttlSeconds: number) =>
-  `X-Goog-Signature=sig${id}&X-Goog-Date=${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}&X-Goog-Expires=${ttlSeconds}`;
+const signedQuery = (id: string, ttlSeconds: number) => `X-Goog-Signature=sig${id}&X-Goog-Date=${new Date().toISOString().replace(/[-:]|\.\d+/g, '')}&X-Goog-Expires=${ttlSeconds}`;
 
 export interface FullstoryMockOptions extends FullstoryDataOptions {
   /** Legacy downloads allowed per window (Fullstory: 2 per minute). */
@@ -52,12 +51,11 @@ export class FullstoryMock extends MockServer {
   /** The bodies of POST /segments/v1/exports. */
   readonly exportRequests: Record<string, unknown>[] = [];
   users: Record<string, unknown>[];
-  settings = generateSettings();
-  segments = Array.from({ length: 130 }, (_, i) => ({ id: `seg-${i}`, name: `Segment ${i}`, creator: 'admin@example.com', created: '2024-02-01T00:00:00Z', url: `https://app.fullstory.com/ui/o-1/segments/seg-${i}` }));
-  endpoints = Array.from({ length: 3 }, (_, i) => ({ id: `ep-${i}`, url: `https://hooks.example.com/${i}`, enabled: i !== 1, eventTypes: [{ eventName: 'note.created' }], created: '2024-02-01T00:00:00Z' }));
-  eventDefs = [{ eventName: 'note.created', displayName: 'Note created' }, { eventName: 'segment.created', displayName: 'Segment created' }];
+  settings = data.generateSettings();
+  segments = data.generateSegments(130);
+  endpoints = data.generateEndpoints(3);
+  eventDefs = data.WEBHOOK_EVENT_TYPES;
   operations: Record<string, unknown>[] = [];
-  /** Time the mock spent building export files (the server's work, not the client's). */
   /** Set to make the next export operations fail. */
   failExports = false;
   downloads = 0;
@@ -70,10 +68,10 @@ export class FullstoryMock extends MockServer {
   constructor(private readonly options: FullstoryMockOptions = {}) {
     super((request, server) => (server as FullstoryMock).route(request));
     this.gzipWhenAccepted = true;
-    this.bundles = generateBundles(options);
-    this.segmentEvents = generateSegmentEvents(options);
-    this.individualsActivity = generateIndividuals(options.individuals ?? 40, options.segmentEnd);
-    this.users = generateUsers(options.users ?? 45);
+    this.bundles = data.generateBundles(options);
+    this.segmentEvents = data.generateSegmentEvents(options);
+    this.individualsActivity = data.generateIndividuals(options.individuals ?? 40, options.segmentEnd);
+    this.users = data.generateUsers(options.users ?? 45);
     this.storage = new MockServer((request) => this.serveFile(request));
   }
 
@@ -161,7 +159,7 @@ export class FullstoryMock extends MockServer {
         return page;
       }
       case '/sessions/v2':
-        return this.sessions(query.get('uid'), query.get('limit'));
+        return sessionsAnswer(this.users, query.get('uid'), query.get('limit'));
     }
     return error(404, 'resource_not_found', `No route for ${request.method} ${path}`);
   }
@@ -172,24 +170,6 @@ export class FullstoryMock extends MockServer {
     const next = offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
     const page = items.slice(offset, offset + size);
     return { status: 200, body: { ...(page.length === 0 && this.options.omitEmptyLists ? {} : { [key]: page }), ...(next ? { [tokenKey]: next } : {}) } };
-  }
-
-  /**
-   * GET /sessions/v2?uid=&limit=: "The max number of sessions to return (defaults to 20)", no paging
-   * (developer.fullstory.com/server/v1/sessions/list-sessions). Some users have more than 20.
-   */
-  private sessions(uid: string | null, limit: string | null): MockResponse {
-    const index = this.users.findIndex((u) => u.uid === uid);
-    if (index < 0) return error(404, 'resource_not_found', `no user with uid ${uid}`);
-    const max = limit === null ? 20 : Number(limit);
-    if (!Number.isInteger(max) || max < 1) return error(400, 'invalid_argument', 'limit must be a positive integer');
-    // Ids come as strings, or as bare integers (small ones here, so JSON.parse keeps them).
-    const sessions = Array.from({ length: Math.min(max, sessionCount(index)) }, (_, s) =>
-      index % 2 === 0
-        ? `{"userId":"${this.users[index].id}","sessionId":"${900 + s}","createdTime":"${1_700_000_000 + s}","fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`
-        : `{"userId":${1000 + index},"sessionId":${900 + s},"createdTime":${1_700_000_000 + s},"fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`,
-    );
-    return { status: 200, body: `{"sessions":[${sessions.join(',')}]}` };
   }
 
   private legacy(request: MockRequest): MockResponse {
@@ -241,7 +221,8 @@ export class FullstoryMock extends MockServer {
     // "the time range start and end can be set to empty strings to include all data" (create-segment-export).
     const start = body.timeRange?.start === '' ? -Infinity : Date.parse(body.timeRange?.start ?? '');
     const end = body.timeRange?.end === '' ? Infinity : Date.parse(body.timeRange?.end ?? '');
-    if (!(start < end) || (body.segmentTimeRange !== undefined && JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange))) return error(400, 'invalid_argument', 'bad timeRange');
+    if (!(start < end) || (body.segmentTimeRange !== undefined && JSON.stringify(body.segmentTimeRange) !== JSON.stringify(body.timeRange)))
+      return error(400, 'invalid_argument', 'bad timeRange');
     this.exportRequests.push(body);
     const id = `op-${this.operations.length + 1}`;
     const now = Date.now();
@@ -274,7 +255,12 @@ export class FullstoryMock extends MockServer {
         operation,
         this.failExports
           ? { state: 'FAILED', errorDetails: 'export exceeded the maximum size', finishedAt: new Date().toISOString() }
-          : { state: 'COMPLETED', estimatePctComplete: 100, results: { searchExportId: `exp-${id}`, expires: new Date(Date.now() + 86_400_000).toISOString() }, finishedAt: new Date().toISOString() },
+          : {
+              state: 'COMPLETED',
+              estimatePctComplete: 100,
+              results: { searchExportId: `exp-${id}`, expires: new Date(Date.now() + 86_400_000).toISOString() },
+              finishedAt: new Date().toISOString(),
+            },
       );
     } else {
       operation.estimatePctComplete = polls * 30;
@@ -284,27 +270,24 @@ export class FullstoryMock extends MockServer {
 
   /** The storage host: signed URLs only, and (as Google Cloud Storage does) no second credential. */
   private serveFile(request: MockRequest): MockResponse {
-    if (request.headers.authorization) return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: '<Error><Code>InvalidArgument</Code><Message>Cannot use both a signed URL and an Authorization header.</Message></Error>' };
+    if (request.headers.authorization)
+      return {
+        status: 400,
+        headers: { 'Content-Type': 'application/xml' },
+        body: '<Error><Code>InvalidArgument</Code><Message>Cannot use both a signed URL and an Authorization header.</Message></Error>',
+      };
     const file = request.path.replace('/exports/', '');
     if (request.query.get('X-Goog-Signature') !== `sig${file.replace('.ndjson.gz', '')}`) return { status: 403, body: '<Error><Code>SignatureDoesNotMatch</Code></Error>' };
     // Google Cloud Storage answers an expired V4 signed URL with 400 ExpiredToken.
     const issued = Date.parse(String(request.query.get('X-Goog-Date')).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
     if (!(Date.now() <= issued + Number(request.query.get('X-Goog-Expires')) * 1000)) {
-      return { status: 400, headers: { 'Content-Type': 'application/xml' }, body: '<Error><Code>ExpiredToken</Code><Message>Invalid argument.</Message><Details>The provided token has expired.</Details></Error>' };
+      return {
+        status: 400,
+        headers: { 'Content-Type': 'application/xml' },
+        body: '<Error><Code>ExpiredToken</Code><Message>Invalid argument.</Message><Details>The provided token has expired.</Details></Error>',
+      };
     }
     const body = this.exportFiles.get(file);
     return body ? { status: 200, headers: { 'Content-Type': 'application/gzip' }, body } : { status: 404, body: 'no such file' };
   }
-}
-
-/** The index of the first event at or after `time` in events sorted by time (their length if none). */
-function firstAtOrAfter(events: readonly { at: number }[], time: number): number {
-  let low = 0;
-  let high = events.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    if (events[middle].at < time) low = middle + 1;
-    else high = middle;
-  }
-  return low;
 }

@@ -79,7 +79,15 @@ export function generatePersistIqData(options: PersistIqOptions = {}): { data: P
     id: `c_${pad(i)}`,
     name: `Campaign ${i}`,
     creator: { id: users[i % users.length].id, name: users[i % users.length].name, email: users[i % users.length].email },
-    stats: { prospects_contacted: i * 3, prospects_reached: i * 2, prospects_opened: i, prospects_replied: i % 3, prospects_bounced: i % 2, prospects_optedout: 0, total_prospects: i * 4 },
+    stats: {
+      prospects_contacted: i * 3,
+      prospects_reached: i * 2,
+      prospects_opened: i,
+      prospects_replied: i % 3,
+      prospects_bounced: i % 2,
+      prospects_optedout: 0,
+      total_prospects: i * 4,
+    },
   }));
   const lead_statuses = Array.from({ length: counts.lead_statuses }, (_, i) => ({ id: `lss_${pad(i)}`, name: `Status ${i}` }));
   const lead_fields = Array.from({ length: counts.lead_fields }, (_, i) => ({ id: `lcf_${pad(i)}`, name: `field_${i}`, label: `Field ${i}` }));
@@ -89,7 +97,8 @@ export function generatePersistIqData(options: PersistIqOptions = {}): { data: P
     const at = new Date(base + i * 30_000).toISOString();
     const lead = `l_${pad(i % Math.max(1, counts.leads))}`;
     const campaign = campaigns[i % Math.max(1, counts.campaigns)];
-    if (options.eventShape === 'openapi') return { id: `evt_${pad(i, 6)}`, event_type: ['sent', 'opened', 'replied'][i % 3], data: { lead_id: lead, campaign_id: campaign?.id }, created_at: at };
+    if (options.eventShape === 'openapi')
+      return { id: `evt_${pad(i, 6)}`, event_type: ['sent', 'opened', 'replied'][i % 3], data: { lead_id: lead, campaign_id: campaign?.id }, created_at: at };
     const user = users[i % users.length];
     const kind = EVENT_KINDS[group as keyof typeof EVENT_KINDS][i % EVENT_KINDS[group as keyof typeof EVENT_KINDS].length];
     // The published example: user embedded; campaign and lead as objects, {} when not concerned.

@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     console.log(`# ${api.name}: mock on ${mocks[i].url}`);
     console.log(`node dist/main.js check --config ${config}`);
     console.log(`node dist/main.js read --config ${config} --catalog ${catalog}`);
-    console.log(`docker run --rm --network host -v ${config}:/c.json:ro -v $PWD/${catalog}:/cat.json:ro saas-trio/source-saas-trio:0.1.0 read --config /c.json --catalog /cat.json\n`);
+    console.log(
+      `docker run --rm --network host -v ${config}:/c.json:ro -v $PWD/${catalog}:/cat.json:ro saas-trio/source-saas-trio:0.1.0 read --config /c.json --catalog /cat.json\n`,
+    );
   });
   console.log('Serving until interrupted (Ctrl-C).');
   await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));

@@ -28,14 +28,14 @@ function simulate(limiter: RateLimiter, limit: number, requests: number): { refu
 }
 
 describe('adaptive RateLimiter (no published limit)', () => {
-  test('from a ceiling twice the server\'s limit it settles between 85 % and 100 % of the limit, with under 2 % refused', () => {
+  test("from a ceiling twice the server's limit it settles between 85 % and 100 % of the limit, with under 2 % refused", () => {
     const limiter = adaptiveLimiter(1200);
     const { refused, rate } = simulate(limiter, 600, 5000);
     assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
     assert.ok(refused < 0.02, `refused ${refused}`);
   });
 
-  test('from a ceiling twice the limit it is within 85 % of the limit after four refusals (each costs the server\'s Retry-After)', () => {
+  test("from a ceiling twice the limit it is within 85 % of the limit after four refusals (each costs the server's Retry-After)", () => {
     const limiter = adaptiveLimiter(1200);
     const { refusals, rate } = simulate(limiter, 600, 1000);
     assert.ok(rate >= 0.85 * 600 && rate <= 600, `rate ${rate}`);
@@ -108,7 +108,13 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
     const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200);
     assert.equal(limiter.currentRate, 1200);
     limiter.accepted(now);
-    for (const [at, rate] of [[500, 1200 * Math.SQRT2], [1000, 2400], [2000, 4800], [3000, 6000], [9000, 6000]]) {
+    for (const [at, rate] of [
+      [500, 1200 * Math.SQRT2],
+      [1000, 2400],
+      [2000, 4800],
+      [3000, 6000],
+      [9000, 6000],
+    ]) {
       now = at;
       limiter.accepted(now);
       assert.ok(Math.abs(limiter.currentRate - rate) < 1e-6, `at ${at} ms: ${limiter.currentRate}, expected ${rate}`);
@@ -120,7 +126,7 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
     assert.equal(limiter.currentRate, after, 'no slow start once a 429 came');
   });
 
-  test('slow start never keeps fewer than 2 requests in flight per answer\'s time: an API that answers in 2 ms is paced from the ceiling at once', () => {
+  test("slow start never keeps fewer than 2 requests in flight per answer's time: an API that answers in 2 ms is paced from the ceiling at once", () => {
     const answering = (ms: number) => {
       now = 0;
       const limiter = new RateLimiter(6000, 60_000, undefined, true, clock, 1200, () => ms);

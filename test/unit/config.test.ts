@@ -54,12 +54,18 @@ describe('validateConfig', () => {
   });
 
   test('a flat config, as Airbyte connectors take, is answered with the nested shape', () => {
-    rejects(() => validateConfig({ api_key: 'k', start_date: '2024-01-01T00:00:00Z' }, [persistiq]), 'Config fields go inside "api", which also names the API (one of persistiq): {"api": {"name": "persistiq", "api_key": "…", "start_date": "…"}}');
+    rejects(
+      () => validateConfig({ api_key: 'k', start_date: '2024-01-01T00:00:00Z' }, [persistiq]),
+      'Config fields go inside "api", which also names the API (one of persistiq): {"api": {"name": "persistiq", "api_key": "…", "start_date": "…"}}',
+    );
   });
 
   test('api.name in any case is the API; a near miss is offered the nearest name', () => {
     assert.equal(validateConfig({ api: { name: ' PersistIQ ', api_key: 'k' } }, [persistiq]).api.name, 'persistiq');
-    rejects(() => validateConfig({ api: { name: 'persistqi', api_key: 'k' } }, [persistiq]), 'Config field api.name is "persistqi", which is not one of: persistiq. Did you mean "persistiq"?');
+    rejects(
+      () => validateConfig({ api: { name: 'persistqi', api_key: 'k' } }, [persistiq]),
+      'Config field api.name is "persistqi", which is not one of: persistiq. Did you mean "persistiq"?',
+    );
   });
 
   test('a future start_date is rejected', () => {
@@ -71,7 +77,10 @@ describe('validateConfig', () => {
   });
 
   test('a malformed start_date gets one message, with the expected shape and the value given; a bare date is that day at 00:00 UTC', () => {
-    rejects(() => validateConfig(valid({ start_date: '2024/01/01' }), [persistiq]), 'Invalid config: config.api.start_date must look like YYYY-MM-DDTHH:mm:ssZ (or a bare date, YYYY-MM-DD), got "2024/01/01"');
+    rejects(
+      () => validateConfig(valid({ start_date: '2024/01/01' }), [persistiq]),
+      'Invalid config: config.api.start_date must look like YYYY-MM-DDTHH:mm:ssZ (or a bare date, YYYY-MM-DD), got "2024/01/01"',
+    );
     assert.equal(validateConfig(valid({ start_date: '2024-01-01' }), [persistiq]).api.start_date, '2024-01-01T00:00:00Z');
   });
 
@@ -110,8 +119,14 @@ describe('validateCatalog', () => {
   });
 
   test('a bad or missing sync_mode', () => {
-    rejects(() => validateCatalog({ streams: [entry('users', 'append')] }, persistiq), 'catalog streams[0].sync_mode for stream "users" must be full_refresh or incremental, got "append"');
-    rejects(() => validateCatalog({ streams: [entry('leads'), { stream: { name: 'users' } }] }, persistiq), 'catalog streams[1].sync_mode for stream "users" must be full_refresh or incremental, got undefined');
+    rejects(
+      () => validateCatalog({ streams: [entry('users', 'append')] }, persistiq),
+      'catalog streams[0].sync_mode for stream "users" must be full_refresh or incremental, got "append"',
+    );
+    rejects(
+      () => validateCatalog({ streams: [entry('leads'), { stream: { name: 'users' } }] }, persistiq),
+      'catalog streams[1].sync_mode for stream "users" must be full_refresh or incremental, got undefined',
+    );
   });
 
   test('a missing stream name or streams list', () => {
@@ -127,10 +142,13 @@ describe('parseState', () => {
 
   test('accepts the list of per-stream STATE messages', () => {
     const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { event_at: 'x' })], persistiq);
-    assert.deepEqual([...states], [
-      ['leads', { updated_at: '2024-01-01T00:00:00Z' }],
-      ['events', { event_at: 'x' }],
-    ]);
+    assert.deepEqual(
+      [...states],
+      [
+        ['leads', { updated_at: '2024-01-01T00:00:00Z' }],
+        ['events', { event_at: 'x' }],
+      ],
+    );
   });
 
   test('accepts the legacy object keyed by stream name, and LEGACY messages', () => {
@@ -148,12 +166,15 @@ describe('parseState', () => {
       ],
       fullstory,
     );
-    assert.deepEqual([...states], [
-      ['events', { ExportBundleStop: 1700003600 }],
-      ['settings_geo_history', { lastUpdated: '2024-01-07T00:00:00.000Z' }],
-      ['settings_domain_history', { lastUpdated: '2024-02-01T00:00:00Z' }],
-      ['export_bundles', { Stop: 1700003600 }],
-    ]);
+    assert.deepEqual(
+      [...states],
+      [
+        ['events', { ExportBundleStop: 1700003600 }],
+        ['settings_geo_history', { lastUpdated: '2024-01-07T00:00:00.000Z' }],
+        ['settings_domain_history', { lastUpdated: '2024-02-01T00:00:00Z' }],
+        ['export_bundles', { Stop: 1700003600 }],
+      ],
+    );
   });
 
   test('a null stream_state (a reset stream) and an empty list give no state', () => {

@@ -76,7 +76,7 @@ describe('DatetimeCursor.isNew', () => {
 });
 
 describe('DatetimeCursor.state', () => {
-  test('moves to the latest record seen, in the record\'s own spelling', () => {
+  test("moves to the latest record seen, in the record's own spelling", () => {
     const c = cursor({ state: { updated_at: '2024-03-01T00:00:00Z' } });
     c.observe({ updated_at: '2024-04-02T10:00:00.123Z' });
     c.observe({ updated_at: '2024-04-01T00:00:00Z' });

@@ -39,10 +39,12 @@ describe('downloadItems', () => {
   });
   after(() => server.close());
 
-  const client = () => testHttpClient(server.url, { bounds: { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300 }, reporting: { log: (level, message) => logs.push(`${level} ${message}`) } });
+  const client = () =>
+    testHttpClient(server.url, { bounds: { maxRetries: 3, backoffBaseMs: 5, timeoutMs: 300 }, reporting: { log: (level, message) => logs.push(`${level} ${message}`) } });
   const read = async (path: string, ndjson = false) => {
     const items: string[] = [];
-    for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars'))) items.push(...batch.texts());
+    for await (const batch of downloadItems(client(), { url: `${server.url}${path}`, label: path }, () => new ObjectStreamShaper(ndjson ? 'ndjson' : 'array', KEYS, 'custom_vars')))
+      items.push(...batch.texts());
     return items;
   };
 
@@ -61,7 +63,10 @@ describe('downloadItems', () => {
         assert.deepEqual(await read(path), expected);
         assert.equal(server.requests.length - before, 3);
         assert.equal(logs.length, 2);
-        assert.match(logs[0], new RegExp(`^WARN Mock: the download of ${path} broke off after \\d+ items \\(.+\\); downloading again in 0\\.0 s, skipping the \\d+ already delivered$`));
+        assert.match(
+          logs[0],
+          new RegExp(`^WARN Mock: the download of ${path} broke off after \\d+ items \\(.+\\); downloading again in 0\\.0 s, skipping the \\d+ already delivered$`),
+        );
       });
     }
   }
@@ -71,7 +76,8 @@ describe('downloadItems', () => {
     const items: string[] = [];
     await assert.rejects(
       async () => {
-        for await (const batch of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars'))) items.push(...batch.texts());
+        for await (const batch of downloadItems(client(), { url: `${server.url}/gzip-file`, label: 'bundle 42' }, () => new ObjectStreamShaper('array', KEYS, 'custom_vars')))
+          items.push(...batch.texts());
       },
       { name: 'TransientError', message: new RegExp(`^Mock: the download of bundle 42 broke off 4 times \\(last: .+\\); ${items.length || '\\d+'} items were delivered$`) },
     );

@@ -24,7 +24,7 @@ function outcome(fastPath: boolean, format: Format, declared: Set<string>, chunk
 /** Cuts the bytes at random places (a byte at a time now and then). */
 function cutRandomly(bytes: Buffer, next: () => number): Buffer[] {
   const chunks: Buffer[] = [];
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const size = next() < 0.2 ? 1 : 1 + Math.floor(next() * 300);
     chunks.push(bytes.subarray(at, at + size));
     at += size;

@@ -72,7 +72,10 @@ describe('HttpClient against the mock server', () => {
     const response = await client().getJson(`${mock.url}/items`, { page: 1 });
     assert.deepEqual(response.body, { ok: true, path: '/items' });
     assert.equal(response.status, 200);
-    assert.deepEqual(mock.requests.map((r) => `${r.method} ${r.path}?${r.query}`), ['GET /items?page=1', 'GET /items?page=1', 'GET /items?page=1']);
+    assert.deepEqual(
+      mock.requests.map((r) => `${r.method} ${r.path}?${r.query}`),
+      ['GET /items?page=1', 'GET /items?page=1', 'GET /items?page=1'],
+    );
     assert.equal(logs.length, 2);
     assert.match(logs[0], /^WARN TestAPI: GET \/items\?page=1 failed \(HTTP 500\); retry 1\/3 in \d+\.\d s$/);
   });

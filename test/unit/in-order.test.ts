@@ -7,7 +7,7 @@ async function* numbers(count: number): AsyncGenerator<number> {
 }
 
 describe('inOrder', () => {
-  test('results come in the items\' order, with at most `concurrency` at work at once, and failures handed over', async () => {
+  test("results come in the items' order, with at most `concurrency` at work at once, and failures handed over", async () => {
     let working = 0;
     let most = 0;
     const work = async (n: number) => {
@@ -21,7 +21,10 @@ describe('inOrder', () => {
     };
     const seen: [number, unknown][] = [];
     for await (const [n, result] of inOrder(numbers(20), 4, work)) seen.push([n, result.ok ? result.value : (result.error as Error).message]);
-    assert.deepEqual(seen, Array.from({ length: 20 }, (_, n) => [n, n === 7 ? 'seven' : n * 10]));
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 20 }, (_, n) => [n, n === 7 ? 'seven' : n * 10]),
+    );
     assert.equal(most, 4);
   });
 
@@ -37,7 +40,10 @@ describe('inOrder', () => {
       if (n === 0) assert.deepEqual(started.length, 32, '32 started while the first was slow');
       order.push(n);
     }
-    assert.deepEqual(order, Array.from({ length: 50 }, (_, n) => n));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 50 }, (_, n) => n),
+    );
   });
 
   test('a concurrency given as a function is asked again before each start (a client whose window opens)', async () => {
@@ -55,7 +61,10 @@ describe('inOrder', () => {
       order.push(n);
       if (n === 9) allowed = 5;
     }
-    assert.deepEqual(order, Array.from({ length: 40 }, (_, n) => n));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 40 }, (_, n) => n),
+    );
     assert.equal(Math.max(...most.slice(0, 10)), 1, 'one at a time while 1 was allowed');
     assert.equal(Math.max(...most), 5, 'five at once once 5 were allowed');
   });

@@ -32,7 +32,7 @@ describe('ObjectStreamShaper (bytes)', () => {
       const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
       const declared = new Set(keys.filter(() => next() < 0.5));
       // Half the seeds add members to every object, as the legacy events stream does.
-      const added = seed % 2 === 0 ? { ExportBundleId: 36028797018963972, ExportBundleStop: seed } : {};
+      const added = seed % 2 === 0 ? { ExportBundleId: Number('36028797018963972'), ExportBundleStop: seed } : {};
       const appended = JSON.stringify(added).slice(1, -1);
       const expected = objects.map((o) => ({ ...partition(o, declared), ...added }));
       const texts = { array: ` ${serialise(objects, next)}\n`, ndjson: objects.map((o) => JSON.stringify(o)).join('\n') + (next() < 0.5 ? '\n' : '') };
@@ -40,10 +40,18 @@ describe('ObjectStreamShaper (bytes)', () => {
         const bytes = Buffer.from(texts[format]);
         for (let cut = 0; cut <= bytes.length; cut++) {
           const shaped = shapeAll(format, declared, [bytes.subarray(0, cut), bytes.subarray(cut)], appended);
-          assert.deepEqual(shaped.map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, cut at byte ${cut}`);
+          assert.deepEqual(
+            shaped.map((e) => JSON.parse(e)),
+            expected,
+            `seed ${seed}, ${format}, cut at byte ${cut}`,
+          );
         }
         const singleBytes = [...bytes].map((byte) => Buffer.from([byte]));
-        assert.deepEqual(shapeAll(format, declared, singleBytes, appended).map((e) => JSON.parse(e)), expected, `seed ${seed}, ${format}, single bytes`);
+        assert.deepEqual(
+          shapeAll(format, declared, singleBytes, appended).map((e) => JSON.parse(e)),
+          expected,
+          `seed ${seed}, ${format}, single bytes`,
+        );
       }
     }
   });
@@ -63,7 +71,9 @@ describe('ObjectStreamShaper (bytes)', () => {
     // Keys spelled with escapes, long keys and non-ASCII keys are found too.
     const long = `k${'x'.repeat(70)}`;
     const special = new Set(['EventType', long, 'évènement']);
-    assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`]);
+    assert.deepEqual(shapeAll('ndjson', special, [`{"Event\\u0054ype":1,"${long}":2,"évènement":3,"other":4}`]), [
+      `{"Event\\u0054ype":1,"${long}":2,"évènement":3,"custom_vars":{"other":4}}`,
+    ]);
   });
 
   test('appended members go last: after kept members, after custom_vars, alone in an empty object', () => {
@@ -85,7 +95,10 @@ describe('ObjectStreamShaper (bytes)', () => {
     const shaped: string[] = [];
     for (let at = 0; at < bytes.length; at += 1000) shaped.push(...shaper.push(bytes.subarray(at, at + 1000)).texts());
     shaped.push(...shaper.end().texts());
-    assert.deepEqual(shaped.map((e) => JSON.parse(e)), [partition(big, declared), { EventType: 'y' }]);
+    assert.deepEqual(
+      shaped.map((e) => JSON.parse(e)),
+      [partition(big, declared), { EventType: 'y' }],
+    );
     // 2,003 chunks; a scan at each would go over the unfinished object 2,000 times (quadratic).
     assert.ok(scans <= 16, `${scans} scans`);
   });
@@ -137,8 +150,14 @@ describe('ObjectStreamShaper (bytes)', () => {
     assert.ok(!overlap(after.bytes, held.bytes), 'a batch was made in the memory of one still held');
     assert.ok(!overlap(after.bytes, next.bytes), 'two batches share memory');
     assert.deepEqual(held.texts(), heldTexts, 'a batch still held was written into');
-    assert.deepEqual(next.texts().map((text) => JSON.parse(text).id), Array.from({ length: 50 }, (_, i) => 100 + i));
-    assert.deepEqual(after.texts().map((text) => JSON.parse(text).id), Array.from({ length: 50 }, (_, i) => 150 + i));
+    assert.deepEqual(
+      next.texts().map((text) => JSON.parse(text).id),
+      Array.from({ length: 50 }, (_, i) => 100 + i),
+    );
+    assert.deepEqual(
+      after.texts().map((text) => JSON.parse(text).id),
+      Array.from({ length: 50 }, (_, i) => 150 + i),
+    );
   });
 });
 

@@ -3,47 +3,8 @@ import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
 import { JsonBatch } from '../../src/protocol/json-batch';
 import { OutputWriter, SecretScrubber } from '../../src/protocol/output';
+import { SlowSink, Sink } from '../helpers/sinks';
 import { errorTrace, logMessage } from '../../src/protocol/messages';
-
-/** A destination that records every chunk it is given and acknowledges at once. */
-class Sink extends Writable {
-  readonly chunks: string[] = [];
-  constructor() {
-    super({ decodeStrings: false });
-  }
-  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.chunks.push(String(chunk));
-    this.emit('chunk');
-    callback();
-  }
-}
-
-/** A destination with a 1-byte buffer whose write callbacks run only when released. */
-class SlowSink extends Writable {
-  readonly chunks: string[] = [];
-  inFlight = 0;
-  maxInFlight = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly autoReleaseMs?: number) {
-    super({ highWaterMark: 1, decodeStrings: false });
-  }
-  override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.chunks.push(String(chunk));
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    const done = () => {
-      this.inFlight--;
-      callback();
-    };
-    if (this.autoReleaseMs !== undefined) setTimeout(done, this.autoReleaseMs);
-    else this.waiting.push(done);
-  }
-  release(): void {
-    const done = this.waiting.shift();
-    assert.ok(done, 'no write waiting to be released');
-    done();
-  }
-}
 
 const recordLine = (stream: string, data: unknown, emittedAt: number) =>
   `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":${JSON.stringify(data)},"emitted_at":${emittedAt}}}`;
@@ -143,18 +104,15 @@ describe('OutputWriter', () => {
     assert.equal(sink.chunks.join(''), expected.join('\n') + '\n');
   });
 
-  test(
-    'backpressure: emit() of a non-RECORD message that fills a chunk waits for drain too',
-    async () => {
-      const sink = new SlowSink();
-      const writer = new OutputWriter(sink, undefined, 50, 10_000);
-      const pending = writer.emit(logMessage('INFO', 'a message long enough to fill the fifty-byte chunk'));
-      assert.ok(pending instanceof Promise);
-      assert.equal(await settledSoon(pending), false, 'emit() resolved while the destination still needed drain');
-      sink.release();
-      await pending;
-    },
-  );
+  test('backpressure: emit() of a non-RECORD message that fills a chunk waits for drain too', async () => {
+    const sink = new SlowSink();
+    const writer = new OutputWriter(sink, undefined, 50, 10_000);
+    const pending = writer.emit(logMessage('INFO', 'a message long enough to fill the fifty-byte chunk'));
+    assert.ok(pending instanceof Promise);
+    assert.equal(await settledSoon(pending), false, 'emit() resolved while the destination still needed drain');
+    sink.release();
+    await pending;
+  });
 
   test('flush() resolves only once the destination has taken every byte, a write it accepted without asking for drain too', async () => {
     // A pipe on Linux is non-blocking: the kernel may take part of a write that returned true, and
@@ -330,26 +288,5 @@ describe('OutputWriter.rawRecords', () => {
     await writer.flush();
     assert.equal(sink.maxInFlight, 1);
     assert.equal(sink.chunks.join(''), lines.join(''));
-  });
-});
-
-describe('SecretScrubber', () => {
-  test('masks a longer secret whole even when it contains a shorter one', () => {
-    const scrubber = new SecretScrubber(['abc', 'abcdef']);
-    assert.equal(scrubber.scrubText('x abcdef y abc'), 'x ********** y **********');
-  });
-
-  test('ignores empty secrets and leaves messages unchanged without secrets', () => {
-    const message = logMessage('INFO', 'text');
-    assert.equal(new SecretScrubber(['']).scrubMessage(message), message);
-    assert.deepEqual(new SecretScrubber(['text']).scrubMessage(message), logMessage('INFO', '**********'));
-  });
-
-  test('a key is recognised however a URL re-encodes it: %2B %2F %3D in either case, base64 too', () => {
-    const key = 'ab+c/d=e';
-    const scrubber = new SecretScrubber([key]);
-    for (const form of ['ab+c/d=e', 'ab%2Bc%2Fd%3De', 'ab%2bc%2fd%3de', 'ab%2Bc/d%3de', Buffer.from(key).toString('base64')]) {
-      assert.equal(scrubber.scrubText(`<${form}>`), '<**********>', form);
-    }
   });
 });

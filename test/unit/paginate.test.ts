@@ -118,7 +118,10 @@ describe('recordsAt', () => {
 
   test('absentIsEmpty: a first page without the key is empty (proto3 JSON omits an empty list); a later one is an error', () => {
     assert.deepEqual(recordsAt('endpoints', 'Fullstory', true)({}, request, 0), []);
-    assert.throws(() => recordsAt('endpoints', 'Fullstory', true)({ nextPaginationToken: null }, request, 1), { name: 'SystemError', message: /expected a list of records at "endpoints", got nothing/ });
+    assert.throws(() => recordsAt('endpoints', 'Fullstory', true)({ nextPaginationToken: null }, request, 1), {
+      name: 'SystemError',
+      message: /expected a list of records at "endpoints", got nothing/,
+    });
     assert.throws(() => recordsAt('endpoints', 'Fullstory', true)({ endpoints: null }, request, 0), { name: 'SystemError' });
   });
 
@@ -183,19 +186,19 @@ describe('fetchPages against the mock server', () => {
     assert.ok(mock.requests.every((r) => r.headers['x-api-key'] === 'k'));
   });
 
-  test(
-    'a foreign-origin next URL after a same-origin one requests exactly the new page',
-    async () => {
-      answers = {
-        '1': { has_more: true, next_page: `${mock.url}/v1/leads?page=2`, leads: [{ id: 1 }] },
-        '2': { has_more: true, next_page: 'https://api.persistiq.com/v1/leads?page=3', leads: [{ id: 2 }] },
-        '3': { has_more: false, next_page: null, leads: [{ id: 3 }] },
-      };
-      const items = await readAll({ url: `${mock.url}/v1/leads`, params: { updated_after: 'T' } }).catch((error: Error) => error.message);
-      assert.deepEqual(mock.requests.map((r) => r.query.getAll('page')), [[], ['2'], ['3']]);
-      assert.deepEqual(items, [{ id: 1 }, { id: 2 }, { id: 3 }]);
-    },
-  );
+  test('a foreign-origin next URL after a same-origin one requests exactly the new page', async () => {
+    answers = {
+      '1': { has_more: true, next_page: `${mock.url}/v1/leads?page=2`, leads: [{ id: 1 }] },
+      '2': { has_more: true, next_page: 'https://api.persistiq.com/v1/leads?page=3', leads: [{ id: 2 }] },
+      '3': { has_more: false, next_page: null, leads: [{ id: 3 }] },
+    };
+    const items = await readAll({ url: `${mock.url}/v1/leads`, params: { updated_after: 'T' } }).catch((error: Error) => error.message);
+    assert.deepEqual(
+      mock.requests.map((r) => r.query.getAll('page')),
+      [[], ['2'], ['3']],
+    );
+    assert.deepEqual(items, [{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
 
   test('a page holding the same items as the one before (an ignored paging parameter) is an error, before its records are yielded', async () => {
     answers = {

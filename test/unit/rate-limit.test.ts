@@ -87,7 +87,7 @@ describe('RateLimiter', () => {
     assert.throws(() => new RateLimiter(Number.NaN), { name: 'RangeError', message: 'rate limit must be positive, got NaN' });
   });
 
-  test('an announced limit replaces the documented one, up or down, within the user\'s cap', () => {
+  test("an announced limit replaces the documented one, up or down, within the user's cap", () => {
     const documented = new RateLimiter(100);
     assert.equal(documented.announce(500), true);
     assert.equal(documented.currentRate, 500);

@@ -55,7 +55,10 @@ describe('offset pages read ahead', () => {
     assert.deepEqual(await readIds(100), every(500));
     assert.deepEqual(offsetsAsked().slice(0, 2), [0, 40]);
     // By the step shown, but for the empty page after the short last one (480 + 20).
-    assert.ok(offsetsAsked().every((offset) => offset % 40 === 0 || offset === 500), offsetsAsked().join(', '));
+    assert.ok(
+      offsetsAsked().every((offset) => offset % 40 === 0 || offset === 500),
+      offsetsAsked().join(', '),
+    );
   });
 
   test('a cap that falls mid-list: the pages asked ahead are dropped, reading goes on from where the short page ended', async () => {
@@ -85,7 +88,10 @@ describe('offset pages read ahead', () => {
     total = 130;
     assert.deepEqual(await readIds(50), every(130));
     assert.ok(offsetsAsked().includes(130));
-    assert.ok(offsetsAsked().every((offset) => offset <= 130 || offset % 50 === 0), 'beyond the end only pages asked ahead');
+    assert.ok(
+      offsetsAsked().every((offset) => offset <= 130 || offset % 50 === 0),
+      'beyond the end only pages asked ahead',
+    );
   });
 
   test('a server that ignores offset fails instead of looping, even with pages in flight', async () => {
@@ -93,7 +99,12 @@ describe('offset pages read ahead', () => {
     capAt = () => 50;
     const ignoring = await new MockServer(() => ({ status: 200, body: every(50).map((id) => ({ id })) })).start();
     try {
-      const pages = fetchPages(testHttpClient(ignoring.url), { url: `${ignoring.url}/items`, params: {} }, offsetPaginator({ pageSize: 50, endsOn: 'empty_page' }), recordsAt(null, 'Mock'));
+      const pages = fetchPages(
+        testHttpClient(ignoring.url),
+        { url: `${ignoring.url}/items`, params: {} },
+        offsetPaginator({ pageSize: 50, endsOn: 'empty_page' }),
+        recordsAt(null, 'Mock'),
+      );
       await assert.rejects(async () => {
         for await (const page of pages) void page;
       }, /answered the same items as the page before it/);

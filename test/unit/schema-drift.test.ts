@@ -36,7 +36,10 @@ describe('SchemaDrift', () => {
     const drift = new SchemaDrift(schema, ADDITIONAL_PROPERTIES);
     assert.equal(drift.report('s'), undefined);
     drift.shape({ id: 1, kind: 'a' });
-    assert.deepEqual(drift.report('s'), { level: 'INFO', message: `Stream "s": the data held what its schema does not describe; top-level keys the schema does not declare, kept in ${ADDITIONAL_PROPERTIES}: kind ×1` });
+    assert.deepEqual(drift.report('s'), {
+      level: 'INFO',
+      message: `Stream "s": the data held what its schema does not describe; top-level keys the schema does not declare, kept in ${ADDITIONAL_PROPERTIES}: kind ×1`,
+    });
     drift.shape({ id: 1.5, kind: 'b', score: 3, meta: { at: 5, tags: ['x', 2, 3] } });
     drift.shape({ id: '7', name: true, meta: null });
     assert.deepEqual(drift.report('s'), {
@@ -53,7 +56,8 @@ describe('SchemaDrift', () => {
     drift.observeBatch(JsonBatch.of(texts));
     assert.deepEqual(drift.report('e'), {
       level: 'INFO',
-      message: 'Stream "e": the data held what its schema does not describe (in a sample of 203 of 3001 records); top-level keys the schema does not declare, kept in custom_vars: evt ×203',
+      message:
+        'Stream "e": the data held what its schema does not describe (in a sample of 203 of 3001 records); top-level keys the schema does not declare, kept in custom_vars: evt ×203',
     });
   });
 });

@@ -44,7 +44,14 @@ describe('every state a stream writes is read back', () => {
           const ms = Math.floor(next() * 4e12);
           const value = types.includes('integer') ? (i % 2 ? Math.floor(ms / 1000) : ms / 1000 + 0.5) : isoVariants(ms, next);
           const states = parseState([{ type: 'STREAM', stream: { stream_descriptor: { name: stream.name }, stream_state: { [key]: value } } }], api);
-          const context = { syncMode: 'incremental' as const, state: states.get(stream.name), startDate: undefined, syncStartedAt: new Date(), clock: new ApiClock(), log: () => undefined };
+          const context = {
+            syncMode: 'incremental' as const,
+            state: states.get(stream.name),
+            startDate: undefined,
+            syncStartedAt: new Date(),
+            clock: new ApiClock(),
+            log: () => undefined,
+          };
           try {
             await stream.read(unreachable, context)[Symbol.asyncIterator]().next();
           } catch (error) {

@@ -40,7 +40,10 @@ describe('httpStream against the mock server', () => {
   let logs: string[];
   /** Two pages of leads; page 2 has a null item. */
   const leads = [
-    [{ id: 'a', updated_at: '2024-01-01T00:00:00Z' }, { id: 'b', updated_at: '2024-03-01T00:00:00Z' }],
+    [
+      { id: 'a', updated_at: '2024-01-01T00:00:00Z' },
+      { id: 'b', updated_at: '2024-03-01T00:00:00Z' },
+    ],
     [null, { id: 'c', updated_at: '2024-02-01T00:00:00Z' }, { id: 'd' }],
   ];
   const handler = (request: MockRequest) => {

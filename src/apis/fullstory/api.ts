@@ -1,8 +1,7 @@
-import type { ApiConfig, ConnectEnvironment } from '../../connector/api';
-import type { HttpClient } from '../../http/client';
-import { parseJsonLossless } from '../../json/text';
-import type { HttpApi } from '../../streams/stream';
-import { clientFromConfig } from '../../connector/tuning';
+import { type ApiConfig, clientFromConfig, type ConnectEnvironment } from '../../connector';
+import type { HttpClient } from '../../http';
+import { parseJsonLossless } from '../../json';
+import type { HttpApi } from '../../streams';
 
 export const title = 'Fullstory';
 

@@ -1,5 +1,5 @@
-import { ObjectStreamShaper } from '../../json/object-shaper';
-import type { JsonSchema } from '../../streams/stream';
+import { ObjectStreamShaper } from '../../json';
+import type { JsonSchema } from '../../streams';
 
 /** Where every top-level key an events schema does not declare goes (custom user_*, evt_*, page_* vars). */
 export const CUSTOM_VARS = 'custom_vars';

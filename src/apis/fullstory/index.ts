@@ -1,8 +1,6 @@
-import type { ApiDefinition } from '../../connector/api';
-import { ConfigError, ConnectorError, SystemError } from '../../protocol/errors';
-import { apiOption } from '../../connector/options';
-import { joinUrl, type StreamDefinition } from '../../streams/stream';
-import { tuningFields } from '../../connector/tuning';
+import { type ApiDefinition, apiOption, tuningFields } from '../../connector';
+import { ConfigError, ConnectorError, SystemError } from '../../protocol';
+import { joinUrl, type StreamDefinition } from '../../streams';
 import { connectFullstory, title, type FullstoryApi } from './api';
 import { legacyExportStreams } from './legacy-export';
 import { listStreams } from './lists';
@@ -45,7 +43,8 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
     name: 'fullstory',
     title,
     description: 'Fullstory: legacy Data Export bundles, segment exports, users, sessions, webhooks and recording settings.',
-    apiKeyDescription: 'Fullstory API key (Settings → Integrations → API Keys), Admin or Architect level (privacy settings need Admin). Sent as "Authorization: Basic <key>", exactly as issued.',
+    apiKeyDescription:
+      'Fullstory API key (Settings → Integrations → API Keys), Admin or Architect level (privacy settings need Admin). Sent as "Authorization: Basic <key>", exactly as issued.',
     defaultBaseUrl: 'https://api.fullstory.com',
     startDateDescription:
       'Lower bound of the incremental streams (export bundles and their events, segment events, settings history) on the first sync. Empty: all legacy bundles and history, and the last 30 days of segment events. Individuals are always read in full.',
@@ -68,9 +67,17 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         default: 'everyone',
         examples: ['everyone'],
       },
-      segment_export_window_hours: { ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1), type: 'integer' },
+      segment_export_window_hours: {
+        ...number('Segment export window (hours)', 'Each segment_events export covers this many hours; the state advances window by window.', 24, 1),
+        type: 'integer',
+      },
       segment_exports_in_flight: {
-        ...number('Segment exports prepared at once', 'segment_events windows whose exports Fullstory prepares at the same time; they are still read and checkpointed in window order.', 4, 1),
+        ...number(
+          'Segment exports prepared at once',
+          'segment_events windows whose exports Fullstory prepares at the same time; they are still read and checkpointed in window order.',
+          4,
+          1,
+        ),
         type: 'integer',
         maximum: 16,
       },
@@ -85,14 +92,29 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
         minimum: 0,
       },
       segment_export_overlap_hours: {
-        ...number('Overlap (hours)', 'Each sync exports segment_events again from this long before its state, for late events (Fullstory: overlapping windows with de-duplication); the primary key lets the destination de-duplicate.', 0, 1),
+        ...number(
+          'Overlap (hours)',
+          'Each sync exports segment_events again from this long before its state, for late events (Fullstory: overlapping windows with de-duplication); the primary key lets the destination de-duplicate.',
+          0,
+          1,
+        ),
         type: 'integer',
         minimum: 0,
       },
-      operation_timeout_minutes: number('Export wait limit (minutes)', 'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.', 60, 0),
+      operation_timeout_minutes: number(
+        'Export wait limit (minutes)',
+        'Longest wait for one export operation to complete; beyond it the stream fails with a transient error.',
+        60,
+        0,
+      ),
       operation_poll_seconds: number('Export poll interval (seconds)', 'Wait between two polls of an export operation.', 10, 0),
       sessions_per_user: {
-        ...number('Sessions per user', 'limit of each GET /sessions/v2 request (Fullstory returns 20 unless asked for more, and documents no maximum); a user who reaches it is reported.', 1000, 1),
+        ...number(
+          'Sessions per user',
+          'limit of each GET /sessions/v2 request (Fullstory returns 20 unless asked for more, and documents no maximum); a user who reaches it is reported.',
+          1000,
+          1,
+        ),
         type: 'integer',
         maximum: 100000,
       },
@@ -108,13 +130,17 @@ export const fullstory: ApiDefinition<FullstoryApi> = {
   async check(api) {
     // Cheap, and it needs the same key level as reading data.
     const { body } = await api.http.getJson(joinUrl(api.baseUrl, '/segments/v1'), { limit: 1 });
-    if (!Array.isArray((body as { segments?: unknown })?.segments)) throw new SystemError(`${title} answered GET /segments/v1 without a "segments" list; is base_url https://api.fullstory.com?`);
+    if (!Array.isArray((body as { segments?: unknown })?.segments))
+      throw new SystemError(`${title} answered GET /segments/v1 without a "segments" list; is base_url https://api.fullstory.com?`);
     // Privacy settings need an Admin key ("This operation requires an Admin API key"): said now, not mid-sync.
     try {
       await api.http.getJson(joinUrl(api.baseUrl, '/settings/recording/v1/privacy'));
     } catch (error) {
       if (!(error instanceof ConnectorError) || error.httpStatus !== 403) throw error;
-      api.http.options.reporting.log('WARN', `${title}: this key is below Admin level (GET /settings/recording/v1/privacy answered 403): the streams settings_privacy and settings_privacy_history will fail; the others can be read. Use an Admin key to read them.`);
+      api.http.options.reporting.log(
+        'WARN',
+        `${title}: this key is below Admin level (GET /settings/recording/v1/privacy answered 403): the streams settings_privacy and settings_privacy_history will fail; the others can be read. Use an Admin key to read them.`,
+      );
     }
   },
   streams,

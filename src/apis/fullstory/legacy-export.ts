@@ -1,11 +1,9 @@
 // Legacy Data Export (deprecated by Fullstory, still live): GET {export}/list?start=<unix s> answers
 // the first 20 bundles that end after `start`, oldest first; GET {export}/get?id=<Id> is the bundle,
 // a JSON array of events, gzipped or not. Downloads are limited to 2 per minute.
-import { downloadItems } from '../../http/download';
-import { JsonBatch } from '../../protocol/json-batch';
-import { ConfigError, SystemError } from '../../protocol/errors';
-import { ADDITIONAL_PROPERTIES } from '../../streams/schema-drift';
-import { joinUrl, renamedStateKey, type ReadContext, type StreamDefinition } from '../../streams/stream';
+import { downloadItems } from '../../http';
+import { ConfigError, JsonBatch, SystemError } from '../../protocol';
+import { ADDITIONAL_PROPERTIES, joinUrl, type ReadContext, renamedStateKey, type StreamDefinition } from '../../streams';
 import type { FullstoryApi } from './api';
 import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import bundleSchema from './schemas/export_bundles.json';
@@ -39,7 +37,7 @@ function startFrom(context: ReadContext, stream: string, stateKey: string): numb
  */
 async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[]> {
   const url = joinUrl(api.exportBaseUrl, '/list');
-  for (let from = start; ; ) {
+  for (let from = start; ;) {
     const seconds = Math.floor(from);
     const { body } = await api.http.getJson(url, { start: seconds });
     const bundles = (body as { exports?: unknown })?.exports;

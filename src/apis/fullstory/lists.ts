@@ -1,9 +1,18 @@
-import { ConnectorError, SystemError } from '../../protocol/errors';
-import { fetchPages } from '../../streams/page-reader';
-import { nextTokenPaginator, recordsAt, singlePage } from '../../streams/paginate';
-import { httpStream, joinUrl, recordObjects, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../streams/stream';
-import { inOrder } from '../../streams/in-order';
-import { describeRequest } from '../../http/request';
+import { ConnectorError, SystemError } from '../../protocol';
+import {
+  fetchPages,
+  httpStream,
+  inOrder,
+  joinUrl,
+  type JsonRecord,
+  type JsonSchema,
+  nextTokenPaginator,
+  recordObjects,
+  recordsAt,
+  singlePage,
+  type StreamDefinition,
+} from '../../streams';
+import { describeRequest } from '../../http';
 import type { FullstoryApi } from './api';
 import operations from './schemas/operations.json';
 import segments from './schemas/segments.json';
@@ -77,7 +86,9 @@ const sessionsStream: StreamDefinition<FullstoryApi> = {
     }
     // One vanished user is a deletion; every user vanished is an endpoint that does not answer.
     if (skipped > 0 && skipped === asked) {
-      throw new SystemError(`Fullstory answered 404 for the sessions of every one of the ${asked} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`);
+      throw new SystemError(
+        `Fullstory answered 404 for the sessions of every one of the ${asked} identified user(s) (GET /sessions/v2): the endpoint, not the users, is missing; check base_url`,
+      );
     }
     if (skipped > 0) context.log('WARN', `Stream "sessions": ${skipped} user(s) vanished while the stream was read`);
     if (capped.length > 0) {
@@ -101,7 +112,15 @@ export const listStreams = [
   list('segments', '/segments/v1', 'segments', segments),
   list('operations', '/operations/v1', 'operations', operations),
   list('webhook_endpoints', '/webhooks/v1/endpoints', 'endpoints', webhookEndpoints),
-  httpStream<FullstoryApi>({ name: 'webhook_event_types', schema: webhookEventTypes, path: '/webhooks/v1/event-types', records: 'eventDefs', absentRecordsAreEmpty: true, paginator: singlePage, primaryKey: [['eventName']] }),
+  httpStream<FullstoryApi>({
+    name: 'webhook_event_types',
+    schema: webhookEventTypes,
+    path: '/webhooks/v1/event-types',
+    records: 'eventDefs',
+    absentRecordsAreEmpty: true,
+    paginator: singlePage,
+    primaryKey: [['eventName']],
+  }),
   httpStream<FullstoryApi>({ name: 'users', schema: users, path: '/v2/users', records: 'results', paginator: userPages, primaryKey: [['id']], estimate: totalRecords }),
   sessionsStream,
 ];

@@ -2,11 +2,9 @@
 // GET /operations/v1/{id} until COMPLETED (results.searchExportId) or FAILED (errorDetails); GET
 // /search/v1/exports/{id}/results → {location, expires}; download `location`, a pre-signed gzip
 // NDJSON file on another host, without the API key.
-import { downloadItems, type SplitterFactory } from '../../http/download';
-import { ConfigError, ConnectorError, SystemError, TransientError } from '../../protocol/errors';
-import { logMessage } from '../../protocol/messages';
-import { sleep } from '../../http/rate-limit';
-import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../streams/stream';
+import { downloadItems, sleep, type SplitterFactory } from '../../http';
+import { ConfigError, ConnectorError, logMessage, SystemError, TransientError } from '../../protocol';
+import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../streams';
 import type { FullstoryApi } from './api';
 import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import individualsSchema from './schemas/segment_individuals.json';
@@ -33,7 +31,8 @@ async function createExport(api: FullstoryApi, type: ExportType, range: TimeRang
   const body = { segmentId: api.segmentId, type, format: 'FORMAT_NDJSON', timeRange: range, ...(api.segmentId === EVERYONE ? { segmentTimeRange: range } : {}) };
   const { body: answer } = await api.http.postJson(joinUrl(api.baseUrl, '/segments/v1/exports'), body);
   const operationId = (answer as { operationId?: unknown })?.operationId;
-  if (typeof operationId !== 'string' || operationId === '') throw new SystemError(`Fullstory answered POST /segments/v1/exports without an operationId: ${JSON.stringify(answer).slice(0, 200)}`);
+  if (typeof operationId !== 'string' || operationId === '')
+    throw new SystemError(`Fullstory answered POST /segments/v1/exports without an operationId: ${JSON.stringify(answer).slice(0, 200)}`);
   return operationId;
 }
 
@@ -142,7 +141,8 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
         prepared.push({ range, operationId: reused ?? (await createExport(api, 'TYPE_EVENT', range)) });
       }
     };
-    const withExports = (cursor: Record<string, unknown>) => (incremental && prepared.length > 0 ? { ...cursor, exports: prepared.map((p) => ({ ...p.range, operationId: p.operationId })) } : cursor);
+    const withExports = (cursor: Record<string, unknown>) =>
+      incremental && prepared.length > 0 ? { ...cursor, exports: prepared.map((p) => ({ ...p.range, operationId: p.operationId })) } : cursor;
     await prepareAhead();
     if (incremental && prepared.length > 0) yield { type: 'checkpoint', state: withExports(state) };
     while (prepared.length > 0) {
@@ -167,14 +167,16 @@ const rangeKey = (range: TimeRange): string => `${range.start} ${range.end}`;
 function savedExports(context: ReadContext): { start: string; end: string; operationId: string }[] {
   const exports = context.syncMode === 'incremental' ? context.state?.exports : undefined;
   if (!Array.isArray(exports)) return [];
-  return exports.filter((op): op is { start: string; end: string; operationId: string } => !!op && typeof op.start === 'string' && typeof op.end === 'string' && typeof op.operationId === 'string');
+  return exports.filter(
+    (op): op is { start: string; end: string; operationId: string } => !!op && typeof op.start === 'string' && typeof op.end === 'string' && typeof op.operationId === 'string',
+  );
 }
 
 /** A window's rows from its prepared export; an export a previous sync left that Fullstory no longer has is requested again. */
 async function* resumedOrNew(api: FullstoryApi, operationId: string, range: TimeRange, resumed: boolean): AsyncGenerator<StreamItem> {
   const what = describeExport(api, 'TYPE_EVENT', range);
   if (!resumed) return yield* operationRows(api, operationId, what, shapeEvent);
-  let gone = false;
+  let gone: boolean;
   try {
     const { body } = await api.http.getJson<Operation>(joinUrl(api.baseUrl, `/operations/v1/${encodeURIComponent(operationId)}`));
     gone = body?.state === 'FAILED';

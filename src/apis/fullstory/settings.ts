@@ -1,6 +1,5 @@
-import { SystemError } from '../../protocol/errors';
-import { nextTokenPaginator } from '../../streams/paginate';
-import { httpStream, joinUrl, renamedStateKey, type JsonRecord, type JsonSchema, type StreamDefinition } from '../../streams/stream';
+import { SystemError } from '../../protocol';
+import { httpStream, joinUrl, type JsonRecord, type JsonSchema, nextTokenPaginator, renamedStateKey, type StreamDefinition } from '../../streams';
 import type { FullstoryApi } from './api';
 import blocking from './schemas/settings_blocking.json';
 import domain from './schemas/settings_domain.json';

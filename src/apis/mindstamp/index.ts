@@ -1,8 +1,6 @@
-import type { ApiDefinition } from '../../connector/api';
-import { SystemError } from '../../protocol/errors';
-import { apiOption } from '../../connector/options';
-import { joinUrl } from '../../streams/stream';
-import { clientFromConfig, tuningFields } from '../../connector/tuning';
+import { type ApiDefinition, apiOption, clientFromConfig, tuningFields } from '../../connector';
+import { SystemError } from '../../protocol';
+import { joinUrl } from '../../streams';
 import { streams, type MindstampApi } from './streams';
 
 const title = 'Mindstamp';

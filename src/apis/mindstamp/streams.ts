@@ -1,5 +1,4 @@
-import { offsetPaginator, singlePage } from '../../streams/paginate';
-import { httpStream, type HttpApi, type JsonSchema } from '../../streams/stream';
+import { type HttpApi, httpStream, type JsonSchema, offsetPaginator, singlePage } from '../../streams';
 import interactions from './schemas/interactions.json';
 import videos from './schemas/videos.json';
 import viewers from './schemas/viewers.json';

@@ -1,8 +1,6 @@
-import type { ApiDefinition } from '../../connector/api';
-import { SystemError } from '../../protocol/errors';
-import { apiOption } from '../../connector/options';
-import { joinUrl, type HttpApi } from '../../streams/stream';
-import { clientFromConfig, tuningFields } from '../../connector/tuning';
+import { type ApiDefinition, apiOption, clientFromConfig, tuningFields } from '../../connector';
+import { SystemError } from '../../protocol';
+import { type HttpApi, joinUrl } from '../../streams';
 import { streams } from './streams';
 
 const title = 'PersistIQ';
@@ -40,7 +38,7 @@ export const persistiq: ApiDefinition<HttpApi> = {
     startDateDescription: 'Read leads updated and events created after this UTC time on the first sync. Empty: all history.',
     extra: tuningFields(
       { requestsPerMinute: DOCUMENTED_REQUESTS_PER_MINUTE, maxRetries: 7, timeoutSeconds: 60, maxWaitSeconds: 600, retryInitialDelaySeconds: 1 },
-      'Empty: the limit PersistIQ announces for the key in every answer (X-RateLimit-Limit), never below the documented 100, which is also the pace until the first answer; back to 100 if PersistIQ refuses a request (429) at the announced rate. Set it to leave part of the key\'s limit to other tools: it caps the pace.',
+      "Empty: the limit PersistIQ announces for the key in every answer (X-RateLimit-Limit), never below the documented 100, which is also the pace until the first answer; back to 100 if PersistIQ refuses a request (429) at the announced rate. Set it to leave part of the key's limit to other tools: it caps the pace.",
       { announcedLimit: true },
     ),
   }),

@@ -1,5 +1,4 @@
-import { nextUrlPaginator } from '../../streams/paginate';
-import { httpStream, renamedStateKey, type HttpStreamOptions, type JsonSchema } from '../../streams/stream';
+import { httpStream, type HttpStreamOptions, type JsonSchema, nextUrlPaginator, renamedStateKey } from '../../streams';
 import campaigns from './schemas/campaigns.json';
 import dncDomains from './schemas/dnc_domains.json';
 import events from './schemas/events.json';
