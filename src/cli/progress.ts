@@ -20,6 +20,8 @@ interface StreamTally {
   outcome?: 'COMPLETE' | 'INCOMPLETE';
   /** Waiting on the server's rate limit. */
   limited: boolean;
+  /** About to report its end (COMPLETE or INCOMPLETE): no wait is reported for it any more. */
+  ending?: boolean;
   /** Where the stream is ("bundle 3 of 12", "window 2026-11-02"), as it last said. */
   position?: string;
 }
@@ -127,7 +129,7 @@ export class SyncProgress implements RequestReporter {
   waiting(quotaResetMs: number): void {
     const tally = this.current;
     // Several requests of a stream wait on one hold: it is one wait to report.
-    if (!tally || tally.limited) return;
+    if (!tally || tally.limited || tally.ending) return;
     tally.limited = true;
     this.report(streamStatus(tally.name, 'RUNNING', [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(quotaResetMs) } }]));
   }
@@ -137,6 +139,18 @@ export class SyncProgress implements RequestReporter {
     if (!tally?.limited) return;
     tally.limited = false;
     this.report(streamStatus(tally.name, 'RUNNING'));
+  }
+
+  /**
+   * The stream being read is about to report its end. A wait still reported is over (a page read
+   * ahead, refused, then dropped: its retry never comes): RUNNING follows its RATE_LIMITED, and
+   * requests of the stream still around (retries of dropped pages) report nothing after its end.
+   */
+  ending(): void {
+    const tally = this.current;
+    if (!tally) return;
+    this.resumed();
+    tally.ending = true;
   }
 
   private progressLine(tally: StreamTally): string {

@@ -164,12 +164,14 @@ async function readStream(
     // Every stream ends with a STATE covering all its records, even an empty one.
     if (lastState === undefined || sinceState > 0) await out.state(name, lastStateValue, sinceState);
     reportDrift();
+    progress.ending();
     await out.emit(streamStatus(name, 'COMPLETE'));
     return undefined;
   } catch (thrown) {
     reportDrift();
     const error = asConnectorError(thrown);
     log('ERROR', `Stream "${name}" failed after ${sinceState} record(s) since its last state: ${error.message}`);
+    progress.ending();
     await out.emit(streamStatus(name, 'INCOMPLETE'));
     await out.emit(
       errorTrace({

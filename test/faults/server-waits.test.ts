@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { catalogFor, recordsOf, runConnector } from '../helpers/connector';
+import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
+import { FAULT_TUNING } from './targets';
 
 describe('server-requested waits', () => {
   let mock: PersistIqMock;
@@ -89,5 +91,51 @@ describe('server-requested waits', () => {
     const quotaReset = statuses[2].reasons[0].rate_limited.quota_reset;
     assert.ok(quotaReset >= before + 1000 && quotaReset <= Date.now(), `quota_reset ${quotaReset}`);
     assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
+  });
+
+  test("a page read ahead that is refused (429) and then dropped at the list's end leaves no RATE_LIMITED open: RUNNING follows it before COMPLETE", async () => {
+    // 100 views in pages of 100: offset 100 (empty) ends the list slowly while offset 200, read ahead,
+    // is refused; the dropped page's retry never comes.
+    const mindstamp = await new MindstampMock({ counts: { views: 100 } }).start();
+    try {
+      mindstamp.inject(
+        {
+          path: '/api/v1/views',
+          query: { offset: '100' },
+          kind: 'handle',
+          handle: (res) =>
+            setTimeout(() => {
+              res.writeHead(200, { 'Content-Type': 'application/json' });
+              res.end('[]');
+            }, 300),
+        },
+        { path: '/api/v1/views', query: { offset: '200' }, kind: 'status', status: 429, body: { error: 'Too many requests' }, headers: { 'Retry-After': '2' } },
+      );
+      const result = await runConnector('read', { config: mindstamp.connectorConfig(FAULT_TUNING), catalog: catalogFor({ views: 'full_refresh' }) });
+      assert.equal(result.code, 0);
+      assert.ok(
+        mindstamp.requests.some((request) => request.query.get('offset') === '200'),
+        'the page at offset 200 was read ahead',
+      );
+      const statuses = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
+      assert.deepEqual(
+        statuses.map((s) => [s.status, s.reasons?.map((r: { type: string }) => r.type)]),
+        [
+          ['STARTED', undefined],
+          ['RUNNING', undefined],
+          ['RUNNING', ['RATE_LIMITED']],
+          ['RUNNING', undefined],
+          ['COMPLETE', undefined],
+        ],
+      );
+      // The first page's records: the page at offset 100 answers empty (the fault), which ends the list.
+      const firstPage = mindstamp.data.views.slice(0, 100).filter((item) => item !== null);
+      assert.deepEqual(
+        recordsOf(result.messages, 'views').map((record) => record.id),
+        firstPage.map((record) => record.id),
+      );
+    } finally {
+      await mindstamp.close();
+    }
   });
 });
