@@ -3,10 +3,22 @@
 // seconds; and `check` answers within seconds whatever Retry-After asks.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, recordsOf, runConnector } from '../helpers/connector';
+import { catalogFor, recordsOf, runConnector, type Message } from '../helpers/connector';
 import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
 import { FAULT_TUNING } from './targets';
+
+/** The stream statuses a run printed (one stream in the catalog). */
+const streamStatuses = (messages: Message[]) => messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
+const statusAndReasons = (status: { status: string; reasons?: { type: string }[] }) => [status.status, status.reasons?.map((reason) => reason.type)];
+/** A stream that waited once on the rate limit, and nothing else. */
+const ONE_WAIT = [
+  ['STARTED', undefined],
+  ['RUNNING', undefined],
+  ['RUNNING', ['RATE_LIMITED']],
+  ['RUNNING', undefined],
+  ['COMPLETE', undefined],
+];
 
 describe('server-requested waits', () => {
   let mock: PersistIqMock;
@@ -77,17 +89,8 @@ describe('server-requested waits', () => {
     const before = Date.now();
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 0);
-    const statuses = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
-    assert.deepEqual(
-      statuses.map((s) => [s.status, s.reasons?.map((r: { type: string }) => r.type)]),
-      [
-        ['STARTED', undefined],
-        ['RUNNING', undefined],
-        ['RUNNING', ['RATE_LIMITED']],
-        ['RUNNING', undefined],
-        ['COMPLETE', undefined],
-      ],
-    );
+    const statuses = streamStatuses(result.messages);
+    assert.deepEqual(statuses.map(statusAndReasons), ONE_WAIT);
     const quotaReset = statuses[2].reasons[0].rate_limited.quota_reset;
     assert.ok(quotaReset >= before + 1000 && quotaReset <= Date.now(), `quota_reset ${quotaReset}`);
     assert.deepEqual(recordsOf(result.messages, 'tags'), mock.data.tags);
@@ -117,17 +120,7 @@ describe('server-requested waits', () => {
         mindstamp.requests.some((request) => request.query.get('offset') === '200'),
         'the page at offset 200 was read ahead',
       );
-      const statuses = result.messages.filter((m) => m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status);
-      assert.deepEqual(
-        statuses.map((s) => [s.status, s.reasons?.map((r: { type: string }) => r.type)]),
-        [
-          ['STARTED', undefined],
-          ['RUNNING', undefined],
-          ['RUNNING', ['RATE_LIMITED']],
-          ['RUNNING', undefined],
-          ['COMPLETE', undefined],
-        ],
-      );
+      assert.deepEqual(streamStatuses(result.messages).map(statusAndReasons), ONE_WAIT);
       // The first page's records: the page at offset 100 answers empty (the fault), which ends the list.
       const firstPage = mindstamp.data.views.slice(0, 100).filter((item) => item !== null);
       assert.deepEqual(

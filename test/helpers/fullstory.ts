@@ -1,10 +1,11 @@
 // Oracles for Fullstory tests, independent of the connector's text handling: events parsed with
 // big integers kept as strings, custom keys partitioned by the schema's declared names.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJsonLossless } from '../../src/json/text';
-import type { FullstoryMock } from '../mocks/fullstory';
-import type { Message } from './connector';
+import { sessionCount, type FullstoryMock } from '../mocks/fullstory';
+import { recordsOf, type Message } from './connector';
 import { repoRoot } from './shared';
 
 const declared = (schema: string) => new Set(Object.keys(JSON.parse(readFileSync(join(repoRoot, 'src', 'apis', 'fullstory', 'schemas', `${schema}.json`), 'utf8')).properties));
@@ -38,3 +39,15 @@ export const losslessMessages = (stdout: string): Message[] =>
     .map((line) => parseJsonLossless(line) as Message);
 
 export const recordsIn = (messages: Message[], stream: string) => messages.filter((m) => m.type === 'RECORD' && m.record.stream === stream).map((m) => m.record.data);
+
+/** Every user of the mock, in its order, and as many sessions as its identified users have. */
+export function expectUsersAndSessions(messages: Message[], mock: FullstoryMock): void {
+  assert.deepEqual(
+    recordsOf(messages, 'users').map((u) => u.id),
+    mock.users.map((u) => u.id),
+  );
+  assert.equal(
+    recordsOf(messages, 'sessions').length,
+    mock.users.reduce((sum, u, i) => sum + (u.uid ? sessionCount(i) : 0), 0),
+  );
+}
