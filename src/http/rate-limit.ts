@@ -64,6 +64,8 @@ export class RateLimiter {
   private announcedCount = 0;
   private nextAt = 0;
   private pausedUntil = 0;
+  /** When the server's last pause was set. */
+  private pausedAt = 0;
   /** Lone requests waiting for their turn (see acquire). */
   private loneWaiting = 0;
   /** Requests per window now: the limit, or (adaptive) what the server has been found to accept. */
@@ -265,12 +267,16 @@ export class RateLimiter {
     }
   }
 
-  /** Until when the server asked that nothing be sent (epoch ms; in the past: no hold). */
-  get pausedUntilMs(): number {
-    return this.pausedUntil;
-  }
-
-  pauseUntil(epochMs: number): void {
+  /**
+   * The server asked that nothing be sent before `epochMs`, in its answer to a request sent at
+   * `sentAt`. As in throttled(), a request sent before the current pause was set was refused with
+   * the one that set it: its wait, counted from its own later send, tells the same reset up to
+   * `sameWithinMs` (a Retry-After rounded up to the second), and lengthens the pause only beyond
+   * that (another budget, a longer window).
+   */
+  pauseUntil(epochMs: number, sentAt?: number, sameWithinMs = 0): void {
+    if (sentAt !== undefined && sentAt < this.pausedAt && epochMs <= this.pausedUntil + sameWithinMs) return;
+    this.pausedAt = this.clock();
     this.pausedUntil = Math.max(this.pausedUntil, epochMs);
   }
 }

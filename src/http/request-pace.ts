@@ -19,8 +19,6 @@ const RETRY_AFTER_ROUNDING_MS = 1000;
 export class RequestPace {
   private readonly limiter?: RateLimiter;
   private readonly window: InFlightWindow;
-  /** When the server's last hold was set. */
-  private heldAt = 0;
 
   constructor(private readonly options: PaceOptions) {
     const { log, reporter } = options.reporting;
@@ -124,11 +122,8 @@ export class RequestPace {
    * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
    * as the refused request arrived, not from its answer a latency later, with the slack of the
    * refused request's own retry (for the request's way there): that retry, counted from the answer,
-   * never waits on this hold. An absolute reset time is kept as it is. Requests already in flight
-   * when a hold was set are refused with the one that set it: their Retry-After, counted from their
-   * own later sends, tells the same reset rounded up to the second, and would lengthen the hold by
-   * as much as the latency for nothing. Only a wait longer by more than that rounding (another
-   * budget, a longer window) lengthens it.
+   * never waits on this hold. An absolute reset time is kept as it is. The 429s of requests already
+   * in flight when the hold was set lengthen it only beyond a Retry-After's rounding (pauseUntil).
    */
   private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
@@ -136,9 +131,6 @@ export class RequestPace {
     if (wait === undefined || wait > this.options.bounds.maxWaitMs) return;
     const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
     const until = inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait;
-    const sameReset = sentAt !== undefined && sentAt < this.heldAt && until <= this.limiter.pausedUntilMs + RETRY_AFTER_ROUNDING_MS;
-    if (sameReset) return;
-    this.heldAt = Date.now();
-    this.limiter.pauseUntil(until);
+    this.limiter.pauseUntil(until, sentAt, RETRY_AFTER_ROUNDING_MS);
   }
 }
