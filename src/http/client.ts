@@ -4,15 +4,11 @@ import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from '../protocol';
 import { excerpt, resolveHttpError } from './error-table';
 import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
-import type { HttpClientOptions, RequestReporter } from './options';
+import type { HttpClientOptions } from './options';
 import { RequestPace } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
 import { limitSpent, retryWaitMs } from './server-waits';
-
-import { describeRequest, type Logger, type Params } from './request';
-
-export type { HttpClientOptions, Logger, Params, RequestReporter };
-export { serverWaitMs } from './server-waits';
+import { describeRequest, type Params } from './request';
 
 export interface SendOptions {
   /** The caller no longer needs the answer: it is then not sent, or not waited for. */

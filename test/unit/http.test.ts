@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ConfigError, SystemError, TransientError } from '../../src/protocol/errors';
-import { serverWaitMs } from '../../src/http/client';
+import { serverWaitMs } from '../../src/http/server-waits';
 import { testHttpClient, type ClientOverrides } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
 
