@@ -3,7 +3,7 @@ import axiosRetry from 'axios-retry';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from '../protocol';
 import { excerpt, resolveHttpError } from './error-table';
-import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
+import { isRetryable, MAX_BACKOFF_MS, noteConnection, retryState } from './retries';
 import type { HttpClientOptions } from './options';
 import { RequestPace } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
@@ -75,6 +75,7 @@ export class HttpClient {
       (response) => {
         const state = retryState(response.config);
         clearTimeout(state.deadlineTimer);
+        noteConnection(state, response.request);
         this.pace.accepted(state, response.status, response.headers);
         options.answers.clock?.observe(response.headers.date);
         reporter?.answered();
@@ -92,6 +93,7 @@ export class HttpClient {
       (error: AxiosError) => {
         const state = retryState(error.config);
         clearTimeout(state.deadlineTimer);
+        noteConnection(state, error.request);
         this.pace.failed(state, error.response);
         options.answers.clock?.observe(error.response?.headers.date);
         this.debugLog(error.config, error.response?.status ?? error.code);

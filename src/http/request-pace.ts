@@ -74,7 +74,7 @@ export class RequestPace {
     this.releaseSlot(state, true);
     this.followAnnouncedLimit(headers);
     this.limiter?.accepted(state.sentAt);
-    this.holdWhileSpent(status, headers, state.sentAt);
+    this.holdWhileSpent(status, headers, state);
   }
 
   /** The attempt failed: with an answer (`response`), or without (a network error, a timeout). */
@@ -83,7 +83,7 @@ export class RequestPace {
     if (response?.status === 429 && this.limiter) {
       const before = this.limiter.currentRate;
       this.limiter.throttled(state.sentAt);
-      this.holdWhileSpent(429, response.headers, state.sentAt);
+      this.holdWhileSpent(429, response.headers, state);
       if (this.limiter.currentRate !== before)
         this.options.reporting.log(
           'INFO',
@@ -119,18 +119,24 @@ export class RequestPace {
    * this client goes before the wait it asks for. Left to the refused request's own retry, the other
    * requests in flight would be sent into the spent budget and refused too. A wait beyond
    * max_wait_seconds holds nothing: each request then fails at once on its own answer, instead of
-   * after max_wait_seconds of holding. A Retry-After in seconds counts from when the server decided,
-   * as the refused request arrived, not from its answer a latency later, with the slack of the
-   * refused request's own retry (for the request's way there): that retry, counted from the answer,
-   * never waits on this hold. An absolute reset time is kept as it is. The 429s of requests already
-   * in flight when the hold was set lengthen it only beyond a Retry-After's rounding (pauseUntil).
+   * after max_wait_seconds of holding. An absolute reset time is kept as it is. A Retry-After in
+   * seconds counts from when the server decided, as the refused request arrived, and the next
+   * request must arrive after it. On a kept-alive connection the next request's way there is the
+   * refused one's: the hold counts from the refused request's send, with the slack of its own retry
+   * (which, counted from the answer, never waits on this hold). On a new connection its way there
+   * also had the handshakes, which a request on the open connection does not pay: the hold counts
+   * from its answer. The 429s of requests already in flight when the hold was set lengthen it only
+   * beyond a Retry-After's rounding and, for a new connection's, the span its server's decision
+   * may lie in (pauseUntil).
    */
-  private holdWhileSpent(status: number, headers: Record<string, unknown>, sentAt: number | undefined): void {
+  private holdWhileSpent(status: number, headers: Record<string, unknown>, { sentAt, reusedConnection }: RetryState): void {
     if (!this.limiter || !limitSpent(status, headers)) return;
     const wait = retryWaitMs(status, headers);
     if (wait === undefined || wait > this.options.bounds.maxWaitMs) return;
+    const answeredAt = Date.now();
     const inSeconds = /^\s*\d+(\.\d+)?\s*$/.test(String(headers['retry-after'] ?? ''));
-    const until = inSeconds && sentAt !== undefined ? sentAt + wait + this.slackMs(wait) : Date.now() + wait;
-    this.limiter.pauseUntil(until, sentAt, RETRY_AFTER_ROUNDING_MS);
+    if (inSeconds && sentAt !== undefined && reusedConnection) this.limiter.pauseUntil(sentAt + wait + this.slackMs(wait), sentAt, RETRY_AFTER_ROUNDING_MS);
+    else if (inSeconds && sentAt !== undefined) this.limiter.pauseUntil(answeredAt + wait, sentAt, RETRY_AFTER_ROUNDING_MS + answeredAt - sentAt);
+    else this.limiter.pauseUntil(answeredAt + wait, sentAt, RETRY_AFTER_ROUNDING_MS);
   }
 }

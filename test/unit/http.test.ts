@@ -4,6 +4,7 @@ import { ConfigError, SystemError, TransientError } from '../../src/protocol/err
 import { serverWaitMs } from '../../src/http/server-waits';
 import { testHttpClient, type ClientOverrides } from '../helpers/http-client';
 import { MockServer } from '../mocks/server';
+import { handshakeProxy } from '../helpers/handshake-proxy';
 
 describe('serverWaitMs', () => {
   const now = Date.parse('2024-01-01T00:00:00Z');
@@ -113,6 +114,25 @@ describe('HttpClient against the mock server', () => {
     const refusedAt = mock.requests[0].at;
     const otherAt = mock.requests.find((request) => request.path === '/other')!.at;
     assert.ok(otherAt - refusedAt >= 1000, `the other request went ${otherAt - refusedAt} ms after the 429 that asked for 1 s`);
+  });
+
+  test("the hold after a 429 on a new connection also covers the connection's handshakes, which the next request, on the kept-alive connection, does not pay", async () => {
+    mock.inject({ path: '/first', kind: 'status', status: 429, headers: { 'Retry-After': '1' } });
+    // The refused request reaches the server 200 ms after it was sent; a request sent 1 s (and the
+    // slack) after it would arrive 200 ms early on the open connection.
+    const proxy = await handshakeProxy(mock.url, 200);
+    try {
+      const http = client({ pace: { requestsPerMinute: 6000, adaptive: true } });
+      const first = http.getJson(`${proxy.url}/first`);
+      while (!logs.some((line) => line.includes('retry 1/3'))) await new Promise((resolve) => setTimeout(resolve, 5));
+      await http.getJson(`${proxy.url}/other`);
+      await first;
+      const at = (path: string) => mock.requests.find((request) => request.path === path)!.at;
+      assert.ok(at('/other') - at('/first') >= 1000, `the other request reached the server ${at('/other') - at('/first')} ms after the 429 that asked for 1 s`);
+      assert.equal(proxy.connections, 1, 'the other request went on the connection kept alive');
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('429s of requests already in flight when the first came do not lengthen its hold: they tell the same reset, rounded to the second', async () => {
