@@ -150,7 +150,9 @@ export function toAirbyteStream(stream: AnyApiDefinition['streams'][number]): Ai
     name: stream.name,
     json_schema: catalogSchema(stream),
     supported_sync_modes: incremental ? ['full_refresh', 'incremental'] : ['full_refresh'],
-    ...(incremental ? { source_defined_cursor: true, default_cursor_field: stream.cursorField, is_resumable: true } : {}),
+    ...(incremental ? { source_defined_cursor: true, default_cursor_field: stream.cursorField } : {}),
+    // A resumable full refresh declares no cursor (the CDK's way; CAT checks declared cursor fields).
+    ...(incremental || stream.resumable ? { is_resumable: true } : {}),
     ...(stream.primaryKey ? { source_defined_primary_key: stream.primaryKey } : {}),
   };
 }

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import type { AnyApiDefinition, ConnectorConfig } from '../connector';
-import { ConfigError, type ConfiguredStream, type StreamState } from '../protocol';
+import { ConfigError, type ConfiguredStream, NO_CURSOR_STATE_KEY, type StreamState } from '../protocol';
 import type { JsonSchema } from '../streams';
 
 export function readJsonFile(path: string, what: string): unknown {
@@ -190,6 +190,8 @@ export function parseState(raw: unknown, api: AnyApiDefinition): Map<string, Str
     if (!stream) throw new ConfigError(`${where}: "${name}" is not a ${api.title} stream; known streams: ${[...known.keys()].join(', ')}`);
     if (state === null || state === undefined) return; // a reset stream
     if (!isObject(state)) throw new ConfigError(`${where}: the state of stream "${name}" must be an object, got ${Array.isArray(state) ? 'a list' : typeof state}`);
+    // The end of a full refresh that cannot resume (another connector's, or the CDK's): no position.
+    if (state[NO_CURSOR_STATE_KEY] === true) return;
     states.set(name, stream.migrateState ? stream.migrateState(state) : state);
   };
   if (Array.isArray(raw)) {

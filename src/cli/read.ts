@@ -1,6 +1,16 @@
 import type { AnyApiDefinition } from '../connector';
 import { ApiClock, type Logger } from '../http';
-import { asConnectorError, type ConfiguredStream, type ConnectorError, errorTrace, type OutputWriter, type StreamState, streamStatus } from '../protocol';
+import {
+  asConnectorError,
+  type ConfiguredStream,
+  type ConnectorError,
+  errorTrace,
+  FULL_REFRESH_COMPLETE,
+  isFullRefreshComplete,
+  type OutputWriter,
+  type StreamState,
+  streamStatus,
+} from '../protocol';
 import { SyncProgress } from './progress';
 import { catalogSchema, catchAllField, SchemaDrift } from '../streams';
 
@@ -103,9 +113,19 @@ async function readStream(
 ): Promise<ConnectorError | undefined> {
   const { out, log } = options;
   const name = stream.name;
-  const inputState = configured.sync_mode === 'incremental' ? options.states.get(name) : undefined;
+  const fullRefresh = configured.sync_mode === 'full_refresh';
+  // A full refresh is given a state only by a retried attempt of the same sync (the platform clears
+  // it when a new sync starts); a stream that cannot resume starts over anyway.
+  const inputState = !fullRefresh || stream.resumable ? options.states.get(name) : undefined;
   await out.emit(streamStatus(name, 'STARTED'));
   await out.emit(streamStatus(name, 'RUNNING'));
+  if (fullRefresh && isFullRefreshComplete(inputState)) {
+    log('INFO', `Stream "${name}": an earlier attempt of this sync read it whole (its state says so); not read again`);
+    await out.state(name, FULL_REFRESH_COMPLETE, 0);
+    progress.ending();
+    await out.emit(streamStatus(name, 'COMPLETE'));
+    return undefined;
+  }
   let sinceState = 0;
   let lastState: string | undefined;
   let lastStateValue: StreamState = inputState ?? {};
@@ -161,8 +181,10 @@ async function readStream(
           break;
       }
     }
-    // Every stream ends with a STATE covering all its records, even an empty one.
-    if (lastState === undefined || sinceState > 0) await out.state(name, lastStateValue, sinceState);
+    // Every stream ends with a STATE covering all its records, even an empty one; a resumable full
+    // refresh with the state that tells a retried attempt there is nothing left to read.
+    if (fullRefresh && stream.resumable) await out.state(name, FULL_REFRESH_COMPLETE, sinceState);
+    else if (lastState === undefined || sinceState > 0) await out.state(name, lastStateValue, sinceState);
     reportDrift();
     progress.ending();
     await out.emit(streamStatus(name, 'COMPLETE'));

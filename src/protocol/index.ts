@@ -6,6 +6,9 @@ export { copyRange, JsonBatch } from './json-batch';
 export {
   connectionStatus,
   errorTrace,
+  FULL_REFRESH_COMPLETE,
+  isFullRefreshComplete,
+  NO_CURSOR_STATE_KEY,
   logMessage,
   rowEstimate,
   stateMessage,

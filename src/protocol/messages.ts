@@ -7,6 +7,16 @@ export type LogLevel = 'FATAL' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
 export type SyncMode = 'full_refresh' | 'incremental';
 export type StreamState = Record<string, unknown>;
 
+/**
+ * The state of a full-refresh stream that has read everything: a retried attempt of the same sync
+ * given it reads nothing more of the stream (airbyte-python-cdk checkpoint_reader.py
+ * FULL_REFRESH_COMPLETE_STATE; the platform clears full-refresh state when a new sync starts).
+ */
+export const FULL_REFRESH_COMPLETE: StreamState = { __ab_full_refresh_sync_complete: true };
+export const isFullRefreshComplete = (state: StreamState | undefined): boolean => state?.__ab_full_refresh_sync_complete === true;
+/** The final state of a full refresh that cannot resume (airbyte-python-cdk core.py NO_CURSOR_STATE_KEY): on input, no state. */
+export const NO_CURSOR_STATE_KEY = '__ab_no_cursor_state_message';
+
 export interface StreamDescriptor {
   name: string;
   namespace?: string;

@@ -23,6 +23,12 @@ export interface Paginator {
    * then be asked for before the one before them is read (fetchPages reads ahead).
    */
   readonly offsets?: { param: string; pageSize: number };
+  /**
+   * The query parameters that say where in the list a request reads (a page number, an offset, a
+   * token): a full refresh keeps them in its STATE and a retried attempt resumes there. None: the
+   * list cannot resume (one request).
+   */
+  readonly position?: string[];
 }
 
 /** The records of a page (`index`: 0 for the first page of a list). */
@@ -37,6 +43,7 @@ const field = (body: unknown, name: string): unknown => (body && typeof body ===
  */
 export function nextUrlPaginator(options: { urlField: string; hasMoreField?: string; pageParam: string }): Paginator {
   return {
+    position: [options.pageParam],
     next(page) {
       if (page.items.length === 0) return undefined;
       if (options.hasMoreField && field(page.body, options.hasMoreField) === false) return undefined;
@@ -75,6 +82,7 @@ export function offsetPaginator(options: { pageSize: number; limitParam?: string
   return {
     initialParams: { [limitParam]: options.pageSize, [offsetParam]: 0 },
     offsets: { param: offsetParam, pageSize: options.pageSize },
+    position: [offsetParam],
     next(page) {
       if (page.items.length === 0 || (options.endsOn !== 'empty_page' && page.items.length < options.pageSize)) return undefined;
       const offset = Number(page.request.params[offsetParam] ?? 0) + page.items.length;
@@ -87,6 +95,7 @@ export function offsetPaginator(options: { pageSize: number; limitParam?: string
 export function nextTokenPaginator(options: { tokenFields: string[]; param: string; initialParams?: Params }): Paginator {
   return {
     initialParams: options.initialParams,
+    position: [options.param],
     next(page) {
       for (const name of options.tokenFields) {
         const token = field(page.body, name);

@@ -3,14 +3,18 @@ import { DatetimeCursor } from './cursor';
 import { type AirbyteMessage, type JsonBatch, rowEstimate, type StreamState, type SyncMode, SystemError } from '../protocol';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages } from './page-reader';
-import { recordsAt, type Paginator } from './paginate';
+import { recordsAt, singlePage, type Paginator } from './paginate';
+import { fromPositionOrStart, positionState, resumePoint, type ResumePoint } from './list-position';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
 
 export interface ReadContext {
   syncMode: SyncMode;
-  /** This stream's state from the previous sync (undefined in full refresh or on a first sync). */
+  /**
+   * Incremental: this stream's state from the previous sync. Full refresh of a resumable stream:
+   * where an earlier attempt of this sync stopped. Undefined: from the beginning.
+   */
   state: StreamState | undefined;
   startDate: string | undefined;
   /** When the sync started, on the connector's clock (`clock.toApi` gives it on the API's). */
@@ -51,6 +55,12 @@ export interface StreamDefinition<Api> {
    * preparing its exports). Streams are otherwise read at the same time, sharing their API's pace.
    */
   waitsOn?: string;
+  /**
+   * In full refresh, the stream checkpoints where it is (a page token, an offset, the parents done)
+   * and a retried attempt of the same sync, given that state, resumes there (discovered
+   * is_resumable). Without it, a full refresh always starts from the beginning.
+   */
+  resumable?: boolean;
   /** Rewrites a state an earlier version wrote into the shape this version writes (applied on input). */
   migrateState?: (state: StreamState) => StreamState;
   read(api: Api, context: ReadContext): AsyncIterable<StreamItem>;
@@ -153,6 +163,8 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
     schema: options.schema,
     primaryKey: options.primaryKey,
     cursorField: incremental ? (typeof incremental.cursor === 'string' ? [incremental.cursor] : incremental.cursor) : undefined,
+    // One request has no position to resume at.
+    resumable: options.paginator !== singlePage,
     migrateState: options.migrateState,
     async *read(api, context) {
       const cursor =
@@ -176,37 +188,50 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       const paginator = typeof options.paginator === 'function' ? options.paginator(api) : options.paginator;
       let estimate = options.estimate;
       const partitions = options.partitions ?? [{ params: {}, fields: {} }];
+      // A full refresh keeps its position in the list; an incremental read its cursor.
+      const position = context.syncMode === 'full_refresh' ? paginator.position : undefined;
       // Only needed where parts could overlap: the primary keys already written.
       const written = partitions.length > 1 && options.primaryKey ? new Set<string>() : undefined;
       let repeated = 0;
       const select = recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty);
-      for (const partition of partitions) {
-        const first = { url, params: { ...params, ...partition.params } };
-        for await (const page of fetchPages(api.http, first, paginator, select)) {
-          // The first page carries the total, when the API gives one.
-          const rows = estimate?.(page.body);
-          estimate = undefined;
-          if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
-          for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
-            let record = addFields ? withAddedFields(item, addFields) : item;
-            if (partitions.length > 1) record = { ...partition.fields, ...record };
-            if (written) {
-              const key = JSON.stringify(options.primaryKey!.map((path) => path.map((field) => (record as JsonRecord)[field])));
-              if (written.has(key)) {
-                repeated++;
-                continue;
+      const readFrom = async function* (start: ResumePoint): AsyncGenerator<StreamItem> {
+        for (let part = start.part; part < partitions.length; part++) {
+          const partition = partitions[part];
+          const first = { url, params: { ...params, ...partition.params, ...(part === start.part ? start.position : {}) } };
+          for await (const page of fetchPages(api.http, first, paginator, select)) {
+            // The first page carries the total, when the API gives one.
+            const rows = estimate?.(page.body);
+            estimate = undefined;
+            if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
+            for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
+              let record = addFields ? withAddedFields(item, addFields) : item;
+              if (partitions.length > 1) record = { ...partition.fields, ...record };
+              if (written) {
+                const key = JSON.stringify(options.primaryKey!.map((path) => path.map((field) => (record as JsonRecord)[field])));
+                if (written.has(key)) {
+                  repeated++;
+                  continue;
+                }
+                written.add(key);
               }
-              written.add(key);
+              if (cursor) {
+                if (incremental?.clientFilter && !cursor.isNew(record)) continue;
+                cursor.observe(record);
+              }
+              yield { type: 'record', data: record };
             }
-            if (cursor) {
-              if (incremental?.clientFilter && !cursor.isNew(record)) continue;
-              cursor.observe(record);
+            if (cursor && incremental?.sorted && partitions.length === 1) yield { type: 'checkpoint', state: cursor.state() };
+            if (position) {
+              const next = paginator.next(page);
+              const state = next ? positionState(next, position, partition.params) : partitions[part + 1] && { ...partitions[part + 1].params };
+              if (state) yield { type: 'checkpoint', state };
             }
-            yield { type: 'record', data: record };
           }
-          if (cursor && incremental?.sorted && partitions.length === 1) yield { type: 'checkpoint', state: cursor.state() };
         }
-      }
+      };
+      const resumeFrom = position && context.state && Object.keys(context.state).length > 0 ? resumeAt(context.state, partitions, position, options.name, context.log) : undefined;
+      const beginning: ResumePoint = { part: 0, position: {} };
+      yield* fromPositionOrStart(options.name, resumeFrom !== undefined, (from) => readFrom(from === 'position' ? (resumeFrom ?? beginning) : beginning), context.log);
       if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(url).pathname}`);
       if (repeated > 0)
         context.log(
@@ -219,7 +244,18 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
           `Stream "${options.name}": ${cursor.future.count} record(s) dated after the API's current time (the latest ${cursor.future.latest?.text}) were written but do not move the state, which stays at or before now`,
         );
       }
-      yield { type: 'checkpoint', state: cursor ? cursor.state() : {} };
+      if (cursor) yield { type: 'checkpoint', state: cursor.state() };
     },
   };
+}
+
+/** Where a full refresh resumes, given an earlier attempt's state; from the start (said) if the state does not fit. */
+function resumeAt(state: StreamState, partitions: { params: Params }[], position: string[], stream: string, log: Logger): ResumePoint {
+  const point = resumePoint(state, partitions, position);
+  if (typeof point !== 'string') {
+    log('INFO', `Stream "${stream}": resuming where an earlier attempt of this sync stopped (${JSON.stringify(state)})`);
+    return point;
+  }
+  log('WARN', `Stream "${stream}": the state given cannot be resumed (${point}); reading from the first page`);
+  return { part: 0, position: {} };
 }

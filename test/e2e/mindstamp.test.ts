@@ -48,6 +48,19 @@ const pageOffsets = (total: number, perPage: number): number[] => {
   }
 };
 
+/**
+ * A paged list's full-refresh states: after each page the offset of the next (with the records it
+ * held, nulls left out), then, after the empty page that ends the list, that the stream is complete.
+ */
+function offsetStates(items: unknown[], pageSize: number): [Record<string, unknown>, number][] {
+  const states: [Record<string, unknown>, number][] = [];
+  for (let offset = 0; offset < items.length; offset += pageSize) {
+    const page = items.slice(offset, offset + pageSize);
+    states.push([{ offset: offset + page.length }, page.filter((item) => item !== null).length]);
+  }
+  return [...states, [{ __ab_full_refresh_sync_complete: true }, 0]];
+}
+
 describe('Mindstamp through the CLI', () => {
   let mock: MindstampMock;
   before(async () => {
@@ -98,7 +111,8 @@ describe('Mindstamp through the CLI', () => {
       assert.deepEqual(statusesOf(result.messages, stream), ['STARTED', 'RUNNING', 'COMPLETE'], stream);
       assert.deepEqual(
         statesOf(result.messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
-        [[{}, mock.records(stream).length]],
+        stream === 'videos' || stream === 'viewers' ? [[{}, mock.records(stream).length]] : offsetStates(mock.data[stream], 100),
+        stream,
       );
     }
     const requests = mock.requests.slice(start);

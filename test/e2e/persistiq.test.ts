@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { catalogFor, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
-import { PersistIqMock } from '../mocks/persistiq';
+import { EVENT_GROUPS, PersistIqMock } from '../mocks/persistiq';
 
 const STREAMS = ['users', 'leads', 'campaigns', 'lead_statuses', 'lead_fields', 'events', 'dnc_domains', 'tags'] as const;
 
@@ -16,6 +16,30 @@ const msEarlier = (iso: string) => new Date(Date.parse(iso) - 1).toISOString();
 
 /** Every event, with the documented group it was read in (the connector adds `group`). */
 const eventsAsRead = (mock: PersistIqMock) => mock.data.events.map((event, i) => ({ ...event, group: mock.eventGroups[i] }));
+
+/** Records on each page of a list of `count` (at least one page, maybe empty). */
+const pageCounts = (count: number, size: number) => Array.from({ length: Math.max(1, Math.ceil(count / size)) }, (_, i) => Math.min(size, count - i * size));
+
+/**
+ * A full refresh's states: after each page the next one to read (`page`, in its `group` for events),
+ * and after the last, that the stream is complete; each with the records since the one before.
+ */
+function expectedStates(mock: PersistIqMock, stream: (typeof STREAMS)[number]): [Record<string, unknown>, number][] {
+  const parts: { group?: string; count: number }[] =
+    stream === 'events' ? EVENT_GROUPS.map((group) => ({ group, count: mock.eventGroups.filter((g) => g === group).length })) : [{ count: mock.data[stream].length }];
+  const size = stream === 'lead_statuses' || stream === 'lead_fields' ? Number.MAX_SAFE_INTEGER : stream === 'events' ? 500 : 100;
+  const states: [Record<string, unknown>, number][] = [];
+  parts.forEach(({ group, count }, part) => {
+    const pages = pageCounts(count, size);
+    const where = group === undefined ? {} : { group };
+    pages.forEach((records, page) => {
+      if (page + 1 < pages.length) states.push([{ ...where, page: page + 2 }, records]);
+      else if (part + 1 < parts.length) states.push([{ group: parts[part + 1].group }, records]);
+      else states.push([{ __ab_full_refresh_sync_complete: true }, records]);
+    });
+  });
+  return states;
+}
 
 describe('PersistIQ through the CLI', () => {
   let mock: PersistIqMock;
@@ -125,7 +149,7 @@ describe('PersistIQ through the CLI', () => {
       const states = statesOf(result.messages, stream);
       assert.deepEqual(
         states.map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
-        [[{}, mock.data[stream].length]],
+        expectedStates(mock, stream),
         stream,
       );
     }

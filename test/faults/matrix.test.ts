@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { catalogFor, errorsOf, lastStates, runConnector, statesOf, statusesOf, type Message, type RunResult } from '../helpers/connector';
 import { losslessMessages, recordsIn } from '../helpers/fullstory';
 import type { Fault } from '../mocks/server';
+import { FULL_REFRESH_COMPLETE } from '../../src/protocol/messages';
 import { FAULT_TUNING, TARGETS, type TargetMock } from './targets';
 
 const CAP_SECONDS = 5;
@@ -53,7 +54,18 @@ for (const target of TARGETS) {
       assert.deepEqual(statusesOf(messages, target.stream), ['STARTED', 'RUNNING', 'INCOMPLETE']);
       assert.deepEqual(statusesOf(messages, target.bystander), ['STARTED', 'RUNNING', 'COMPLETE']);
       assert.deepEqual(recordsIn(messages, target.stream), target.expected(mock, target.stream).slice(0, delivered));
-      assert.deepEqual(statesOf(messages, target.stream), [], 'no STATE for a stream checkpointed at its end');
+      // A full refresh checkpoints the page it read (a retried attempt resumes at the next); an
+      // incremental stream of unsorted pages only at its end.
+      assert.deepEqual(
+        statesOf(messages, target.stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
+        target.mode === 'full_refresh' ? [[target.secondPage, target.firstPageSize]] : [],
+      );
+    };
+    /** The stream's STATEs in a run that read it whole: the page after the first and the end, or its cursor at the end. */
+    const expectStatesOfWhole = (messages: Message[]) => {
+      const states = statesOf(messages, target.stream).map((s) => s.stream.stream_state);
+      if (target.mode === 'full_refresh') assert.deepEqual(states, [target.secondPage, FULL_REFRESH_COMPLETE]);
+      else assert.equal(states.length, 1);
     };
 
     before(async () => {
@@ -80,11 +92,11 @@ for (const target of TARGETS) {
       const { result, messages } = await read();
       assert.equal(result.code, 0);
       expectAll(messages);
-      assert.equal(statesOf(messages, target.stream).length, 1);
+      expectStatesOfWhole(messages);
       assert.equal(assertWaitsWithinCap(result), 3);
     });
 
-    test('a 504 burst longer than the budget: INCOMPLETE + transient_error, bystander completes, exit 1; the next sync resumes and completes', async () => {
+    test("a 504 burst longer than the budget: INCOMPLETE + transient_error, bystander completes, exit 1; the retried attempt, given the failed one's STATEs, reads the rest", async () => {
       mock.inject(on({ kind: 'status', status: 504, times: 20 }));
       const { result, messages } = await read();
       expectFailed(result, messages, 'transient_error', `${target.title} failed 4 times on ${target.request} (last: HTTP 504): ${target.injectedDetail}`);
@@ -92,7 +104,15 @@ for (const target of TARGETS) {
       mock.faults.length = 0;
       const next = await read({}, lastStates(messages));
       assert.equal(next.result.code, 0);
-      expectAll(next.messages);
+      // A full refresh goes on from the page that failed; an incremental stream of unsorted pages,
+      // never checkpointed, is read whole again.
+      const all = target.expected(mock, target.stream);
+      assert.deepEqual(recordsIn(next.messages, target.stream), target.mode === 'full_refresh' ? all.slice(target.firstPageSize) : all);
+      assert.deepEqual(statusesOf(next.messages, target.stream), ['STARTED', 'RUNNING', 'COMPLETE']);
+      // The bystander, read whole by the failed attempt, is not read again if its state says so.
+      const bystanderDone = statesOf(messages, target.bystander).at(-1)!.stream.stream_state;
+      const readWhole = JSON.stringify(bystanderDone) === JSON.stringify(FULL_REFRESH_COMPLETE);
+      assert.deepEqual(recordsIn(next.messages, target.bystander), readWhole ? [] : target.expected(mock, target.bystander));
     });
 
     test('connection reset before headers, reset mid-body, truncated gzip and a response that never ends: retried, exact records', async () => {

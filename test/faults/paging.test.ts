@@ -13,9 +13,11 @@ describe('paging parameters ignored', () => {
   });
   after(() => mock.close());
   let counter = 0;
+  // Tokens the mock could have issued (it answers 400 to others): new ones, each pointing nowhere new.
+  const newToken = () => Buffer.from(String(++counter)).toString('base64url');
 
   test('empty pages with ever new tokens: system_error after five, not thousands of requests', async () => {
-    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: [], nextPaginationToken: `t${++counter}` }) });
+    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: [], nextPaginationToken: newToken() }) });
     const before = mock.requests.length;
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
     mock.faults.length = 0;
@@ -30,7 +32,7 @@ describe('paging parameters ignored', () => {
 
   test('the first page again whatever the token: system_error before any record is written twice', async () => {
     const firstPage = mock.segments.slice(0, 100);
-    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: firstPage, nextPaginationToken: `t${++counter}` }) });
+    mock.inject({ path: '/segments/v1', kind: 'rewrite', times: 1000, rewrite: () => ({ segments: firstPage, nextPaginationToken: newToken() }) });
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ segments: 'full_refresh' }) });
     mock.faults.length = 0;
     assert.equal(result.code, 1);

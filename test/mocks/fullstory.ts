@@ -155,7 +155,7 @@ export class FullstoryMock extends MockServer {
       case '/v2/users': {
         const users = query.get('is_identified') === 'true' ? this.users.filter((u) => u.uid) : this.users;
         const page = this.tokenPage(users, query.get('page_token'), 20, 'results', 'next_page_token');
-        (page.body as Record<string, unknown>).total_records = String(users.length);
+        if (page.status === 200) (page.body as Record<string, unknown>).total_records = String(users.length);
         return page;
       }
       case '/sessions/v2':
@@ -167,6 +167,9 @@ export class FullstoryMock extends MockServer {
   /** Opaque tokens (base64 of the offset), as the v1 APIs use. */
   private tokenPage(items: unknown[], token: string | null, size: number, key: string, tokenKey: string): MockResponse {
     const offset = token ? Number(Buffer.from(token, 'base64url').toString()) : 0;
+    // A token it never issued (or one that expired: how long tokens live is not documented) is a
+    // malformed request, answered 400 as Fullstory answers a bad parameter.
+    if (!Number.isInteger(offset) || offset < 0 || offset > items.length) return error(400, 'invalid_argument', 'invalid page token');
     const next = offset + size < items.length ? Buffer.from(String(offset + size)).toString('base64url') : undefined;
     const page = items.slice(offset, offset + size);
     return { status: 200, body: { ...(page.length === 0 && this.options.omitEmptyLists ? {} : { [key]: page }), ...(next ? { [tokenKey]: next } : {}) } };
