@@ -111,7 +111,7 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
 
     const catalog = validateCatalog(readJsonFile(required(invocation.catalog, '--catalog', command), 'catalog'), definition);
     log('INFO', `${connectorName} ${version}: reading ${definition.title}, ${catalog.length} stream(s): ${catalog.map((s) => `${s.stream.name} (${s.sync_mode})`).join(', ')}`);
-    const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition) : new Map();
+    const states: Map<string, StreamState> = invocation.state ? parseState(readJsonFile(invocation.state, 'state'), definition, log) : new Map();
     const failed = await readStreams({ definition, api, catalog, states, startDate: config.api.start_date, out, log, progress, clock });
     if (failed.length > 0) {
       log('ERROR', `Sync finished with ${failed.length} failed stream(s): ${failed.join(', ')}`);

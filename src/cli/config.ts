@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { AnyApiDefinition, ConnectorConfig } from '../connector';
 import { ConfigError, type ConfiguredStream, NO_CURSOR_STATE_KEY, type StreamState } from '../protocol';
 import type { JsonSchema } from '../streams';
+import type { Logger } from '../http';
 
 export function readJsonFile(path: string, what: string): unknown {
   let text: string;
@@ -18,7 +19,10 @@ export function readJsonFile(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`The ${what} file ${path} is not valid JSON: ${(error as Error).message}`);
+    // V8 quotes the text around the error ("…"api_key": "piqU4T…" is not valid JSON): a key it holds
+    // cannot be masked, as the file could not be read to find it. Only the reason and place are kept.
+    const reason = (error as Error).message.replace(/^(Unexpected token '.*?'),.*$/s, '$1');
+    throw new ConfigError(`The ${what} file ${path} is not valid JSON: ${reason}`);
   }
 }
 
@@ -100,6 +104,9 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
   fields.name = name;
   // A bare date is the start of that day, UTC.
   if (typeof fields.start_date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(fields.start_date.trim())) fields.start_date = `${fields.start_date.trim()}T00:00:00Z`;
+  // A leap second (RFC 3339 allows :60) has no place on JavaScript's clock: read from the second before
+  // it, which only adds a second to what is read.
+  if (typeof fields.start_date === 'string') fields.start_date = fields.start_date.replace(/(T\d{2}:\d{2}):60/, '$1:59');
   const config = { ...(raw as Record<string, unknown>), api: fields };
 
   const validate = configValidator(name);
@@ -118,6 +125,7 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
     if (withDefaults[key] === undefined && property.default !== undefined) withDefaults[key] = property.default;
   }
   const startDate = withDefaults.start_date;
+  if (typeof startDate === 'string' && Number.isNaN(Date.parse(startDate))) throw new ConfigError(`Config field api.start_date (${startDate}) is not a time that can be read`);
   if (typeof startDate === 'string' && Date.parse(startDate) > Date.now()) {
     throw new ConfigError(`Config field api.start_date (${startDate}) is in the future; nothing could be read`);
   }
@@ -181,13 +189,14 @@ const isObject = (value: unknown): value is Record<string, unknown> => !!value &
  * Input state: a list of per-stream STATE messages (what the platform passes), or the legacy
  * `{stream_name: state}` object. Returns each stream's state.
  */
-export function parseState(raw: unknown, api: AnyApiDefinition): Map<string, StreamState> {
+export function parseState(raw: unknown, api: AnyApiDefinition, log: Logger): Map<string, StreamState> {
   const known = new Map(api.streams.map((stream) => [stream.name, stream]));
   const states = new Map<string, StreamState>();
   const add = (name: unknown, state: unknown, where: string): void => {
     if (typeof name !== 'string') throw new ConfigError(`${where}: stream name missing`);
     const stream = known.get(name);
-    if (!stream) throw new ConfigError(`${where}: "${name}" is not a ${api.title} stream; known streams: ${[...known.keys()].join(', ')}`);
+    // The platform may keep the state of a stream a later connector version dropped (the CDK ignores it too).
+    if (!stream) return log('WARN', `${where}: the state of "${name}", which is not a ${api.title} stream of this connector version, is ignored`);
     if (state === null || state === undefined) return; // a reset stream
     if (!isObject(state)) throw new ConfigError(`${where}: the state of stream "${name}" must be an object, got ${Array.isArray(state) ? 'a list' : typeof state}`);
     // The end of a full refresh that cannot resume (another connector's, or the CDK's): no position.

@@ -1,12 +1,15 @@
 import axios, { AxiosError, CanceledError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios';
 import axiosRetry from 'axios-retry';
+import http, { type IncomingMessage, type RequestOptions } from 'node:http';
+import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from '../protocol';
 import { excerpt, resolveHttpError } from './error-table';
-import { isRetryable, MAX_BACKOFF_MS, noteConnection, retryState } from './retries';
+import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import type { HttpClientOptions } from './options';
 import { RequestPace } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
+import { parseJsonExact } from '../json';
 import { limitSpent, retryWaitMs } from './server-waits';
 import { describeRequest, type Params } from './request';
 
@@ -23,6 +26,16 @@ export interface JsonResponse<T = unknown> {
   headers: Record<string, string | undefined>;
 }
 
+/**
+ * Node's own transport with room for response headers up to MAX_HEADER_BYTES: its default, 16 KiB,
+ * fails an answer with a long Link or Set-Cookie list as a connection that "could not be reached".
+ */
+const MAX_HEADER_BYTES = 256 * 1024;
+const roomyHeaders = {
+  request: (options: RequestOptions, callback: (response: IncomingMessage) => void) =>
+    (options.protocol === 'https:' ? https : http).request({ ...options, maxHeaderSize: MAX_HEADER_BYTES }, callback),
+};
+
 export class HttpClient {
   readonly axios: AxiosInstance;
   private readonly pace: RequestPace;
@@ -38,6 +51,7 @@ export class HttpClient {
       responseType: 'arraybuffer',
       transformResponse: [(data: unknown) => data],
       maxRedirects: 0,
+      transport: roomyHeaders,
       decompress: false,
       maxContentLength: bounds.maxResponseBytes,
     });
@@ -75,14 +89,13 @@ export class HttpClient {
       (response) => {
         const state = retryState(response.config);
         clearTimeout(state.deadlineTimer);
-        noteConnection(state, response.request);
         this.pace.accepted(state, response.status, response.headers);
         options.answers.clock?.observe(response.headers.date);
         reporter?.answered();
         this.debugLog(response.config, response.status);
         if (response.config.responseType !== 'arraybuffer') return response;
         try {
-          response.data = decodeBody(response.data, bounds.maxResponseBytes);
+          response.data = decodeBody(response.data, bounds.maxResponseBytes, response.headers['content-encoding']);
         } catch (error) {
           if (error instanceof UndecodableBodyError)
             throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
@@ -93,7 +106,6 @@ export class HttpClient {
       (error: AxiosError) => {
         const state = retryState(error.config);
         clearTimeout(state.deadlineTimer);
-        noteConnection(state, error.request);
         this.pace.failed(state, error.response);
         options.answers.clock?.observe(error.response?.headers.date);
         this.debugLog(error.config, error.response?.status ?? error.code);
@@ -181,7 +193,7 @@ export class HttpClient {
     const text = response.data;
     let body: T;
     try {
-      body = (this.options.answers.parseJson ?? JSON.parse)(text) as T;
+      body = (this.options.answers.parseJson ?? parseJsonExact)(text) as T;
     } catch (error) {
       if (/^\s*</.test(String(text))) {
         const host = new URL(config.url ?? '').host;

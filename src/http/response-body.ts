@@ -2,7 +2,8 @@
 // within a size cap, and checked to be UTF-8. What fails here is the server's answer, not the
 // connection: it is never retried as a broken download would be.
 import { isUtf8 } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { firstInvalidUtf8 } from '../json';
 
 /** Gzip's magic bytes, whatever Content-Type or Content-Encoding say. */
@@ -23,21 +24,79 @@ export class CutGzipError extends Error {
   }
 }
 
-/** Strict gunzip (a truncated stream throws), capped at `maxBytes` of output; then UTF-8 text. */
-export function decodeBody(data: unknown, maxBytes: number): string {
+/**
+ * The first gzip member alone (RFC 1952: a header, the deflate data, CRC32 and size), for a body
+ * with bytes after it that are not another member. Throws as gunzip does if the member is cut.
+ */
+function firstGzipMember(bytes: Buffer, maxBytes: number): Buffer {
+  const flags = bytes[3];
+  let at = 10;
+  if (flags & 4) at += 2 + bytes.readUInt16LE(at); // FEXTRA
+  if (flags & 8) at = bytes.indexOf(0, at) + 1; // FNAME
+  if (flags & 16) at = bytes.indexOf(0, at) + 1; // FCOMMENT
+  if (flags & 2) at += 2; // FHCRC
+  return inflateRawSync(bytes.subarray(at), { maxOutputLength: maxBytes });
+}
+
+/** A Content-Encoding other than gzip (asked for, and recognised by its magic bytes), decoded as Node can. */
+type Decoder = (bytes: Buffer, options: { maxOutputLength: number }) => Buffer;
+/** zstd: Node 22.15 and later (the image runs 24); @types/node 20 does not declare it. */
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Decoder }).zstdDecompressSync;
+const DECODERS: Record<string, Decoder | undefined> = {
+  br: brotliDecompressSync,
+  deflate: (bytes, options) => ((bytes[0] & 0x0f) === 8 ? inflateSync(bytes, options) : inflateRawSync(bytes, options)),
+  zstd: zstdDecompressSync,
+};
+
+/**
+ * Strict gunzip (a truncated stream throws), capped at `maxBytes` of output; then UTF-8 text. Bytes
+ * after a complete gzip member are not part of the body: they are left aside, not taken for a cut.
+ * A body in another coding (`contentEncoding`) is decoded if Node can, or refused naming it.
+ */
+export function decodeBody(data: unknown, maxBytes: number, contentEncoding?: unknown): string {
   if (typeof data === 'string') return data;
-  let bytes = Buffer.from(data as ArrayBuffer);
+  let bytes: Buffer = Buffer.from(data as ArrayBuffer);
+  const coding = String(contentEncoding ?? '')
+    .trim()
+    .toLowerCase();
   if (isGzip(bytes)) {
     try {
-      bytes = gunzipSync(bytes, { maxOutputLength: maxBytes });
+      bytes = gunzipWhole(bytes, maxBytes);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') throw new UndecodableBodyError(`it decompresses to more than ${maxBytes / MEGABYTE} MB (max_response_megabytes)`);
       throw new CutGzipError(code, `the body could not be decompressed (${(error as Error).message})`);
     }
+  } else if (coding !== '' && coding !== 'identity' && coding !== 'gzip') {
+    const decode = DECODERS[coding];
+    if (!decode) throw new UndecodableBodyError(`it is encoded as "${coding}", which the connector cannot decode (it asks for gzip)`);
+    try {
+      bytes = decode(bytes, { maxOutputLength: maxBytes });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+        throw new UndecodableBodyError(`it decompresses to more than ${maxBytes / MEGABYTE} MB (max_response_megabytes)`);
+      throw new CutGzipError((error as NodeJS.ErrnoException).code, `the ${coding} body could not be decompressed (${(error as Error).message})`);
+    }
   }
   if (!isUtf8(bytes)) throw new UndecodableBodyError(`it is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(bytes)})`);
-  return bytes.toString('utf8');
+  // A byte order mark is not part of the JSON text: "parsers MAY ignore" it (RFC 8259 §8.1).
+  const start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  return bytes.toString('utf8', start);
+}
+
+/** Gunzip; a body whose bytes go on after a complete member that is not followed by another is its first member. */
+function gunzipWhole(bytes: Buffer, maxBytes: number): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'Z_DATA_ERROR' && code !== 'Z_BUF_ERROR') throw error;
+    try {
+      return firstGzipMember(bytes, maxBytes);
+    } catch {
+      throw error;
+    }
+  }
 }
 
 /** An error body for its message only: decoded leniently, never larger than `maxBytes`. */

@@ -12,11 +12,6 @@ export interface RetryState {
   deadlineTimer?: NodeJS.Timeout;
   rateLimited?: boolean;
   sentAt?: number;
-  /**
-   * The attempt went on a connection kept open from an earlier request, so its way to the server had
-   * no handshake (TCP, TLS) in it; false or unknown: a new connection.
-   */
-  reusedConnection?: boolean;
   /** This attempt holds a slot of the client's in-flight window (InFlightWindow). */
   holdsSlot?: boolean;
   /** The caller's own signal: the request is no longer wanted (a page read ahead and dropped). */
@@ -28,11 +23,6 @@ export interface RetryState {
 export const retryState = (config: AxiosRequestConfig | undefined): RetryState => ((config as { 'axios-retry'?: RetryState })['axios-retry'] ??= {});
 
 /** The retry state of a request that may have none (an error thrown before the request was configured). */
-/** What the attempt's answer tells of its connection (the Node request axios sent it with). */
-export const noteConnection = (state: RetryState, request: unknown): void => {
-  state.reusedConnection = (request as { reusedSocket?: boolean } | undefined)?.reusedSocket === true;
-};
-
 export const retryStateOf = (config: AxiosRequestConfig | undefined): RetryState | undefined => (config ? retryState(config) : undefined);
 
 /** Exponential backoff stops growing here; server-requested waits are bounded by maxWaitMs only. */

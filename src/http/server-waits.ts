@@ -1,7 +1,17 @@
 // What a server says about waiting: Retry-After and X-RateLimit-* headers, read as milliseconds.
 
+/**
+ * The server's now, from the Date header of the same answer: an instant it names (an HTTP-date
+ * Retry-After, an epoch X-RateLimit-Reset) is on its clock, which may be an hour off ours. Without a
+ * Date header, our clock.
+ */
+const answeredAt = (headers: Record<string, unknown> | undefined): number => {
+  const date = typeof headers?.date === 'string' ? Date.parse(headers.date) : NaN;
+  return Number.isFinite(date) ? date : Date.now();
+};
+
 /** Wait the server asks for: Retry-After (seconds or HTTP-date), else X-RateLimit-Reset. */
-export function serverWaitMs(headers: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
+export function serverWaitMs(headers: Record<string, unknown> | undefined, now = answeredAt(headers)): number | undefined {
   const retryAfter = headers?.['retry-after'];
   if (typeof retryAfter === 'string' && retryAfter.trim() !== '') {
     const seconds = Number(retryAfter);
@@ -32,7 +42,7 @@ export const limitSpent = (status: number | undefined, headers: Record<string, u
  * the limit is spent. PersistIQ sends its reset on every answer: a 5xx under it is backed off, not
  * waited out until the window ends.
  */
-export function retryWaitMs(status: number | undefined, headers: Record<string, unknown> | undefined, now = Date.now()): number | undefined {
+export function retryWaitMs(status: number | undefined, headers: Record<string, unknown> | undefined, now = answeredAt(headers)): number | undefined {
   const retryAfter = serverWaitMs({ 'retry-after': headers?.['retry-after'] }, now);
   if (retryAfter !== undefined) return retryAfter;
   return limitSpent(status, headers) ? rateLimitResetMs(headers, now) : undefined;

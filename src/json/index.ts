@@ -2,4 +2,4 @@
 // its WebAssembly fast path compiled from wasm/), undeclared members moved under the catch-all field
 // on the way; JSON text read without losing digits. Imports protocol/ only.
 export { ObjectStreamShaper } from './object-shaper';
-export { firstInvalidUtf8, parseJsonLossless, TruncatedBodyError } from './text';
+export { firstInvalidUtf8, isExactInteger, parseJsonExact, parseJsonLossless, TruncatedBodyError } from './text';

@@ -44,6 +44,24 @@ export function parseJsonLossless(text: string): unknown {
   return JSON.parse(parts.join(''));
 }
 
+/** JSON.rawJSON and the reviver's source text (ES2026, Node 22+), where the runtime has them. */
+const rawJson = (JSON as unknown as { rawJSON?: (text: string) => unknown }).rawJSON;
+
+/**
+ * JSON.parse, except that an integer beyond 2^53 stays a number with every digit: it is kept as its
+ * own text (JSON.rawJSON), which JSON.stringify writes back as it came.
+ */
+export function parseJsonExact(text: string): unknown {
+  if (!rawJson || !/\d{16}/.test(text)) return JSON.parse(text);
+  const keep = rawJson;
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+    typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '') ? keep(context!.source!) : value,
+  );
+}
+
+/** Whether a value is an integer kept as its text by parseJsonExact. */
+export const isExactInteger = (value: unknown): boolean => (JSON as unknown as { isRawJSON?: (value: unknown) => boolean }).isRawJSON?.(value) === true;
+
 /** The body ended early (no closing bracket, a cut gzip stream): worth downloading again. */
 export class TruncatedBodyError extends Error {}
 

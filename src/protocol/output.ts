@@ -11,6 +11,8 @@ const CHUNK_SLACK = 16 * 1024;
 const MAX_SPARE_CHUNKS = 4;
 
 const MASK = '**********';
+/** The shortest part of a secret that is masked wherever it appears. */
+const PIECE = 8;
 
 /** One character as written, or percent-encoded in either case (a URL may re-encode `+`, `/`, `=`...). */
 const anyEncoding = (char: string): string => {
@@ -31,6 +33,8 @@ const anyEncoding = (char: string): string => {
 export class SecretScrubber {
   private secrets: string[] = [];
   private pattern: RegExp | undefined;
+  /** Every run of PIECE characters of a secret (as written or base64-encoded). */
+  private readonly pieces = new Set<string>();
 
   constructor(secrets: Iterable<string> = []) {
     this.add(secrets);
@@ -46,10 +50,33 @@ export class SecretScrubber {
     // Longest first, so a secret that contains another is masked whole.
     this.secrets = [...forms].sort((a, b) => b.length - a.length);
     this.pattern = this.secrets.length > 0 ? new RegExp(this.secrets.map((form) => [...form].map(anyEncoding).join('')).join('|'), 'g') : undefined;
+    for (const form of this.secrets) for (let at = 0; at + PIECE <= form.length; at++) this.pieces.add(form.slice(at, at + PIECE));
   }
 
   scrubText(text: string): string {
-    return this.pattern ? text.replace(this.pattern, MASK) : text;
+    return this.pattern ? this.maskPieces(text.replace(this.pattern, MASK)) : text;
+  }
+
+  /**
+   * Masks any run of PIECE or more characters of a secret: a server may echo only part of a key
+   * (the start of a header it quotes, a value cut short), and a part is a part of the secret.
+   */
+  private maskPieces(text: string): string {
+    if (this.pieces.size === 0) return text;
+    const ranges: [start: number, end: number][] = [];
+    for (let at = 0; at + PIECE <= text.length; at++) {
+      if (!this.pieces.has(text.slice(at, at + PIECE))) continue;
+      const last = ranges.at(-1);
+      if (last && at <= last[1]) last[1] = at + PIECE;
+      else ranges.push([at, at + PIECE]);
+    }
+    let masked = '';
+    let from = 0;
+    for (const [start, end] of ranges) {
+      masked += text.slice(from, start) + MASK;
+      from = end;
+    }
+    return masked + text.slice(from);
   }
 
   /** The message with its free-text fields masked. */

@@ -6,11 +6,39 @@ interface Instant {
   ms: number;
 }
 
+/**
+ * ISO 8601 / RFC 3339 as the APIs render it: a date, or a date and time (`T` or a space between),
+ * seconds and their fraction optional, a zone optional. Nothing else is a date: JavaScript's own
+ * parser reads "hello 5" as 2001.
+ */
+const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/**
+ * An instant from a cursor value. A value without a zone is UTC (not the host's zone, which would
+ * move it by hours on another machine), and its text gets the zone, so a state is never read
+ * differently elsewhere. A leap second (:60) is read as the second before it.
+ */
+/** The RFC 2822 form Mindstamp documents ("Sat, 1 Jan 2022 05:12:32 UTC +00:00"; audit #13): day, month name, year, time, zone. */
+const RFC_2822 = /^(?:[A-Z][a-z]{2},?\s+)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?(\s+(?:UTC|GMT))?(\s*[+-]\d{2}:?\d{2})?$/;
+
 const parseInstant = (value: unknown): Instant | undefined => {
-  if (typeof value !== 'string' || value === '') return undefined;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? { text: value, ms } : undefined;
+  if (typeof value !== 'string') return undefined;
+  const rfc2822 = RFC_2822.exec(value.trim());
+  if (rfc2822) {
+    const zoned = rfc2822[1] !== undefined || rfc2822[2] !== undefined;
+    const ms = Date.parse(zoned ? value : `${value.trim()} GMT`);
+    return Number.isFinite(ms) ? { text: zoned ? value : new Date(ms).toISOString(), ms } : undefined;
+  }
+  const match = ISO_8601.exec(value.trim());
+  if (!match) return undefined;
+  const [, date, minutes = '00:00', seconds = '00', fraction = '', zone] = match;
+  const text = zone ? value : `${date}T${minutes}:${seconds}${fraction}Z`;
+  const ms = Date.parse(`${date}T${minutes}:${seconds === '60' ? '59' : seconds}${fraction}${zone ?? 'Z'}`);
+  return Number.isFinite(ms) ? { text, ms } : undefined;
 };
+
+/** The epoch ms of an ISO 8601 date-time (as parseInstant reads it), or undefined. */
+export const isoInstantMs = (value: unknown): number | undefined => parseInstant(value)?.ms;
 
 const later = (a: Instant | undefined, b: Instant | undefined): Instant | undefined => (!a ? b : !b ? a : b.ms > a.ms ? b : a);
 

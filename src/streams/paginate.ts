@@ -48,7 +48,16 @@ export function nextUrlPaginator(options: { urlField: string; hasMoreField?: str
       if (page.items.length === 0) return undefined;
       if (options.hasMoreField && field(page.body, options.hasMoreField) === false) return undefined;
       const next = field(page.body, options.urlField);
-      if (next === null || next === undefined || next === '') return undefined;
+      if (next === null || next === undefined || next === '') {
+        // More pages promised but none named: read on by the documented page parameter (PersistIQ
+        // OpenAPI: `page`, from 1) rather than end the list as if it were whole.
+        if (!options.hasMoreField || field(page.body, options.hasMoreField) !== true) return undefined;
+        const url = new URL(page.request.url);
+        const current = Number(page.request.params[options.pageParam] ?? url.searchParams.get(options.pageParam) ?? 1);
+        if (!Number.isInteger(current)) return undefined;
+        url.searchParams.delete(options.pageParam);
+        return { url: url.toString(), params: { ...page.request.params, [options.pageParam]: current + 1 } };
+      }
       if (typeof next !== 'string') {
         throw new SystemError(`Unexpected "${options.urlField}" in the response to ${describeRequest(page.request)}: ${JSON.stringify(next)}`);
       }
@@ -118,6 +127,11 @@ export function recordsAt(name: string | null, apiTitle: string, absentIsEmpty =
   return (body, request, index = 0) => {
     const items = name === null ? body : field(body, name);
     if (Array.isArray(items)) return items;
+    const message = field(body, 'message');
+    // An error's shape ({code, message}) with HTTP 200 is not an empty list (Fullstory's errors carry both).
+    if (absentIsEmpty && items === undefined && typeof message === 'string' && field(body, 'code') !== undefined) {
+      throw new SystemError(`${apiTitle} answered ${describeRequest(request)} with an error instead of "${name}": ${message} (code ${JSON.stringify(field(body, 'code'))})`);
+    }
     if (absentIsEmpty && index === 0 && items === undefined && body !== null && typeof body === 'object' && !Array.isArray(body)) return [];
     const where = name === null ? 'the response body' : `"${name}"`;
     const got = items === undefined ? 'nothing' : items === null ? 'null' : typeof items;

@@ -2,6 +2,7 @@
 // word (airbyte-platform.md §2.6). So every record's undeclared top-level keys move, unchanged, into one
 // declared object field, and what the data held beyond its schema is counted and reported once per stream.
 import type { JsonBatch } from '../protocol';
+import { isExactInteger } from '../json';
 
 /** The field that carries undeclared top-level keys (the name Airbyte's file-based sources use). */
 export const ADDITIONAL_PROPERTIES = '_ab_additional_properties';
@@ -22,7 +23,17 @@ export function withCatchAll(schema: Schema, field: string): Schema {
 }
 
 const jsonType = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value;
+  value === null
+    ? 'null'
+    : Array.isArray(value)
+      ? 'array'
+      : typeof value === 'number'
+        ? Number.isInteger(value)
+          ? 'integer'
+          : 'number'
+        : isExactInteger(value)
+          ? 'integer'
+          : typeof value;
 
 const accepts = (declared: string[], seen: string): boolean => declared.includes(seen) || (seen === 'integer' && declared.includes('number'));
 
@@ -31,6 +42,15 @@ const MAX_LISTED = 20;
 /** Exports are checked on a sample: the first records of a stream, then one in this many. */
 const SAMPLE_FIRST = 200;
 const SAMPLE_EVERY = 1000;
+
+/**
+ * Sets a member, even one named "__proto__": JSON.parse makes that an own member, but assigning it
+ * sets the object's prototype instead, and the member would be lost.
+ */
+const setOwn = (target: JsonRecord, key: string, value: unknown): void => {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+};
 
 /**
  * One stream's records against its schema: moves undeclared top-level keys into the catch-all field,
@@ -96,10 +116,7 @@ export class SchemaDrift {
   private split(record: JsonRecord): JsonRecord {
     const kept: JsonRecord = {};
     const moved: JsonRecord = {};
-    for (const [key, value] of Object.entries(record)) {
-      if (this.declared.has(key)) kept[key] = value;
-      else moved[key] = value;
-    }
+    for (const [key, value] of Object.entries(record)) setOwn(this.declared.has(key) ? kept : moved, key, value);
     kept[this.catchAll] = moved;
     return kept;
   }

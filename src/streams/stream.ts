@@ -149,6 +149,10 @@ export function* recordObjects(items: unknown[], where: string, countNull: () =>
   }
 }
 
+/** The value at a path of nested fields (undefined where the path breaks off). */
+const valueAt = (record: JsonRecord, path: string[]): unknown =>
+  path.reduce<unknown>((value, field) => (value !== null && typeof value === 'object' ? (value as JsonRecord)[field] : undefined), record);
+
 function withAddedFields(record: JsonRecord, fields: Record<string, (record: JsonRecord) => unknown>): JsonRecord {
   const added: JsonRecord = {};
   for (const [name, compute] of Object.entries(fields)) if (!(name in record)) added[name] = compute(record);
@@ -206,8 +210,10 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
             for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
               let record = addFields ? withAddedFields(item, addFields) : item;
               if (partitions.length > 1) record = { ...partition.fields, ...record };
-              if (written) {
-                const key = JSON.stringify(options.primaryKey!.map((path) => path.map((field) => (record as JsonRecord)[field])));
+              // A record without a key value is never a copy of another: it is always written.
+              const keyValues = written ? options.primaryKey!.map((path) => valueAt(record, path)) : [];
+              if (written && keyValues.every((value) => value !== null && value !== undefined)) {
+                const key = JSON.stringify(keyValues);
                 if (written.has(key)) {
                   repeated++;
                   continue;
@@ -249,13 +255,13 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
   };
 }
 
-/** Where a full refresh resumes, given an earlier attempt's state; from the start (said) if the state does not fit. */
-function resumeAt(state: StreamState, partitions: { params: Params }[], position: string[], stream: string, log: Logger): ResumePoint {
+/** Where a full refresh resumes, given an earlier attempt's state; undefined (from the start, said) if the state does not fit. */
+function resumeAt(state: StreamState, partitions: { params: Params }[], position: string[], stream: string, log: Logger): ResumePoint | undefined {
   const point = resumePoint(state, partitions, position);
   if (typeof point !== 'string') {
     log('INFO', `Stream "${stream}": resuming where an earlier attempt of this sync stopped (${JSON.stringify(state)})`);
     return point;
   }
   log('WARN', `Stream "${stream}": the state given cannot be resumed (${point}); reading from the first page`);
-  return { part: 0, position: {} };
+  return undefined;
 }

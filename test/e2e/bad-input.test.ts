@@ -87,10 +87,6 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
   test('read without --catalog', async () => {
     await expectConfigError({ config: good }, /^read needs --catalog FILE/);
   });
-  test('state for an unknown stream', async () => {
-    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'deals' }, stream_state: {} } }];
-    await expectConfigError({ config: good, catalog, state }, /^state\[0\]\.stream: "deals" is not a PersistIQ stream/);
-  });
   test('state of the wrong shape', async () => {
     await expectConfigError({ config: good, catalog, state: '"leads"' }, /^State must be a list of STREAM state messages or an object keyed by stream name, got string$/);
     await expectConfigError({ config: good, catalog, state: [{ type: 'GLOBAL', global: {} }] }, /^state\[0\]\.type must be STREAM \(per-stream state\), got "GLOBAL"$/);

@@ -5,8 +5,6 @@ import { persistiq } from '../../src/apis/persistiq';
 import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/cli/config';
 import { ConfigError } from '../../src/protocol/errors';
 
-const KNOWN = 'users, leads, campaigns, lead_statuses, lead_fields, events, dnc_domains, tags';
-
 /** Asserts a ConfigError with exactly this message. */
 const rejects = (fn: () => unknown, message: string) =>
   assert.throws(fn, (error: unknown) => {
@@ -138,10 +136,11 @@ describe('validateCatalog', () => {
 });
 
 describe('parseState', () => {
+  const silent = () => undefined;
   const streamState = (name: unknown, state: unknown, type: unknown = 'STREAM') => ({ type, stream: { stream_descriptor: { name }, stream_state: state } });
 
   test('accepts the list of per-stream STATE messages', () => {
-    const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { event_at: 'x' })], persistiq);
+    const states = parseState([streamState('leads', { updated_at: '2024-01-01T00:00:00Z' }), streamState('events', { event_at: 'x' })], persistiq, silent);
     assert.deepEqual(
       [...states],
       [
@@ -152,8 +151,8 @@ describe('parseState', () => {
   });
 
   test('accepts the legacy object keyed by stream name, and LEGACY messages', () => {
-    assert.deepEqual([...parseState({ leads: { updated_at: 'a' }, events: null }, persistiq)], [['leads', { updated_at: 'a' }]]);
-    assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq)], [['events', { event_at: 'b' }]]);
+    assert.deepEqual([...parseState({ leads: { updated_at: 'a' }, events: null }, persistiq, silent)], [['leads', { updated_at: 'a' }]]);
+    assert.deepEqual([...parseState([{ type: 'LEGACY', data: { events: { created_at: 'b' } } }], persistiq, silent)], [['events', { event_at: 'b' }]]);
   });
 
   test('states written by 0.1.0 are migrated to the declared cursor key; current ones pass unchanged', () => {
@@ -165,6 +164,7 @@ describe('parseState', () => {
         streamState('export_bundles', { Stop: 1700003600 }),
       ],
       fullstory,
+      silent,
     );
     assert.deepEqual(
       [...states],
@@ -178,31 +178,37 @@ describe('parseState', () => {
   });
 
   test('a null stream_state (a reset stream) and an empty list give no state', () => {
-    assert.equal(parseState([streamState('leads', null)], persistiq).size, 0);
-    assert.equal(parseState([], persistiq).size, 0);
-    assert.equal(parseState({}, persistiq).size, 0);
+    assert.equal(parseState([streamState('leads', null)], persistiq, silent).size, 0);
+    assert.equal(parseState([], persistiq, silent).size, 0);
+    assert.equal(parseState({}, persistiq, silent).size, 0);
   });
 
-  test('rejects unknown stream names', () => {
-    rejects(() => parseState([streamState('leads', {}), streamState('deals', {})], persistiq), `state[1].stream: "deals" is not a PersistIQ stream; known streams: ${KNOWN}`);
-    rejects(() => parseState({ deals: {} }, persistiq), `state: "deals" is not a PersistIQ stream; known streams: ${KNOWN}`);
+  test('the state of a stream this version does not have (a later version dropped it) is ignored with a WARN', () => {
+    const logs: string[] = [];
+    const log = (level: string, message: string) => logs.push(`${level} ${message}`);
+    assert.deepEqual([...parseState([streamState('leads', { updated_at: 'a' }), streamState('deals', { id: 1 })], persistiq, log)], [['leads', { updated_at: 'a' }]]);
+    assert.equal(parseState({ deals: {} }, persistiq, log).size, 0);
+    assert.deepEqual(logs, [
+      'WARN state[1].stream: the state of "deals", which is not a PersistIQ stream of this connector version, is ignored',
+      'WARN state: the state of "deals", which is not a PersistIQ stream of this connector version, is ignored',
+    ]);
   });
 
   test('rejects a stream_state that is not an object', () => {
-    rejects(() => parseState([streamState('leads', '2024-01-01')], persistiq), 'state[0].stream: the state of stream "leads" must be an object, got string');
-    rejects(() => parseState({ leads: [1] }, persistiq), 'state: the state of stream "leads" must be an object, got a list');
+    rejects(() => parseState([streamState('leads', '2024-01-01')], persistiq, silent), 'state[0].stream: the state of stream "leads" must be an object, got string');
+    rejects(() => parseState({ leads: [1] }, persistiq, silent), 'state: the state of stream "leads" must be an object, got a list');
   });
 
   test('rejects a wrong message type, a missing descriptor and non-object messages', () => {
-    rejects(() => parseState([streamState('leads', {}, 'GLOBAL')], persistiq), 'state[0].type must be STREAM (per-stream state), got "GLOBAL"');
-    rejects(() => parseState([{ type: 'STREAM', stream: {} }], persistiq), 'state[0].stream.stream_descriptor is required for a STREAM state');
-    rejects(() => parseState([streamState(7, {})], persistiq), 'state[0].stream: stream name missing');
-    rejects(() => parseState(['leads'], persistiq), 'state[0] must be a STATE message object');
+    rejects(() => parseState([streamState('leads', {}, 'GLOBAL')], persistiq, silent), 'state[0].type must be STREAM (per-stream state), got "GLOBAL"');
+    rejects(() => parseState([{ type: 'STREAM', stream: {} }], persistiq, silent), 'state[0].stream.stream_descriptor is required for a STREAM state');
+    rejects(() => parseState([streamState(7, {})], persistiq, silent), 'state[0].stream: stream name missing');
+    rejects(() => parseState(['leads'], persistiq, silent), 'state[0] must be a STATE message object');
   });
 
   test('rejects null and other types', () => {
-    rejects(() => parseState(null, persistiq), 'State must be a list of STREAM state messages or an object keyed by stream name, got null');
-    rejects(() => parseState('{}', persistiq), 'State must be a list of STREAM state messages or an object keyed by stream name, got string');
+    rejects(() => parseState(null, persistiq, silent), 'State must be a list of STREAM state messages or an object keyed by stream name, got null');
+    rejects(() => parseState('{}', persistiq, silent), 'State must be a list of STREAM state messages or an object keyed by stream name, got string');
   });
 });
 

@@ -146,3 +146,25 @@ describe('DatetimeCursor timestamp renderings', () => {
     assert.deepEqual(c.state(), documented);
   });
 });
+
+describe('DatetimeCursor: only dates are dates, and a date without a zone is UTC', () => {
+  test('a state that JavaScript would read leniently ("hello 5": 2001) is a ConfigError', () => {
+    for (const value of ['hello 5', '5', 'March 7', '2024-13-45T00:00:00Z', '2024-01-01T00:00:00 PST']) {
+      assert.throws(() => cursor({ state: { updated_at: value } }), ConfigError, value);
+    }
+  });
+
+  test('zone-less values are UTC whatever the host, and the state gets the zone', () => {
+    const c = cursor({ state: { updated_at: '2024-03-01 00:00:00' } });
+    assert.deepEqual(c.lowerBound, { text: '2024-03-01T00:00:00Z', ms: Date.parse('2024-03-01T00:00:00Z') });
+    assert.equal(c.isNew({ updated_at: '2024-03-01T05:00:00' }), true);
+    assert.equal(c.isNew({ updated_at: '2024-02-29T23:59:59.999' }), false);
+    c.observe({ updated_at: '2024-03-01T05:00:00.123456' });
+    assert.deepEqual(c.state(), { updated_at: '2024-03-01T05:00:00.123456Z' });
+    assert.deepEqual(cursor({ state: { updated_at: '2024-03-01' } }).lowerBound, { text: '2024-03-01T00:00:00Z', ms: Date.parse('2024-03-01T00:00:00Z') });
+  });
+
+  test('a leap second (:60) is read as the second before it', () => {
+    assert.equal(cursor({ state: { updated_at: '2016-12-31T23:59:60Z' } }).lowerBound?.ms, Date.parse('2016-12-31T23:59:59Z'));
+  });
+});

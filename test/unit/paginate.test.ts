@@ -46,13 +46,19 @@ describe('nextUrlPaginator', () => {
     );
   });
 
-  test('stops on has_more false, a null or missing next URL, and an empty page', () => {
+  test('stops on has_more false, a null or missing next URL without has_more, and an empty page', () => {
     const next = 'https://api.example.com/v1/leads?page=2';
     assert.equal(paginator.next(page(first, { has_more: false, next_page: next })), undefined);
-    assert.equal(paginator.next(page(first, { has_more: true, next_page: null })), undefined);
-    assert.equal(paginator.next(page(first, { has_more: true })), undefined);
+    assert.equal(paginator.next(page(first, { next_page: null })), undefined);
+    assert.equal(paginator.next(page(first, {})), undefined);
     assert.equal(paginator.next(page(first, { has_more: true, next_page: next }, [])), undefined);
     assert.notEqual(paginator.next(page(first, { next_page: next })), undefined, 'has_more absent: follow next_page');
+  });
+
+  test('has_more: true with a null or missing next URL: the next page by the documented page parameter', () => {
+    for (const body of [{ has_more: true, next_page: null }, { has_more: true }]) {
+      assert.deepEqual(paginator.next(page(first, body)), { url: 'https://api.example.com/v1/leads', params: { updated_after: '2024-01-01T00:00:00Z', page: 2 } });
+    }
   });
 
   test('a next URL that is not a string is a SystemError', () => {
@@ -179,7 +185,7 @@ describe('fetchPages against the mock server', () => {
     answers = {
       '1': { has_more: true, next_page: 'https://api.persistiq.com/v1/leads?page=2', leads: [{ id: 1 }] },
       '2': { has_more: true, next_page: 'https://api.persistiq.com/v1/leads?page=3', leads: [{ id: 2 }] },
-      '3': { has_more: true, next_page: null, leads: [{ id: 3 }] },
+      '3': { has_more: false, next_page: null, leads: [{ id: 3 }] },
     };
     assert.deepEqual(await readAll({ url: `${mock.url}/v1/leads`, params: { updated_after: 'T' } }), [{ id: 1 }, { id: 2 }, { id: 3 }]);
     assert.deepEqual(seen(), ['/v1/leads?updated_after=T', '/v1/leads?updated_after=T&page=2', '/v1/leads?updated_after=T&page=3']);

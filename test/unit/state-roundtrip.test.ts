@@ -43,7 +43,7 @@ describe('every state a stream writes is read back', () => {
         for (let i = 0; i < 200; i++) {
           const ms = Math.floor(next() * 4e12);
           const value = types.includes('integer') ? (i % 2 ? Math.floor(ms / 1000) : ms / 1000 + 0.5) : isoVariants(ms, next);
-          const states = parseState([{ type: 'STREAM', stream: { stream_descriptor: { name: stream.name }, stream_state: { [key]: value } } }], api);
+          const states = parseState([{ type: 'STREAM', stream: { stream_descriptor: { name: stream.name }, stream_state: { [key]: value } } }], api, () => undefined);
           const context = {
             syncMode: 'incremental' as const,
             state: states.get(stream.name),

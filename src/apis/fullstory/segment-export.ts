@@ -4,7 +4,7 @@
 // NDJSON file on another host, without the API key.
 import { downloadItems, sleep, type SplitterFactory } from '../../http';
 import { ConfigError, ConnectorError, logMessage, SystemError, TransientError } from '../../protocol';
-import { joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../streams';
+import { isoInstantMs, joinUrl, type ReadContext, type StreamDefinition, type StreamItem } from '../../streams';
 import type { FullstoryApi } from './api';
 import { CUSTOM_VARS, EVENT_KEY, eventShaper } from './events';
 import individualsSchema from './schemas/segment_individuals.json';
@@ -89,8 +89,8 @@ async function exportLocation(api: FullstoryApi, searchExportId: string): Promis
 function stateInstant(context: ReadContext, stream: string, key: string): number | undefined {
   const saved = context.syncMode === 'incremental' ? context.state?.[key] : undefined;
   if (saved === undefined || saved === null) return undefined;
-  const ms = typeof saved === 'string' ? Date.parse(saved) : NaN;
-  if (!Number.isFinite(ms)) throw new ConfigError(`State for stream "${stream}": "${key}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
+  const ms = isoInstantMs(saved);
+  if (ms === undefined) throw new ConfigError(`State for stream "${stream}": "${key}" must be an ISO 8601 date-time, got ${JSON.stringify(saved)}`);
   return ms;
 }
 

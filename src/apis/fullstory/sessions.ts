@@ -1,5 +1,16 @@
 import { ConnectorError, type StreamState, SystemError } from '../../protocol';
-import { fetchPages, fromPositionOrStart, inOrder, joinUrl, type JsonRecord, nextTokenPaginator, recordObjects, recordsAt, type StreamDefinition } from '../../streams';
+import {
+  fetchPages,
+  fromPositionOrStart,
+  inOrder,
+  joinUrl,
+  type JsonRecord,
+  nextTokenPaginator,
+  recordObjects,
+  recordsAt,
+  type StreamDefinition,
+  type StreamItem,
+} from '../../streams';
 import { describeRequest, type Logger } from '../../http';
 import type { FullstoryApi } from './api';
 import sessions from './schemas/sessions.json';
@@ -67,9 +78,7 @@ export const sessionsStream: StreamDefinition<FullstoryApi> = {
     // "limit: the max number of sessions to return (defaults to 20)", no paging, no documented maximum.
     const sessionsRequest = (uid: string) => ({ url: joinUrl(api.baseUrl, '/sessions/v2'), params: { uid, limit: api.sessionsPerUser } });
     const fetchSessions = async ({ uid }: { uid: string }) => (await api.http.getJson(sessionsRequest(uid).url, sessionsRequest(uid).params, { bulk: true })).body;
-    const sessionsFrom = async function* (
-      from: UsersPlace | undefined,
-    ): AsyncGenerator<{ type: 'progress'; position: string } | { type: 'record'; data: JsonRecord } | { type: 'checkpoint'; state: StreamState }> {
+    const sessionsFrom = async function* (from: UsersPlace | undefined): AsyncGenerator<StreamItem> {
       for await (const [{ uid, position, after }, answer] of inOrder(identifiedUsers(from), () => api.http.parallelism, fetchSessions)) {
         yield { type: 'progress', position };
         if (!answer.ok) {
