@@ -122,6 +122,8 @@ export class OutputWriter {
   private readonly spareChunks: Buffer[] = [];
   /** flush() calls waiting for the destination to finish every chunk (SIGTERM may flush during a flush). */
   private waiting: (() => void)[] = [];
+  /** Closed (close()): what is written from then on is dropped. */
+  private closed = false;
   private readonly chunkDone = (): void => {
     const done = this.chunksHeld.shift();
     if (done !== undefined) this.spare(done);
@@ -159,6 +161,7 @@ export class OutputWriter {
 
   /** RECORDs whose `data` are the batch's JSON texts, copied as bytes (never decoded or parsed). */
   rawRecords(stream: string, batch: JsonBatch, emittedAt = Date.now()): Promise<void> | void {
+    if (this.closed) return;
     const prefix = this.recordPrefix(stream).bytes;
     if (this.recordSuffix.emittedAt !== emittedAt) this.recordSuffix = { emittedAt, bytes: Buffer.from(`,"emitted_at":${emittedAt}}}\n`) };
     const suffix = this.recordSuffix.bytes;
@@ -205,6 +208,17 @@ export class OutputWriter {
     return this.emit(stateMessage(stream, state, recordCount));
   }
 
+  /**
+   * The last words of a cancelled sync: `note` is written, then everything buffered, and nothing
+   * after it. The read loop may go on a little while the process exits; what it adds is dropped
+   * whole, never written in part, so the output ends with a whole line.
+   */
+  async close(note?: AirbyteMessage): Promise<void> {
+    if (note && !this.closed) await this.emit(note);
+    this.closed = true;
+    await this.flush();
+  }
+
   /** Writes everything buffered and resolves once the destination has accepted it. */
   async flush(): Promise<void> {
     await this.writeChunk();
@@ -215,6 +229,7 @@ export class OutputWriter {
   }
 
   private pushLine(line: string): Promise<void> | void {
+    if (this.closed) return;
     // UTF-16 code units become at most 3 bytes each.
     const room = 3 * line.length + 1;
     if (this.used + room > this.chunk.length) this.grow(room);

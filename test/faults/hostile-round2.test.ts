@@ -2,10 +2,12 @@
 // odd answer must not cost. Each case failed on 12b905a; each asserts the exact records, states and
 // messages the connector printed.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { catalogFor, errorsOf, logsOf, type Message, recordsOf, runConnector, statesOf } from '../helpers/connector';
+import { catalogFor, errorsOf, logsOf, MAIN, type Message, recordsOf, runConnector, statesOf, writeTemp } from '../helpers/connector';
+import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
 import { PersistIqMock } from '../mocks/persistiq';
@@ -253,4 +255,55 @@ describe('Fullstory: an error in a 200, a leap second', () => {
     );
     assert.equal(typeof statesOf(result.messages, 'export_bundles').at(-1)!.stream.stream_state.Stop, 'number');
   });
+});
+
+describe('signals: every line written is whole, whatever signal ends the sync', () => {
+  /** A read whose stdout (a real pipe, read all along) gets `signal` once `afterBytes` have come. */
+  async function readUntilSignal(config: unknown, catalog: unknown, signal: NodeJS.Signals, afterBytes: number) {
+    const child = spawn(process.execPath, [MAIN, 'read', '--config', writeTemp('config.json', config), '--catalog', writeTemp('catalog.json', catalog)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let signalled = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (!signalled && bytes >= afterBytes) signalled = child.kill(signal);
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const [code, ended] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+    clearTimeout(killer);
+    return { code, ended, signalled, stdout: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+    ['SIGHUP', 129],
+  ] as const) {
+    test(`${signal} mid-sync (3 times): exit ${exitCode}, whole lines only, a WARN saying so, no STATE ahead of its records`, async () => {
+      const mock = await new FullstoryMock({ bundles: 8, eventsPerBundle: 1500 }).start();
+      try {
+        for (let run = 0; run < 3; run++) {
+          const result = await readUntilSignal(mock.connectorConfig({ start_date: undefined }), catalogFor({ events: 'incremental' }), signal, 300_000 + run * 250_000);
+          assert.ok(result.signalled, 'the signal came mid-sync');
+          assert.equal(result.code, exitCode, `run ${run}: exit ${result.code} (${result.ended})`);
+          assert.ok(result.stdout.endsWith('\n'), `run ${run}: the output ends mid-line: …${result.stdout.slice(-80)}`);
+          const messages = result.stdout.trimEnd().split('\n').map(assertProtocolLine) as Message[];
+          let since = 0;
+          for (const message of messages) {
+            if (message.type === 'RECORD') since++;
+            if (message.type === 'STATE') {
+              assert.equal(message.state.sourceStats.recordCount, since);
+              since = 0;
+            }
+          }
+          assert.ok(logsOf(messages, 'WARN').includes(`Sync cancelled (${signal}): the lines read so far are written, then nothing more`), `run ${run}: no WARN`);
+        }
+      } finally {
+        await mock.close();
+      }
+    });
+  }
 });
