@@ -188,7 +188,11 @@ export class RateLimiter {
     const budget = this.provenRate > 0 ? undefined : this.history.budgetBefore(sentAt, this.windowMs);
     const next = refusedProven ? sent * 0.9 : this.provenRate > 0 ? this.provenRate : budget !== undefined ? Math.min(sent, budget) * UNDER_REFUSED : sent * 0.5;
     if (refusedProven) this.provenRate = next;
-    this.refusedAt = Math.min(this.refusedAt, sent, budget ?? Infinity);
+    // A pace the server accepted before says nothing new of its limit when refused: a burst, an
+    // outage, or the limit came down. The ceiling the probes aim under stays; if the limit did come
+    // down, the next probe above it is refused unproven and lowers it. Lowered at each refusal of a
+    // 5-second outage, it kept the pace near nothing for the rest of the sync.
+    if (!refusedProven) this.refusedAt = Math.min(this.refusedAt, sent, budget ?? Infinity);
     this.relaxBy = FIRST_RELAX;
     this.slowedAt = now;
     this.setRate(next);

@@ -139,10 +139,11 @@ describe('Mindstamp through the CLI', () => {
     const result = await runConnector('read', { config: mock.connectorConfig({ page_size: exact }), catalog: catalogFor({ views: 'full_refresh' }) });
     assert.equal(result.code, 0);
     assert.deepEqual(recordsOf(result.messages, 'views'), mock.records('views'));
-    assert.deepEqual(
-      mock.requests.slice(start).map((r) => r.query.toString()),
-      [`limit=${exact}&offset=0`, `limit=${exact}&offset=${exact}`],
-    );
+    const asked = mock.requests.slice(start).map((r) => r.query.toString());
+    assert.deepEqual(asked.slice(0, 2), [`limit=${exact}&offset=0`, `limit=${exact}&offset=${exact}`]);
+    // A full page shows the step: the next two pages are asked ahead, and the one after the empty
+    // page goes out too if the empty page's answer is late (a busy machine); it is dropped unread.
+    assert.ok(asked.slice(2).every((query) => query === `limit=${exact}&offset=${2 * exact}`) && asked.length <= 3, asked.join(', '));
   });
 
   test('page_size above the documented 1000 is a config error naming the field', async () => {

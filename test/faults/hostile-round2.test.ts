@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { catalogFor, errorsOf, logsOf, MAIN, type Message, recordsOf, runConnector, statesOf, writeTemp } from '../helpers/connector';
+import { assertStatesCountTheirRecords, catalogFor, errorsOf, logsOf, MAIN, type Message, recordsOf, runConnector, statesOf, writeTemp } from '../helpers/connector';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
@@ -291,14 +291,7 @@ describe('signals: every line written is whole, whatever signal ends the sync', 
           assert.equal(result.code, exitCode, `run ${run}: exit ${result.code} (${result.ended})`);
           assert.ok(result.stdout.endsWith('\n'), `run ${run}: the output ends mid-line: …${result.stdout.slice(-80)}`);
           const messages = result.stdout.trimEnd().split('\n').map(assertProtocolLine) as Message[];
-          let since = 0;
-          for (const message of messages) {
-            if (message.type === 'RECORD') since++;
-            if (message.type === 'STATE') {
-              assert.equal(message.state.sourceStats.recordCount, since);
-              since = 0;
-            }
-          }
+          assertStatesCountTheirRecords(messages);
           assert.ok(logsOf(messages, 'WARN').includes(`Sync cancelled (${signal}): the lines read so far are written, then nothing more`), `run ${run}: no WARN`);
         }
       } finally {
@@ -306,4 +299,30 @@ describe('signals: every line written is whole, whatever signal ends the sync', 
       }
     });
   }
+});
+
+describe('rate limits: a burst of 429s does not cap the pace for the rest of the sync', () => {
+  test('Mindstamp at 50 requests a second; 5 s in which every request is refused; 30 s later the pace is back at 85 % of 50/s', async () => {
+    const mock = await new MindstampMock({ counts: { views: 30_000, interactions: 0 }, rateLimit: { limit: 50, windowMs: 1000 } }).start();
+    try {
+      const limit = mock.rateLimit!;
+      const config = mock.connectorConfig({ page_size: 10 });
+      const run = runConnector('read', { config, catalog: catalogFor({ views: 'full_refresh' }), timeoutMs: 120_000 });
+      // Settled after 10 s; then the burst, as a server refuses everything during an outage.
+      await new Promise((resolve) => setTimeout(resolve, 10_000));
+      mock.rateLimit = { ...limit, limit: 0 };
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      mock.rateLimit = limit;
+      const burstEnded = Date.now();
+      const result = await run;
+      assert.equal(result.code, 0, result.stdout.slice(-600));
+      assert.equal(recordsOf(result.messages, 'views').length, mock.records('views').length);
+      // Accepted requests in the 10 s from 20 s to 30 s after the burst.
+      const accepted = mock.requests.filter((r) => r.at >= burstEnded + 20_000 && r.at < burstEnded + 30_000).length;
+      console.log(`rate-limit burst: ${accepted / 10} requests a second 20-30 s after a 5 s burst of 429s (the server accepts 50)`);
+      assert.ok(accepted >= 0.85 * 50 * 10, `${accepted / 10} requests a second 20-30 s after the burst`);
+    } finally {
+      await mock.close();
+    }
+  });
 });

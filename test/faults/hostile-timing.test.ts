@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp, type Message } from '../helpers/connector';
+import { assertStatesCountTheirRecords, catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp, type Message } from '../helpers/connector';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
@@ -134,14 +134,7 @@ describe('a destination that stops reading for a while', () => {
       const lines = result.stdout.split('\n');
       // A cancelled write may end mid-line; every complete line is a message.
       const messages = lines.slice(0, -1).map(assertProtocolLine) as Message[];
-      let recordsSinceState = 0;
-      for (const message of messages) {
-        if (message.type === 'RECORD') recordsSinceState++;
-        if (message.type === 'STATE') {
-          assert.equal(message.state.sourceStats.recordCount, recordsSinceState);
-          recordsSinceState = 0;
-        }
-      }
+      assertStatesCountTheirRecords(messages);
       assert.ok(recordsOf(messages, 'events').length > 0);
     } finally {
       await mock.close();

@@ -1,6 +1,7 @@
 // Runs the built connector (dist/main.js) as a child process, the way the platform does, and
 // parses what it printed. Every stdout line must be a valid Airbyte message, and no configured
 // secret (nor its base64 form) may appear in stdout or stderr.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,4 +123,17 @@ export function lastStates(messages: Message[]): Message[] {
   const byStream = new Map<string, Message>();
   for (const state of statesOf(messages)) byStream.set(state.stream.stream_descriptor.name, { type: 'STREAM', stream: state.stream });
   return [...byStream.values()];
+}
+
+/** Each STATE counts exactly the records of its stream printed since that stream's STATE before: none ahead of its records. */
+export function assertStatesCountTheirRecords(messages: Message[]): void {
+  const since = new Map<string, number>();
+  for (const message of messages) {
+    if (message.type === 'RECORD') since.set(message.record.stream, (since.get(message.record.stream) ?? 0) + 1);
+    if (message.type === 'STATE') {
+      const stream = message.state.stream.stream_descriptor.name;
+      assert.equal(message.state.sourceStats.recordCount, since.get(stream) ?? 0, `a STATE of ${stream} counts the records before it`);
+      since.set(stream, 0);
+    }
+  }
 }

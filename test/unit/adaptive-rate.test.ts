@@ -164,3 +164,31 @@ describe('adaptive RateLimiter: slow start and the first refusal', () => {
     assert.equal(limiter.currentRate, before / 2);
   });
 });
+
+describe('adaptive RateLimiter after a burst of refusals (issue 27: a 5-second outage capped the pace for the rest of the sync)', () => {
+  test('5 s in which every request is refused, then a server accepting 50 a second again: back at 85 % of it within 30 s', () => {
+    const limiter = adaptiveLimiter(4000);
+    simulate(limiter, 3000, 6000);
+    const before = limiter.currentRate;
+    // The burst: every request refused for 5 s, each with Retry-After: 1, which holds every request
+    // of the client for a second (RequestPace): the next goes after it, and is refused in its turn.
+    const burstEnds = now + 5000;
+    while (now < burstEnds) {
+      now += 60_000 / limiter.currentRate;
+      limiter.throttled(now);
+      now += 1000;
+    }
+    const afterBurst = limiter.currentRate;
+    const recoveredBy = now + 30_000;
+    while (now < recoveredBy) {
+      now += 60_000 / limiter.currentRate;
+      if (limiter.currentRate > 3000) limiter.throttled(now);
+      else limiter.accepted(now);
+    }
+    // Back to what it kept before the burst, or to 85 % of the limit, whichever is lower.
+    assert.ok(
+      limiter.currentRate >= Math.min(before, 0.85 * 3000),
+      `${Math.round(limiter.currentRate)}/min 30 s after the burst (${Math.round(afterBurst)}/min at its end, ${Math.round(before)}/min before it)`,
+    );
+  });
+});
