@@ -162,6 +162,10 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     }
     const geoPages = mock.requests.slice(start).filter((r) => r.path === '/settings/recording/v1/geo/history');
     assert.equal(geoPages.length, 3, 'next_pagination_token followed');
+    assert.ok(
+      geoPages.every((r) => r.query.get('limit') === '100'),
+      'the documented maximum page',
+    );
   });
 
   test('history incremental: state is the newest lastUpdated; the next sync yields only newer versions; 0.1.0 states are read', async () => {
@@ -202,7 +206,7 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
         ],
         [
           'config_error',
-          'Stream "settings_privacy_history": Fullstory denied access to GET /settings/recording/v1/privacy/history (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy_history" needs an Admin API key.',
+          'Stream "settings_privacy_history": Fullstory denied access to GET /settings/recording/v1/privacy/history?limit=100 (HTTP 403): This operation requires an Admin API key (code forbidden). Check the API key\'s permissions. Stream "settings_privacy_history" needs an Admin API key.',
         ],
       ],
     );

@@ -135,6 +135,10 @@ export class FullstoryMock extends MockServer {
       if (!kind) return error(404, 'resource_not_found', `no settings ${match[1]}`);
       if (match[1] === 'privacy' && !admin) return error(403, 'forbidden', 'This operation requires an Admin API key');
       if (!match[2]) return { status: 200, body: kind.current };
+      // "limit … The default is 20 and the max is 100" (developer.fullstory.com get-privacy-settings-history);
+      // this mock gives 3 a page whatever is asked, as a server may give fewer than asked.
+      const historyLimit = Number(query.get('limit') ?? '20');
+      if (!Number.isInteger(historyLimit) || historyLimit < 1 || historyLimit > 100) return error(400, 'invalid_argument', 'limit must be between 1 and 100');
       // Some history endpoints spell the token in snake_case.
       const tokenKey = ['geo', 'targeting'].includes(match[1]) ? 'next_pagination_token' : 'nextPaginationToken';
       return this.tokenPage(kind.versions, query.get('paginationToken'), 3, 'versions', tokenKey);

@@ -34,7 +34,8 @@ const current = (kind: string, schema: JsonSchema): StreamDefinition<FullstoryAp
 });
 
 // History answers {versions, nextPaginationToken} — some endpoints spell it next_pagination_token.
-const historyPages = nextTokenPaginator({ tokenFields: ['nextPaginationToken', 'next_pagination_token'], param: 'paginationToken' });
+// `limit`: "The default is 20 and the max is 100" (get-privacy-settings-history): the max, 5× fewer requests.
+const historyPages = nextTokenPaginator({ tokenFields: ['nextPaginationToken', 'next_pagination_token'], param: 'paginationToken', initialParams: { limit: 100 } });
 
 /**
  * The cursor: `metadata.lastUpdated` copied to the top level (as tap-fullstory does), because
