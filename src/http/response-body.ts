@@ -38,15 +38,18 @@ function firstGzipMember(bytes: Buffer, maxBytes: number): Buffer {
   return inflateRawSync(bytes.subarray(at), { maxOutputLength: maxBytes });
 }
 
-/** A Content-Encoding other than gzip (asked for, and recognised by its magic bytes), decoded as Node can. */
-type Decoder = (bytes: Buffer, options: { maxOutputLength: number }) => Buffer;
+/** Decompresses a whole body, at most `maxBytes` of output. */
+type Decoder = (bytes: Buffer, maxBytes: number) => Buffer;
 /** zstd: Node 22.15 and later (the image runs 24); @types/node 20 does not declare it. */
-const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: Decoder }).zstdDecompressSync;
-const DECODERS: Record<string, Decoder | undefined> = {
-  br: brotliDecompressSync,
-  deflate: (bytes, options) => ((bytes[0] & 0x0f) === 8 ? inflateSync(bytes, options) : inflateRawSync(bytes, options)),
-  zstd: zstdDecompressSync,
-};
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (bytes: Buffer, options: { maxOutputLength: number }) => Buffer }).zstdDecompressSync;
+/** A Content-Encoding other than gzip (asked for, and recognised by its magic bytes), decoded as Node can. */
+const DECODERS = new Map<string, Decoder | undefined>([
+  ['br', (bytes, maxBytes) => brotliDecompressSync(bytes, { maxOutputLength: maxBytes })],
+  ['deflate', (bytes, maxBytes) => ((bytes[0] & 0x0f) === 8 ? inflateSync : inflateRawSync)(bytes, { maxOutputLength: maxBytes })],
+  ['zstd', zstdDecompressSync && ((bytes, maxBytes) => zstdDecompressSync(bytes, { maxOutputLength: maxBytes }))],
+]);
+/** Codings that leave the body as it is, or that only gzip's magic bytes decide. */
+const AS_IS = new Set(['', 'identity', 'gzip']);
 
 /**
  * Strict gunzip (a truncated stream throws), capped at `maxBytes` of output; then UTF-8 text. Bytes
@@ -59,23 +62,16 @@ export function decodeBody(data: unknown, maxBytes: number, contentEncoding?: un
   const coding = String(contentEncoding ?? '')
     .trim()
     .toLowerCase();
-  if (isGzip(bytes)) {
+  const gzip = isGzip(bytes);
+  const decode = gzip ? gunzipWhole : DECODERS.get(coding);
+  if (!decode && !AS_IS.has(coding)) throw new UndecodableBodyError(`it is encoded as "${coding}", which the connector cannot decode (it asks for gzip)`);
+  if (decode) {
     try {
-      bytes = gunzipWhole(bytes, maxBytes);
+      bytes = decode(bytes, maxBytes);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') throw new UndecodableBodyError(`it decompresses to more than ${maxBytes / MEGABYTE} MB (max_response_megabytes)`);
-      throw new CutGzipError(code, `the body could not be decompressed (${(error as Error).message})`);
-    }
-  } else if (coding !== '' && coding !== 'identity' && coding !== 'gzip') {
-    const decode = DECODERS[coding];
-    if (!decode) throw new UndecodableBodyError(`it is encoded as "${coding}", which the connector cannot decode (it asks for gzip)`);
-    try {
-      bytes = decode(bytes, { maxOutputLength: maxBytes });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        throw new UndecodableBodyError(`it decompresses to more than ${maxBytes / MEGABYTE} MB (max_response_megabytes)`);
-      throw new CutGzipError((error as NodeJS.ErrnoException).code, `the ${coding} body could not be decompressed (${(error as Error).message})`);
+      throw new CutGzipError(code, `the ${gzip ? '' : `${coding} `}body could not be decompressed (${(error as Error).message})`);
     }
   }
   if (!isUtf8(bytes)) throw new UndecodableBodyError(`it is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(bytes)})`);

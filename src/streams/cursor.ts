@@ -13,23 +13,24 @@ interface Instant {
  */
 const ISO_8601 = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 
+/** The RFC 2822 form Mindstamp documents ("Sat, 1 Jan 2022 05:12:32 UTC +00:00"; audit #13): day, month name, year, time, zone. */
+const RFC_2822 = /^(?:[A-Z][a-z]{2},?\s+)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?(\s+(?:UTC|GMT))?(\s*[+-]\d{2}:?\d{2})?$/;
+
 /**
  * An instant from a cursor value. A value without a zone is UTC (not the host's zone, which would
  * move it by hours on another machine), and its text gets the zone, so a state is never read
  * differently elsewhere. A leap second (:60) is read as the second before it.
  */
-/** The RFC 2822 form Mindstamp documents ("Sat, 1 Jan 2022 05:12:32 UTC +00:00"; audit #13): day, month name, year, time, zone. */
-const RFC_2822 = /^(?:[A-Z][a-z]{2},?\s+)?\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?(\s+(?:UTC|GMT))?(\s*[+-]\d{2}:?\d{2})?$/;
-
 const parseInstant = (value: unknown): Instant | undefined => {
   if (typeof value !== 'string') return undefined;
-  const rfc2822 = RFC_2822.exec(value.trim());
+  const trimmed = value.trim();
+  const rfc2822 = RFC_2822.exec(trimmed);
   if (rfc2822) {
     const zoned = rfc2822[1] !== undefined || rfc2822[2] !== undefined;
-    const ms = Date.parse(zoned ? value : `${value.trim()} GMT`);
+    const ms = Date.parse(zoned ? value : `${trimmed} GMT`);
     return Number.isFinite(ms) ? { text: zoned ? value : new Date(ms).toISOString(), ms } : undefined;
   }
-  const match = ISO_8601.exec(value.trim());
+  const match = ISO_8601.exec(trimmed);
   if (!match) return undefined;
   const [, date, minutes = '00:00', seconds = '00', fraction = '', zone] = match;
   const text = zone ? value : `${date}T${minutes}:${seconds}${fraction}Z`;
@@ -133,7 +134,7 @@ export class DatetimeCursor {
 }
 
 /** The value at a path into nested objects, if any. */
-function valueAt(object: Record<string, unknown>, path: string[]): unknown {
+export function valueAt(object: Record<string, unknown>, path: string[]): unknown {
   let value: unknown = object;
   for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   return value;

@@ -5,7 +5,7 @@
 export { DatetimeCursor, type DatetimeCursorOptions, isoInstantMs } from './cursor';
 export { inOrder, type Settled } from './in-order';
 export { fetchPages } from './page-reader';
-export { fromPositionOrStart } from './list-position';
+export { fromPositionOrStart, logResuming } from './list-position';
 export { nextTokenPaginator, nextUrlPaginator, offsetPaginator, recordsAt, singlePage, type Page, type PageRequest, type Paginator, type RecordSelector } from './paginate';
 export { ADDITIONAL_PROPERTIES, SchemaDrift, withCatchAll } from './schema-drift';
 export {

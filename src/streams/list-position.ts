@@ -49,6 +49,10 @@ export function resumePoint(state: StreamState, parts: { params: Params }[], pos
   return { part, position: at };
 }
 
+/** Says that a stream goes on from the place an earlier attempt's state holds. */
+export const logResuming = (stream: string, state: StreamState, log: Logger): void =>
+  log('INFO', `Stream "${stream}": resuming where an earlier attempt of this sync stopped (${JSON.stringify(state)})`);
+
 /** Answers to a resumed read's first request that say its position is no longer valid (a page token that expired). */
 const STALE_POSITION_STATUSES = new Set([400, 404, 410, 422]);
 

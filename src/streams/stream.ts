@@ -1,10 +1,10 @@
 import { type ApiClock, describeRequest, type HttpClient, type Logger, type Params } from '../http';
-import { DatetimeCursor } from './cursor';
+import { DatetimeCursor, valueAt } from './cursor';
 import { type AirbyteMessage, type JsonBatch, rowEstimate, type StreamState, type SyncMode, SystemError } from '../protocol';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages } from './page-reader';
 import { recordsAt, singlePage, type Paginator } from './paginate';
-import { fromPositionOrStart, positionState, resumePoint, type ResumePoint } from './list-position';
+import { fromPositionOrStart, logResuming, positionState, resumePoint, type ResumePoint } from './list-position';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
@@ -149,10 +149,6 @@ export function* recordObjects(items: unknown[], where: string, countNull: () =>
   }
 }
 
-/** The value at a path of nested fields (undefined where the path breaks off). */
-const valueAt = (record: JsonRecord, path: string[]): unknown =>
-  path.reduce<unknown>((value, field) => (value !== null && typeof value === 'object' ? (value as JsonRecord)[field] : undefined), record);
-
 function withAddedFields(record: JsonRecord, fields: Record<string, (record: JsonRecord) => unknown>): JsonRecord {
   const added: JsonRecord = {};
   for (const [name, compute] of Object.entries(fields)) if (!(name in record)) added[name] = compute(record);
@@ -259,7 +255,7 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
 function resumeAt(state: StreamState, partitions: { params: Params }[], position: string[], stream: string, log: Logger): ResumePoint | undefined {
   const point = resumePoint(state, partitions, position);
   if (typeof point !== 'string') {
-    log('INFO', `Stream "${stream}": resuming where an earlier attempt of this sync stopped (${JSON.stringify(state)})`);
+    logResuming(stream, state, log);
     return point;
   }
   log('WARN', `Stream "${stream}": the state given cannot be resumed (${point}); reading from the first page`);

@@ -4,15 +4,13 @@
 // stream of the failed attempt (docs.airbyte.com/understanding-airbyte/resumability).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, logsOf, type Message, recordsOf, runConnector, statesOf, statusesOf } from '../helpers/connector';
+import { catalogFor, logsOf, type Message, recordsOf, runConnector, statesOf, statusesOf, streamStates } from '../helpers/connector';
 import { FullstoryMock, sessionCount } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
 import { EVENT_GROUPS, PersistIqMock } from '../mocks/persistiq';
 
 const COMPLETE = { __ab_full_refresh_sync_complete: true };
 const full = (streams: string[]) => catalogFor(Object.fromEntries(streams.map((s) => [s, 'full_refresh'])));
-const stateOf = (states: Record<string, Record<string, unknown>>) =>
-  Object.entries(states).map(([name, stream_state]) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state } }));
 const statesWithCounts = (messages: Message[], stream: string) => statesOf(messages, stream).map((s) => [s.stream.stream_state, s.sourceStats.recordCount]);
 const ids = (records: Record<string, unknown>[]) => records.map((r) => r.id);
 
@@ -39,7 +37,7 @@ describe('PersistIQ: full refresh resumed by a retried attempt', () => {
 
   test('a state {page: 2} reads from page 2 on; the end is marked complete', async () => {
     const start = mock.requests.length;
-    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads']), state: stateOf({ leads: { page: 2 } }) });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads']), state: streamStates({ leads: { page: 2 } }) });
     assert.equal(result.code, 0);
     assert.deepEqual(ids(recordsOf(result.messages, 'leads')), ids(mock.data.leads.slice(100)));
     assert.deepEqual(requestsAfter(start, '/v1/leads'), ['page=2', 'page=3']);
@@ -52,7 +50,7 @@ describe('PersistIQ: full refresh resumed by a retried attempt', () => {
 
   test('events resume in the group the state names, the groups before it not read again', async () => {
     const start = mock.requests.length;
-    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['events']), state: stateOf({ events: { group: 'lead_detail' } }) });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['events']), state: streamStates({ events: { group: 'lead_detail' } }) });
     assert.equal(result.code, 0);
     const leadDetail = mock.data.events.filter((_, i) => mock.eventGroups[i] === 'lead_detail');
     assert.deepEqual(ids(recordsOf(result.messages, 'events')), ids(leadDetail));
@@ -63,7 +61,7 @@ describe('PersistIQ: full refresh resumed by a retried attempt', () => {
 
   test('a stream whose state says it was read whole is not read again: its state is repeated, and it completes', async () => {
     const start = mock.requests.length;
-    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads', 'tags']), state: stateOf({ leads: COMPLETE, tags: { page: 1 } }) });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads', 'tags']), state: streamStates({ leads: COMPLETE, tags: { page: 1 } }) });
     assert.equal(result.code, 0);
     assert.equal(recordsOf(result.messages, 'leads').length, 0);
     assert.deepEqual(requestsAfter(start, '/v1/leads'), []);
@@ -83,7 +81,7 @@ describe('PersistIQ: full refresh resumed by a retried attempt', () => {
       ],
     ] as const) {
       const start = mock.requests.length;
-      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads']), state: stateOf({ leads: state }) });
+      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['leads']), state: streamStates({ leads: state }) });
       assert.equal(result.code, 0);
       assert.deepEqual(ids(recordsOf(result.messages, 'leads')), ids(mock.data.leads), JSON.stringify(state));
       assert.deepEqual(requestsAfter(start, '/v1/leads'), ['', 'page=2', 'page=3']);
@@ -97,7 +95,7 @@ describe('Mindstamp: offsets resumed', () => {
     const mock = await new MindstampMock({ counts: { views: 450 } }).start();
     try {
       assert.deepEqual(await discovered(mock.connectorConfig()), ['videos', 'viewers', 'views', 'interactions']);
-      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['views']), state: stateOf({ views: { offset: 300 } }) });
+      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['views']), state: streamStates({ views: { offset: 300 } }) });
       assert.equal(result.code, 0);
       const rest = mock.data.views.slice(300).filter((v) => v !== null) as Record<string, unknown>[];
       assert.deepEqual(ids(recordsOf(result.messages, 'views')), ids(rest));
@@ -149,7 +147,7 @@ describe('Fullstory: lists, users and sessions resumed', () => {
     const result = await runConnector('read', {
       config: mock.connectorConfig(),
       catalog: full(['sessions']),
-      state: stateOf({ sessions: { users_page_token: token(20), users_done: 5 } }),
+      state: streamStates({ sessions: { users_page_token: token(20), users_done: 5 } }),
     });
     assert.equal(result.code, 0, result.stdout.slice(-1000));
     // Several in flight: they arrive in no set order.
@@ -168,7 +166,7 @@ describe('Fullstory: lists, users and sessions resumed', () => {
   });
 
   test('a page token the API no longer takes (400) is read from the start, said in a WARN', async () => {
-    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['users']), state: stateOf({ users: { page_token: 'expired' } }) });
+    const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['users']), state: streamStates({ users: { page_token: 'expired' } }) });
     assert.equal(result.code, 0);
     assert.deepEqual(ids(recordsOf(result.messages, 'users')), ids(mock.users));
     assert.deepEqual(logsOf(result.messages, 'WARN'), [

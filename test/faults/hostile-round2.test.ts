@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { assertStatesCountTheirRecords, catalogFor, errorsOf, logsOf, MAIN, type Message, recordsOf, runConnector, statesOf, writeTemp } from '../helpers/connector';
+import { assertStatesCountTheirRecords, catalogFor, errorsOf, logsOf, MAIN, type Message, recordsOf, runConnector, statesOf, streamStates, writeTemp } from '../helpers/connector';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { MindstampMock } from '../mocks/mindstamp';
@@ -15,7 +15,6 @@ import { PersistIqMock } from '../mocks/persistiq';
 /** zstd: Node 22.15+ (the suites run on 24); @types/node 20 does not declare it. */
 const zstdCompressSync = (zlib as unknown as { zstdCompressSync: (data: string) => Buffer }).zstdCompressSync;
 
-const stateOf = (name: string, stream_state: unknown) => [{ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state } }];
 /** The RECORD line of a stream whose data holds `marker`, as printed (parsing it back could hide a loss). */
 const recordLine = (stdout: string, marker: string) => stdout.split('\n').find((line) => line.startsWith('{"type":"RECORD"') && line.includes(marker));
 
@@ -117,7 +116,7 @@ describe('PersistIQ: odd keys, ids, numbers and bodies', () => {
 
   test('a cursor in the state that is not a date is a config_error naming the stream, before any request of it', async () => {
     const start = mock.requests.length;
-    const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'incremental' }), state: stateOf('leads', { updated_at: 'hello 5' }) });
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ leads: 'incremental' }), state: streamStates({ leads: { updated_at: 'hello 5' } }) });
     assert.equal(result.code, 1);
     assert.deepEqual(
       errorsOf(result.messages).map((e: Message) => [e.failure_type, e.message]),
@@ -135,7 +134,7 @@ describe('PersistIQ: odd keys, ids, numbers and bodies', () => {
   });
 
   test('the state of a stream this version does not have is ignored with a WARN; the sync runs', async () => {
-    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }), state: stateOf('deals', { page: 3 }) });
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }), state: streamStates({ deals: { page: 3 } }) });
     assert.equal(result.code, 0);
     assert.equal(recordsOf(result.messages, 'tags').length, mock.data.tags.length);
     assert.ok(logsOf(result.messages, 'WARN').includes('state[0].stream: the state of "deals", which is not a PersistIQ stream of this connector version, is ignored'));
@@ -201,7 +200,7 @@ describe('clocks: zone-less timestamps are UTC, on any host', () => {
         const result = await runConnector('read', {
           config: mock.connectorConfig(),
           catalog: catalogFor({ videos: 'incremental' }),
-          state: stateOf('videos', { updated_at: '2024-03-01T00:00:00Z' }),
+          state: streamStates({ videos: { updated_at: '2024-03-01T00:00:00Z' } }),
           env: { TZ: tz },
         });
         assert.equal(result.code, 0);

@@ -137,3 +137,7 @@ export function assertStatesCountTheirRecords(messages: Message[]): void {
     }
   }
 }
+
+/** Per-stream STATE messages, as the platform passes them to `read --state`: `{stream: stream_state}`. */
+export const streamStates = (states: Record<string, unknown>): Message[] =>
+  Object.entries(states).map(([name, stream_state]) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state } }));

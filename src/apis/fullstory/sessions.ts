@@ -3,6 +3,7 @@ import {
   fetchPages,
   fromPositionOrStart,
   inOrder,
+  logResuming,
   joinUrl,
   type JsonRecord,
   nextTokenPaginator,
@@ -35,7 +36,7 @@ function placeOf(state: StreamState | undefined, log: Logger): UsersPlace | unde
   const { users_page_token: token, users_done: done, ...rest } = state;
   const fits = Object.keys(rest).length === 0 && (token === undefined || typeof token === 'string') && Number.isInteger(done) && (done as number) >= 0;
   if (fits) {
-    log('INFO', `Stream "sessions": resuming where an earlier attempt of this sync stopped (${JSON.stringify(state)})`);
+    logResuming('sessions', state, log);
     return { users_page_token: token as string | undefined, users_done: done as number };
   }
   log('WARN', `Stream "sessions": the state given is not a place in the users list (${JSON.stringify(state)}); reading from the first user`);
