@@ -2,7 +2,7 @@
 // First: the modules loaded after it are compiled from the cache.
 import './compile-cache';
 import { registry } from './apis';
-import { runCommand } from './cli';
+import { runCommand, SyncProgress } from './cli';
 import { errorTrace, logMessage, OutputWriter } from './protocol';
 
 /** How long a cancelled sync may spend handing its last lines to the destination. */
@@ -10,6 +10,7 @@ const SIGTERM_FLUSH_MS = 5_000;
 
 async function main(): Promise<void> {
   const out = new OutputWriter(process.stdout);
+  const progress = new SyncProgress(out, process.env);
   // A closed stdout (the platform stopped reading) leaves nothing to report to.
   process.stdout.on('error', () => process.exit(1));
   // SIGTERM is how the platform cancels a sync (SIGINT and SIGHUP, a terminal's): a WARN says so,
@@ -24,14 +25,17 @@ async function main(): Promise<void> {
   ] as const) {
     process.once(signal, () => {
       setTimeout(() => process.exit(code), SIGTERM_FLUSH_MS);
-      void out.close(logMessage('WARN', `Sync cancelled (${signal}): the lines read so far are written, then nothing more`)).finally(() => process.exit(code));
+      const where = progress.whereStopped();
+      // Each stream's last STATE is where the next attempt or sync goes on.
+      const cancelled = `Sync cancelled (${signal})${where ? `; ${where}` : ''}: the lines read so far are written, then nothing more`;
+      void out.close(logMessage('WARN', cancelled)).finally(() => process.exit(code));
     });
   }
   process.on('uncaughtException', (error) => {
     void out.emit(errorTrace({ message: `Unexpected error: ${error.message}`, stack_trace: error.stack, failure_type: 'system_error' }));
     void out.flush().finally(() => process.exit(1));
   });
-  const code = await runCommand(process.argv.slice(2), out, registry, process.env);
+  const code = await runCommand(process.argv.slice(2), out, registry, process.env, progress);
   await out.flush();
   process.exit(code);
 }

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnyApiDefinition } from '../connector';
 import { parseState, readJsonFile, secretValues, validateCatalog, validateConfig } from './config';
-import { type AirbyteStream, asConnectorError, ConfigError, connectionStatus, errorTrace, logMessage, type OutputWriter, type StreamState } from '../protocol';
+import { type AirbyteStream, asConnectorError, ConfigError, type ConnectorError, connectionStatus, errorTrace, logMessage, type OutputWriter, type StreamState } from '../protocol';
 import { ApiClock, type Logger } from '../http';
 import { SyncProgress } from './progress';
 import { readStreams } from './read';
-import { buildSpec, selectApis } from './spec';
+import { apiDocumentationUrl, buildSpec, DOCUMENTATION_URL, selectApis } from './spec';
 import { catalogSchema } from '../streams';
 
 const packageInfo = (): { name: string; version: string } => JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { name: string; version: string };
@@ -29,7 +29,12 @@ An Airbyte source for Fullstory, Mindstamp and PersistIQ: one JSON message per l
 Options:
   --debug    DEBUG logs of each request: method, path, status, duration (also LOG_LEVEL=debug)
   --help     this text;  --version  the connector's version
-The config picks the API: {"api": {"name": "persistiq", "api_key": "..."}}. Docs: docs/<api>.md.`;
+The config picks the API: {"api": {"name": "persistiq", "api_key": "..."}}.
+Docs: ${DOCUMENTATION_URL}
+  per API: ${apiDocumentationUrl('<api>')}`;
+
+/** The command line itself is wrong: no config was judged. */
+class UsageError extends ConfigError {}
 
 interface Invocation {
   command: string;
@@ -41,7 +46,7 @@ interface Invocation {
 
 function parseInvocation(argv: string[]): Invocation {
   const [command, ...rest] = argv;
-  if (!command || command.startsWith('-')) throw new ConfigError(`No command given; ${USAGE}`);
+  if (!command || command.startsWith('-')) throw new UsageError(`No command given; ${USAGE}`);
   try {
     const { values } = parseArgs({
       args: rest,
@@ -51,22 +56,26 @@ function parseInvocation(argv: string[]): Invocation {
     });
     return { command, ...values };
   } catch (error) {
-    throw new ConfigError(`${(error as Error).message}; ${USAGE}`);
+    throw new UsageError(`${(error as Error).message}; ${USAGE}`);
   }
 }
 
 const required = (value: string | undefined, flag: string, command: string): string => {
-  if (!value) throw new ConfigError(`${command} needs ${flag} FILE; ${USAGE}`);
+  if (!value) throw new UsageError(`${command} needs ${flag} FILE; ${USAGE}`);
   return value;
 };
 
-/** Runs one connector command, writing protocol messages to `out`. Returns the exit code. */
-export async function runCommand(argv: string[], out: OutputWriter, registry: AnyApiDefinition[], env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Runs one connector command, writing protocol messages to `out`. Returns the exit code. A read
+ * reports to `progress` (given by the caller, who may ask it where the sync is when cancelling it).
+ */
+export async function runCommand(argv: string[], out: OutputWriter, registry: AnyApiDefinition[], env: NodeJS.ProcessEnv, progress = new SyncProgress(out, env)): Promise<number> {
   const log: Logger = (level, message) => void out.emit(logMessage(level, message));
   let invocation: Invocation | undefined;
   // Read once: the version goes into --version, the User-Agent and the first LOG of a read.
   const { name: connectorName, version } = packageInfo();
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+  // Help wherever it is asked for: `--help`, `help`, or after a command (`check --help`).
+  if (argv[0] === 'help' || argv.some((arg) => arg === '--help' || arg === '-h')) {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
@@ -84,7 +93,7 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
       await out.emit({ type: 'SPEC', spec: buildSpec(apis, userAgent) });
       return 0;
     }
-    if (!['check', 'discover', 'read'].includes(command)) throw new ConfigError(`Unknown command "${command}"; ${USAGE}`);
+    if (!['check', 'discover', 'read'].includes(command)) throw new UsageError(`Unknown command "${command}"; ${USAGE}`);
 
     const rawConfig = readJsonFile(required(invocation.config, '--config', command), 'config');
     out.addSecrets(secretValues(rawConfig, apis));
@@ -105,7 +114,6 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
       };
       return await check(definition, definition.connect(quick, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), debug }), out);
     }
-    const progress = new SyncProgress(out, env);
     const clock = new ApiClock();
     const api = definition.connect(config.api, { userAgent: config.user_agent ?? userAgent, log, mask: (text) => out.mask(text), reporter: progress, clock, debug });
 
@@ -120,28 +128,38 @@ export async function runCommand(argv: string[], out: OutputWriter, registry: An
     return 0;
   } catch (thrown) {
     const error = asConnectorError(thrown);
-    await out.emit(
-      errorTrace({
-        message: error.message,
-        internal_message: error.internalMessage,
-        stack_trace: error.failureType === 'system_error' ? (thrown as Error)?.stack : undefined,
-        failure_type: error.failureType,
-      }),
-    );
+    await emitError(error, thrown, out);
+    if (invocation?.command !== 'check') return 1;
     // The platform takes a check's verdict from its CONNECTION_STATUS, even when the config is bad.
-    if (invocation?.command === 'check') await out.emit(connectionStatus(false, error.message));
-    return 1;
+    await out.emit(connectionStatus(false, error.message));
+    // The Python CDK's entrypoint: a config that fails validation is a verdict (FAILED, exit 0); only
+    // other failures raise (exit 1). A usage error is no verdict on a config.
+    return error instanceof ConfigError && !(error instanceof UsageError) ? 0 : 1;
   }
 }
 
+/** A check's failure is its verdict: FAILED, exit 0, whatever the API answered (as the CDK's CheckStream). */
 async function check(definition: AnyApiDefinition, api: unknown, out: OutputWriter): Promise<number> {
   try {
     await definition.check(api);
     await out.emit(connectionStatus(true));
   } catch (thrown) {
-    await out.emit(connectionStatus(false, asConnectorError(thrown).message));
+    const error = asConnectorError(thrown);
+    await emitError(error, thrown, out);
+    await out.emit(connectionStatus(false, error.message));
   }
   return 0;
+}
+
+async function emitError(error: ConnectorError, thrown: unknown, out: OutputWriter): Promise<void> {
+  await out.emit(
+    errorTrace({
+      message: error.message,
+      internal_message: error.internalMessage,
+      stack_trace: error.failureType === 'system_error' ? (thrown as Error)?.stack : undefined,
+      failure_type: error.failureType,
+    }),
+  );
 }
 
 export function toAirbyteStream(stream: AnyApiDefinition['streams'][number]): AirbyteStream {

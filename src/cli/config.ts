@@ -86,7 +86,9 @@ export function validateConfig(raw: unknown, apis: AnyApiDefinition[]): Connecto
   if (!api || typeof api !== 'object' || Array.isArray(api)) {
     // Airbyte's own connectors take a flat config; this one nests it under "api", which picks the API.
     const flat = 'api_key' in raw || 'name' in raw;
-    const example = `{"api": {"name": "${names[0]}", "api_key": "…"${'start_date' in raw ? ', "start_date": "…"' : ''}}}`;
+    // Only Airbyte's Fullstory connector has a `uid`; otherwise the name cannot be told from the fields.
+    const name = names.length === 1 ? names[0] : 'uid' in raw && names.includes('fullstory') ? 'fullstory' : `<${names.join('|')}>`;
+    const example = `{"api": {"name": "${name}", "api_key": "…"${'start_date' in raw ? ', "start_date": "…"' : ''}}}`;
     throw new ConfigError(
       flat
         ? `Config fields go inside "api", which also names the API (one of ${names.join(', ')}): ${example}`

@@ -3,3 +3,4 @@
 // streams at the same time, STATE after its records) and its progress. Given the APIs by main.ts,
 // it imports connector/ and everything below, never apis/.
 export { runCommand } from './commands';
+export { SyncProgress } from './progress';

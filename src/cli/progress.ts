@@ -110,6 +110,24 @@ export class SyncProgress implements RequestReporter {
     return `Sync summary: ${plural(this.done.length, 'stream')}, ${plural(total, 'record')}, ${failed} incomplete: ${lines.join('; ')}`;
   }
 
+  /**
+   * Where a sync stands, for the LOG of a cancelled one: the streams done, and each running stream's
+   * records and position. Empty before any stream started (a command other than read).
+   */
+  whereStopped(): string {
+    if (this.order.length === 0) return '';
+    const complete = this.done.filter((t) => t.outcome === 'COMPLETE').map((t) => t.name);
+    const incomplete = this.done.filter((t) => t.outcome !== 'COMPLETE').map((t) => t.name);
+    const running = [...this.running.values()].map((t) => `"${t.name}" after ${plural(t.records, 'record')}${t.position ? ` at ${t.position}` : ''}`);
+    return [
+      complete.length > 0 && `complete: ${complete.join(', ')}`,
+      incomplete.length > 0 && `incomplete: ${incomplete.join(', ')}`,
+      running.length > 0 && `stopped: ${running.join('; ')}`,
+    ]
+      .filter(Boolean)
+      .join('; ');
+  }
+
   private get current(): StreamTally | undefined {
     return this.context.getStore();
   }

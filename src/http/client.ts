@@ -4,8 +4,8 @@ import http, { type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { ConfigError, ConnectorError, SystemError } from '../protocol';
-import { excerpt, resolveHttpError } from './error-table';
-import { isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
+import { type AnswersSoFar, baseUrlAdvice, excerpt, isHtml, resolveHttpError } from './error-table';
+import { isHostUnreachable, isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import type { HttpClientOptions } from './options';
 import { RequestPace } from './request-pace';
 import { CutGzipError, decodeBody, decodeErrorBody, UndecodableBodyError } from './response-body';
@@ -36,9 +36,16 @@ const roomyHeaders = {
     (options.protocol === 'https:' ? https : http).request({ ...options, maxHeaderSize: MAX_HEADER_BYTES }, callback),
 };
 
+/**
+ * Retries of a host that refuses connections or has no address before it ever answered: a wrong
+ * base_url or a network that is not there, not worth minutes of backoff (a blip mid-sync gets all).
+ */
+const RETRIES_BEFORE_FIRST_ANSWER = 2;
+
 export class HttpClient {
   readonly axios: AxiosInstance;
   private readonly pace: RequestPace;
+  private readonly heard: AnswersSoFar = { reached: false, served: false };
 
   constructor(readonly options: HttpClientOptions) {
     const { log, reporter } = options.reporting;
@@ -89,13 +96,22 @@ export class HttpClient {
       (response) => {
         const state = retryState(response.config);
         clearTimeout(state.deadlineTimer);
+        this.heard.reached = true;
         this.pace.accepted(state, response.status, response.headers);
         options.answers.clock?.observe(response.headers.date);
-        reporter?.answered();
         this.debugLog(response.config, response.status);
-        if (response.config.responseType !== 'arraybuffer') return response;
+        const served = () => {
+          this.heard.served = true;
+          reporter?.answered();
+        };
+        if (response.config.responseType !== 'arraybuffer') {
+          served();
+          return response;
+        }
         try {
           response.data = decodeBody(response.data, bounds.maxResponseBytes, response.headers['content-encoding']);
+          // An HTML page is not the API serving (a web server at a wrong base_url answers 200 too).
+          if (!isHtml(response.data)) served();
         } catch (error) {
           if (error instanceof UndecodableBodyError)
             throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
@@ -106,6 +122,7 @@ export class HttpClient {
       (error: AxiosError) => {
         const state = retryState(error.config);
         clearTimeout(state.deadlineTimer);
+        if (error.response) this.heard.reached = true;
         this.pace.failed(state, error.response);
         options.answers.clock?.observe(error.response?.headers.date);
         this.debugLog(error.config, error.response?.status ?? error.code);
@@ -132,9 +149,11 @@ export class HttpClient {
           state.rateLimited = true;
           reporter?.waiting(Date.now() + (state.nextWaitMs ?? 0));
         }
+        const notYetReached = this.unreachedHost(error);
+        const retries = notYetReached ? Math.min(bounds.maxRetries, RETRIES_BEFORE_FIRST_ANSWER) : bounds.maxRetries;
         log(
           'WARN',
-          `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${bounds.maxRetries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s`,
+          `${options.apiTitle}: ${this.describe(error.config)} failed (${what}); retry ${count}/${retries} in ${((state.nextWaitMs ?? 0) / 1000).toFixed(1)} s${notYetReached ? ' (the host has not answered once yet)' : ''}`,
         );
       },
     });
@@ -154,11 +173,17 @@ export class HttpClient {
     this.options.reporting.log('DEBUG', `${this.options.apiTitle}: ${this.describe(config)} → ${outcome ?? 'no answer'} in ${sentAt === undefined ? '?' : Date.now() - sentAt} ms`);
   }
 
+  /** A connection refused, or a name without an address, before the host ever answered in this run. */
+  private unreachedHost(error: AxiosError): boolean {
+    return isHostUnreachable(error) && !this.heard.reached;
+  }
+
   /** Decides whether to retry and how long to wait, within the per-request wait budget. */
   private planRetry(error: AxiosError): boolean {
     if (!isRetryable(error)) return false;
     const state = retryState(error.config);
     const attempt = (state.retryCount ?? 0) + 1;
+    if (this.unreachedHost(error) && attempt > RETRIES_BEFORE_FIRST_ANSWER) return false;
     const backoff = Math.min(MAX_BACKOFF_MS, this.options.bounds.backoffBaseMs * 2 ** (attempt - 1)) * (0.5 + Math.random());
     const requested = retryWaitMs(error.response?.status, error.response?.headers as Record<string, unknown> | undefined);
     const wait = requested !== undefined ? requested + this.pace.slackMs(requested) : backoff;
@@ -195,13 +220,14 @@ export class HttpClient {
     try {
       body = (this.options.answers.parseJson ?? parseJsonExact)(text) as T;
     } catch (error) {
-      if (/^\s*</.test(String(text))) {
+      if (isHtml(text)) {
         const host = new URL(config.url ?? '').host;
-        const example = this.options.answers.baseUrlExample ? `; it should be the API's root, like ${this.options.answers.baseUrlExample}` : '';
-        throw new ConfigError(
-          `${host} answered ${this.describe(config)} with an HTML page, not ${this.options.apiTitle}'s JSON (HTTP ${response.status}): check api.base_url${example}`,
+        const page = new ConfigError(
+          `${host} answered ${this.describe(config)} with an HTML page, not ${this.options.apiTitle}'s JSON (HTTP ${response.status}). ${baseUrlAdvice(this.options)}`,
           `body starts with: ${this.excerpt(String(text), 200)}`,
         );
+        if (!this.heard.served) page.everyStream = true;
+        throw page;
       }
       throw new SystemError(
         `${this.options.apiTitle} returned invalid JSON for ${this.describe(config)} (HTTP ${response.status}): ${(error as Error).message}`,
@@ -228,7 +254,7 @@ export class HttpClient {
   /** The error resolution table: what each failure means for the user. */
   toConnectorError(error: unknown, requestConfig: AxiosRequestConfig): ConnectorError {
     if (error instanceof ConnectorError) return error;
-    const resolved = resolveHttpError(error, requestConfig, this.options, (config) => this.describe(config));
+    const resolved = resolveHttpError(error, requestConfig, this.options, (config) => this.describe(config), this.heard);
     if (error instanceof AxiosError && error.response) resolved.httpStatus = error.response.status;
     return resolved;
   }

@@ -85,7 +85,7 @@ export interface Reporting {
 export interface RequestReporter {
   /** A request (or a retry of one) went out. */
   sent(): void;
-  /** An answer in the 2xx range came. */
+  /** An answer in the 2xx range came, not an HTML page: the API, not a web server, is at base_url. */
   answered(): void;
   retrying(): void;
   /** Requests wait on the server's rate limit until about `quotaResetMs` (epoch ms). */

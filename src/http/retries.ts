@@ -31,6 +31,10 @@ export const MAX_BACKOFF_MS = 60_000;
 /** axios's own cap on a page's size (maxContentLength) was reached. */
 export const isTooLarge = (error: AxiosError) => error.code === AxiosError.ERR_BAD_RESPONSE && /^maxContentLength/.test(error.message);
 
+/** Connection failures that no other request to the same host will escape. */
+const HOST_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+export const isHostUnreachable = (error: AxiosError): boolean => !error.response && HOST_UNREACHABLE.has(error.code ?? '');
+
 const retryableCodes = new Set([408, 429, 500, 502, 503, 504]);
 
 export function isRetryable(error: AxiosError): boolean {

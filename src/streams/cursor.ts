@@ -38,6 +38,13 @@ const parseInstant = (value: unknown): Instant | undefined => {
   return Number.isFinite(ms) ? { text, ms } : undefined;
 };
 
+/** A time in the RFC 2822 form Mindstamp documents, as ISO 8601 (the same instant, in UTC); undefined for any other text. */
+export const rfc2822AsIso = (value: unknown): string | undefined => {
+  if (typeof value !== 'string' || !RFC_2822.test(value.trim())) return undefined;
+  const ms = parseInstant(value)?.ms;
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+};
+
 /** The epoch ms of an ISO 8601 date-time (as parseInstant reads it), or undefined. */
 export const isoInstantMs = (value: unknown): number | undefined => parseInstant(value)?.ms;
 

@@ -2,7 +2,7 @@
 // paginator strategies and the record selector, pages read in turn or ahead, the datetime cursor,
 // fan-out in order (parent → children), and the schema-drift catch-all. Imports http/, json/ and
 // protocol/.
-export { DatetimeCursor, type DatetimeCursorOptions, isoInstantMs } from './cursor';
+export { DatetimeCursor, type DatetimeCursorOptions, isoInstantMs, rfc2822AsIso } from './cursor';
 export { inOrder, type Settled } from './in-order';
 export { fetchPages } from './page-reader';
 export { fromPositionOrStart, logResuming } from './list-position';
@@ -17,6 +17,7 @@ export {
   renamedStateKey,
   type HttpApi,
   type HttpStreamOptions,
+  type RecordRewrite,
   type JsonRecord,
   type JsonSchema,
   type ReadContext,

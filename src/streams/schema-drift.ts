@@ -37,6 +37,16 @@ const jsonType = (value: unknown): string =>
 
 const accepts = (declared: string[], seen: string): boolean => declared.includes(seen) || (seen === 'integer' && declared.includes('number'));
 
+/**
+ * The forms destinations read for the declared formats: RFC 3339 for `date-time` (a zone required),
+ * a full date for `date` (docs.airbyte.com/understanding-airbyte/supported-data-types). A value in
+ * another form is a string all the same, but a typed column gets null for it.
+ */
+const FORMATS: Record<string, RegExp> = {
+  'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
+  date: /^\d{4}-\d{2}-\d{2}$/,
+};
+
 const MAX_LISTED = 20;
 
 /** Exports are checked on a sample: the first records of a stream, then one in this many. */
@@ -61,6 +71,9 @@ export class SchemaDrift {
   private readonly declared: Set<string>;
   private readonly undeclared = new Map<string, number>();
   private readonly mistyped = new Map<string, number>();
+  private readonly misformatted = new Map<string, number>();
+  /** The first value seen of each misformatted field, for the report. */
+  private readonly misformattedExample = new Map<string, string>();
   private rawSeen = 0;
   private rawObserved = 0;
 
@@ -100,7 +113,7 @@ export class SchemaDrift {
    * values have a type the schema does not allow (a typed destination nulls them), else INFO.
    */
   report(stream: string): { level: 'INFO' | 'WARN'; message: string } | undefined {
-    if (this.undeclared.size === 0 && this.mistyped.size === 0) return undefined;
+    if (this.undeclared.size === 0 && this.mistyped.size === 0 && this.misformatted.size === 0) return undefined;
     const list = (counts: Map<string, number>) => {
       const entries = [...counts].sort((a, b) => b[1] - a[1]);
       const shown = entries.slice(0, MAX_LISTED).map(([what, count]) => `${what} ×${count}`);
@@ -110,7 +123,14 @@ export class SchemaDrift {
     const parts = [];
     if (this.undeclared.size > 0) parts.push(`top-level keys the schema does not declare, kept in ${this.catchAll}: ${list(this.undeclared)}`);
     if (this.mistyped.size > 0) parts.push(`values of a type the schema does not declare (field: declared → seen): ${list(this.mistyped)}`);
-    return { level: this.mistyped.size > 0 ? 'WARN' : 'INFO', message: `Stream "${stream}": the data held what its schema does not describe${sampled}; ${parts.join('; ')}` };
+    if (this.misformatted.size > 0) {
+      const examples = [...this.misformattedExample].map(([what, value]) => `${what.split(':')[0]} ${JSON.stringify(value.slice(0, 40))}`).join(', ');
+      parts.push(`strings not in their declared format, which a typed destination reads as null (field: format): ${list(this.misformatted)}; e.g. ${examples}`);
+    }
+    return {
+      level: this.mistyped.size > 0 || this.misformatted.size > 0 ? 'WARN' : 'INFO',
+      message: `Stream "${stream}": the data held what its schema does not describe${sampled}; ${parts.join('; ')}`,
+    };
   }
 
   private split(record: JsonRecord): JsonRecord {
@@ -136,7 +156,12 @@ export class SchemaDrift {
       this.count(this.mistyped, `${path}: ${declared.join('|')} → ${seen}`);
       return;
     }
-    if (seen === 'object' && schema.properties) {
+    const format = typeof schema.format === 'string' ? FORMATS[schema.format] : undefined;
+    if (seen === 'string' && format && !format.test(value as string)) {
+      const what = `${path}: ${String(schema.format)}`;
+      this.count(this.misformatted, what);
+      if (!this.misformattedExample.has(what)) this.misformattedExample.set(what, value as string);
+    } else if (seen === 'object' && schema.properties) {
       const properties = schema.properties as Record<string, Schema>;
       for (const key in properties) if (key in (value as JsonRecord)) this.check((value as JsonRecord)[key], properties[key], `${path}.${key}`);
     } else if (seen === 'array' && schema.items) {

@@ -1,10 +1,11 @@
 import { type ApiClock, describeRequest, type HttpClient, type Logger, type Params } from '../http';
-import { DatetimeCursor, valueAt } from './cursor';
+import { DatetimeCursor } from './cursor';
 import { type AirbyteMessage, type JsonBatch, rowEstimate, type StreamState, type SyncMode, SystemError } from '../protocol';
 import { ADDITIONAL_PROPERTIES, withCatchAll } from './schema-drift';
 import { fetchPages } from './page-reader';
 import { recordsAt, singlePage, type Paginator } from './paginate';
 import { fromPositionOrStart, logResuming, positionState, resumePoint, type ResumePoint } from './list-position';
+import { type Part, PartCopies } from './parts';
 
 export type JsonSchema = Record<string, unknown>;
 export type JsonRecord = Record<string, unknown>;
@@ -103,6 +104,8 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
    * record already has keeps its value.
    */
   addFields?: Record<string, (record: JsonRecord) => unknown>;
+  /** A rewrite of each record's values (made anew for each read), counted and reported once at the stream's end. */
+  rewrite?: () => RecordRewrite;
   /** Reads the API's total row count from the first page, reported as an ESTIMATE trace. */
   estimate?: (body: unknown) => number | undefined;
   /** A fixed strategy, or one built from the API's context (e.g. a configured page size). */
@@ -113,7 +116,7 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
    * part in its records (a field the record has keeps its value). A record that comes in two parts
    * (same primary key) is written once.
    */
-  partitions?: { params: Params; fields: JsonRecord }[];
+  partitions?: Part[];
   incremental?: {
     /** A top-level field, or a path into nested objects (the state nests the same way). */
     cursor: string | string[];
@@ -128,6 +131,12 @@ export interface HttpStreamOptions<Api extends HttpApi = HttpApi> {
     whenMissing: 'sync_start' | 'ignore';
   };
   migrateState?: (state: StreamState) => StreamState;
+}
+
+export interface RecordRewrite {
+  apply(record: JsonRecord): JsonRecord;
+  /** What was rewritten, for an INFO at the stream's end; undefined when nothing. */
+  report(): string | undefined;
 }
 
 export const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
@@ -191,10 +200,27 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       // A full refresh keeps its position in the list; an incremental read its cursor.
       const position = context.syncMode === 'full_refresh' ? paginator.position : undefined;
       // Only needed where parts could overlap: the primary keys already written.
-      const written = partitions.length > 1 && options.primaryKey ? new Set<string>() : undefined;
-      let repeated = 0;
+      const newCopies = () => (partitions.length > 1 && options.primaryKey ? new PartCopies(partitions, options.primaryKey) : undefined);
+      let copies = newCopies();
       const select = recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty);
+      const rewrite = options.rewrite?.();
+      const inPart = (record: JsonRecord, part: number) => (partitions.length > 1 ? { ...partitions[part].fields, ...record } : record);
+      /** A resumed read that could meet copies: the keys written before `start` (by an earlier attempt) are read again. */
+      const rememberBefore = async (start: ResumePoint, names: string[]): Promise<void> => {
+        const midPart = names.some((name) => start.position[name] !== undefined);
+        for (let part = 0; copies && (part < start.part || (part === start.part && midPart)); part++) {
+          const first = { url, params: { ...params, ...partitions[part].params } };
+          for await (const page of fetchPages(api.http, first, paginator, select)) {
+            for (const item of recordObjects(page.items, describeRequest(page.request), () => undefined)) copies.remember(inPart(item, part), part);
+            const next = part === start.part ? paginator.next(page) : undefined;
+            if (next && names.every((name) => positionState(next, [name], {})?.[name] === start.position[name])) break;
+          }
+        }
+      };
       const readFrom = async function* (start: ResumePoint): AsyncGenerator<StreamItem> {
+        // A read that starts over (a position the API no longer takes) forgets what a resume remembered.
+        copies = newCopies();
+        if (copies && position && (start.part > 0 || Object.keys(start.position).length > 0)) await rememberBefore(start, position);
         for (let part = start.part; part < partitions.length; part++) {
           const partition = partitions[part];
           const first = { url, params: { ...params, ...partition.params, ...(part === start.part ? start.position : {}) } };
@@ -204,18 +230,9 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
             estimate = undefined;
             if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
             for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
-              let record = addFields ? withAddedFields(item, addFields) : item;
-              if (partitions.length > 1) record = { ...partition.fields, ...record };
-              // A record without a key value is never a copy of another: it is always written.
-              const keyValues = written ? options.primaryKey!.map((path) => valueAt(record, path)) : [];
-              if (written && keyValues.every((value) => value !== null && value !== undefined)) {
-                const key = JSON.stringify(keyValues);
-                if (written.has(key)) {
-                  repeated++;
-                  continue;
-                }
-                written.add(key);
-              }
+              const added = inPart(addFields ? withAddedFields(item, addFields) : item, part);
+              const record = rewrite ? rewrite.apply(added) : added;
+              if (copies && !copies.admit(record, part)) continue;
               if (cursor) {
                 if (incremental?.clientFilter && !cursor.isNew(record)) continue;
                 cursor.observe(record);
@@ -225,8 +242,9 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
             if (cursor && incremental?.sorted && partitions.length === 1) yield { type: 'checkpoint', state: cursor.state() };
             if (position) {
               const next = paginator.next(page);
+              // The first page of a part without parameters has no place of its own: the state before stays.
               const state = next ? positionState(next, position, partition.params) : partitions[part + 1] && { ...partitions[part + 1].params };
-              if (state) yield { type: 'checkpoint', state };
+              if (state && Object.keys(state).length > 0) yield { type: 'checkpoint', state };
             }
           }
         }
@@ -235,11 +253,10 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       const beginning: ResumePoint = { part: 0, position: {} };
       yield* fromPositionOrStart(options.name, resumeFrom !== undefined, (from) => readFrom(from === 'position' ? (resumeFrom ?? beginning) : beginning), context.log);
       if (nulls > 0) context.log('INFO', `Stream "${options.name}": skipped ${nulls} null item(s) in the responses of GET ${new URL(url).pathname}`);
-      if (repeated > 0)
-        context.log(
-          'INFO',
-          `Stream "${options.name}": ${repeated} record(s) came in more than one part (${partitions.map((p) => new URLSearchParams(p.params as Record<string, string>).toString()).join(', ')}); each was written once`,
-        );
+      const rewritten = rewrite?.report();
+      if (rewritten) context.log('INFO', `Stream "${options.name}": ${rewritten}`);
+      const partsAdded = copies?.summary();
+      if (partsAdded) context.log('INFO', `Stream "${options.name}": ${partsAdded}`);
       if (cursor && cursor.future.count > 0) {
         context.log(
           'WARN',

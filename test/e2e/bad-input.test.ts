@@ -6,10 +6,13 @@ const KEY = 'piq-bad-input-key-4242';
 const good = { api: { name: 'persistiq', api_key: KEY, base_url: 'http://127.0.0.1:9/v1' } };
 const catalog = catalogFor({ leads: 'incremental', users: 'full_refresh' });
 
-/** Each case must end in exactly one config_error TRACE whose message matches, and exit 1. */
-async function expectConfigError(args: { command?: string; config?: unknown; catalog?: unknown; state?: unknown; extra?: string[] }, message: RegExp) {
+/**
+ * Each case must end in exactly one config_error TRACE whose message matches, and exit 1; a check that
+ * judged a config exits 0, its verdict in CONNECTION_STATUS (the Python CDK's entrypoint does so).
+ */
+async function expectConfigError(args: { command?: string; config?: unknown; catalog?: unknown; state?: unknown; extra?: string[]; code?: number }, message: RegExp) {
   const result = await runConnector(args.command ?? 'read', { config: args.config, catalog: args.catalog, state: args.state, secrets: [KEY] }, args.extra);
-  assert.equal(result.code, 1, result.stdout);
+  assert.equal(result.code, args.code ?? 1, result.stdout);
   const errors = errorsOf(result.messages);
   assert.equal(errors.length, 1, result.stdout);
   assert.equal(errors[0].failure_type, 'config_error');
@@ -20,7 +23,11 @@ async function expectConfigError(args: { command?: string; config?: unknown; cat
 
 describe('bad config, catalog and state: config_error naming the field, exit 1', () => {
   test('config file that is not JSON', async () => {
-    await expectConfigError({ command: 'check', extra: ['--config', writeTemp('config.json', '{"api": ')] }, /^The config file \/.*config\.json is not valid JSON: /);
+    const result = await expectConfigError(
+      { command: 'check', extra: ['--config', writeTemp('config.json', '{"api": ')], code: 0 },
+      /^The config file \/.*config\.json is not valid JSON: /,
+    );
+    assert.equal(result.messages.at(-1)!.connectionStatus.status, 'FAILED');
   });
   test('config file that does not exist', async () => {
     await expectConfigError({ command: 'discover', extra: ['--config', '/nonexistent/config.json'] }, /^Cannot read the config file \/nonexistent\/config\.json: no such file$/);
@@ -58,8 +65,19 @@ describe('bad config, catalog and state: config_error naming the field, exit 1',
       /^Invalid config: config\.api\.requests_per_minute must be integer, got "fast"$/,
     );
   });
-  test('check with an invalid config also reports CONNECTION_STATUS FAILED', async () => {
-    const result = await expectConfigError({ command: 'check', config: { api: { name: 'persistiq' } } }, /api_key is required/);
+  test('check with an invalid config reports CONNECTION_STATUS FAILED and exits 0, as for a rejected key', async () => {
+    for (const [api, message] of [
+      [{ name: 'persistiq' }, /api_key is required/],
+      [{ ...good.api, start_date: '2999-01-01T00:00:00Z' }, /^Config field api\.start_date \(2999-01-01T00:00:00Z\) is in the future/],
+      [{ ...good.api, start_date: '01/02/2024' }, /^Invalid config: config\.api\.start_date must look like/],
+    ] as const) {
+      const result = await expectConfigError({ command: 'check', config: { api }, code: 0 }, message);
+      assert.equal(result.messages.at(-1)!.connectionStatus.status, 'FAILED');
+      assert.match(result.messages.at(-1)!.connectionStatus.message, message);
+    }
+  });
+  test('check without --config is a usage error, no verdict on a config: exit 1', async () => {
+    const result = await expectConfigError({ command: 'check' }, /^check needs --config FILE; usage: /);
     assert.equal(result.messages.at(-1)!.connectionStatus.status, 'FAILED');
   });
   test('unknown stream in catalog (alone: the others would still sync)', async () => {

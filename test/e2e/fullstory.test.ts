@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, errorsOf, lastStates, logsOf, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { historyRecord } from '../helpers/fullstory';
 import { FullstoryMock, sessionCount } from '../mocks/fullstory';
 
@@ -107,6 +107,24 @@ describe('Fullstory lists, users, sessions and settings through the CLI', () => 
     assert.deepEqual(warnings, [
       `Stream "sessions": ${capped.length} user(s) returned the 45 sessions asked for (sessions_per_user), so Fullstory may hold older ones; e.g. uid "${capped[0].u.uid}". Raise sessions_per_user to read them.`,
     ]);
+  });
+
+  test('a server that silently caps sessions at a round number below sessions_per_user: a WARN names the cap and the users at it', async () => {
+    const capping = await new FullstoryMock({ sessionsCap: 20 }).start();
+    try {
+      const result = await runConnector('read', { config: capping.connectorConfig(), catalog: full(['sessions']) });
+      assert.equal(result.code, 0);
+      const atCap = capping.users.map((u, index) => ({ u, index })).filter(({ u, index }) => u.uid && sessionCount(index) >= 20);
+      assert.ok(atCap.length > 0);
+      assert.deepEqual(logsOf(result.messages, 'WARN'), [
+        `Stream "sessions": no user returned more than 20 sessions, a round number below the 1000 asked for (sessions_per_user), and ${atCap.length} user(s) returned exactly 20 (e.g. uid "${atCap[0].u.uid}"). If Fullstory caps the list at 20, their older sessions are missing: no document names a cap, and none can be asked past it (the list has no paging).`,
+      ]);
+      // Without the cap, the most any user returns (45) is no round number: no WARN.
+      const uncapped = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['sessions']) });
+      assert.deepEqual(logsOf(uncapped.messages, 'WARN'), []);
+    } finally {
+      await capping.close();
+    }
   });
 
   test('lists paged with next_pagination_token (older pages spell it so), and an answer without its list key (proto3 JSON omits an empty list) is an empty page', async () => {

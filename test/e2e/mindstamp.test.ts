@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { catalogFor, errorsOf, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
-import { MINDSTAMP_STREAMS, MindstampMock, type MindstampStream } from '../mocks/mindstamp';
+import { catalogFor, errorsOf, lastStates, logsOf, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { MINDSTAMP_STREAMS, MindstampMock, mindstampDocumentedTime, type MindstampStream } from '../mocks/mindstamp';
 import type { MockRequest } from '../mocks/server';
 
 const all = (mode: 'full_refresh' | 'incremental') => catalogFor(Object.fromEntries(MINDSTAMP_STREAMS.map((s) => [s, mode])));
@@ -288,3 +288,39 @@ describe('Mindstamp through the CLI', () => {
     });
   });
 }
+
+describe('Mindstamp times in the documented rendering ("Sat, 1 Jan 2022 05:12:32 UTC +00:00")', () => {
+  test('are written as ISO 8601, the same instant, and counted; a time in another form is kept and reported as format drift', async () => {
+    const mock = await new MindstampMock({ counts: { videos: 6, viewers: 3, views: 0, interactions: 0 } }).start();
+    try {
+      const asIso = mock.records('videos').map((v) => ({ ...v }));
+      for (const video of mock.records('videos')) {
+        video.created_at = mindstampDocumentedTime(String(video.created_at));
+        if (typeof video.updated_at === 'string') video.updated_at = mindstampDocumentedTime(video.updated_at);
+      }
+      mock.records('viewers')[0].created_at = '2024/05/01 10:00';
+      const result = await runConnector('read', { config: mock.connectorConfig(), catalog: catalogFor({ videos: 'incremental', viewers: 'full_refresh' }) });
+      assert.equal(result.code, 0);
+      const videos = recordsOf(result.messages, 'videos');
+      assert.deepEqual(
+        videos.map((v) => [v.created_at, v.updated_at]),
+        asIso.map((v) => [new Date(String(v.created_at)).toISOString(), v.updated_at === null ? null : new Date(String(v.updated_at)).toISOString()]),
+      );
+      assert.deepEqual(lastStates(result.messages).find((s) => s.stream.stream_descriptor.name === 'videos')!.stream.stream_state, {
+        updated_at: new Date(String(maxUpdatedAt(asIso))).toISOString(),
+      });
+      const updated = asIso.filter((v) => v.updated_at !== null).length;
+      assert.ok(
+        logsOf(result.messages, 'INFO').includes(
+          `Stream "videos": 6 created_at, ${updated} updated_at value(s) came in Mindstamp's documented form ("Sat, 1 Jan 2022 05:12:32 UTC +00:00") and were written as ISO 8601, the same instant, so that a destination reads them as timestamps`,
+        ),
+      );
+      assert.equal(recordsOf(result.messages, 'viewers')[0].created_at, '2024/05/01 10:00');
+      assert.deepEqual(logsOf(result.messages, 'WARN'), [
+        'Stream "viewers": the data held what its schema does not describe; strings not in their declared format, which a typed destination reads as null (field: format): created_at: date-time ×1; e.g. created_at "2024/05/01 10:00"',
+      ]);
+    } finally {
+      await mock.close();
+    }
+  });
+});

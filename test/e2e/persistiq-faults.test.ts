@@ -201,6 +201,11 @@ describe('SIGTERM (how the platform cancels a sync)', () => {
         statesOf(messages, 'tags').map((s) => [s.stream.stream_state, s.sourceStats.recordCount]),
         [[{ __ab_full_refresh_sync_complete: true }, mock.data.tags.length]],
       );
+      // The LOG says the sync was cancelled and where each stream stood.
+      assert.deepEqual(
+        messages.filter((m) => m.type === 'LOG' && m.log.level === 'WARN').map((m) => m.log.message),
+        ['Sync cancelled (SIGTERM); complete: tags; stopped: "leads" after 200 records: the lines read so far are written, then nothing more'],
+      );
     } finally {
       await mock.close();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { catalogFor, lastStates, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
+import { catalogFor, lastStates, logsOf, recordsOf, runConnector, statesOf, statusesOf, type Message } from '../helpers/connector';
 import { EVENT_GROUPS, PersistIqMock } from '../mocks/persistiq';
 
 const STREAMS = ['users', 'leads', 'campaigns', 'lead_statuses', 'lead_fields', 'events', 'dnc_domains', 'tags'] as const;
@@ -14,8 +14,9 @@ const byId = (records: Record<string, unknown>[]) => [...records].sort((a, b) =>
 /** A server-side bound: a millisecond before the state, so a strict filter returns the boundary instant. */
 const msEarlier = (iso: string) => new Date(Date.parse(iso) - 1).toISOString();
 
-/** Every event, with the documented group it was read in (the connector adds `group`). */
-const eventsAsRead = (mock: PersistIqMock) => mock.data.events.map((event, i) => ({ ...event, group: mock.eventGroups[i] }));
+/** Every event, with the documented group it was read in (the connector adds `group`; null: read only without one). */
+const eventsAsRead = (mock: PersistIqMock) =>
+  mock.data.events.map((event, i) => ({ ...event, group: (EVENT_GROUPS as readonly string[]).includes(mock.eventGroups[i]) ? mock.eventGroups[i] : null }));
 
 /** Records on each page of a list of `count` (at least one page, maybe empty). */
 const pageCounts = (count: number, size: number) => Array.from({ length: Math.max(1, Math.ceil(count / size)) }, (_, i) => Math.min(size, count - i * size));
@@ -103,7 +104,10 @@ describe('PersistIQ through the CLI', () => {
     assert.equal(result.code, 0);
     const status = result.messages.find((m) => m.type === 'CONNECTION_STATUS')!.connectionStatus;
     assert.equal(status.status, 'FAILED');
-    assert.match(status.message, /^PersistIQ could not be reached: GET \/v1\/users\?page=1 ECONNREFUSED .* \(3 attempts\)$/);
+    assert.match(
+      status.message,
+      /^PersistIQ could not be reached: GET \/v1\/users\?page=1 ECONNREFUSED .* \(3 attempts\); check api\.base_url's host \(127\.0\.0\.1:9\) and the network between it and the connector$/,
+    );
   });
 
   test('user_agent from the config is sent', async () => {
@@ -215,7 +219,7 @@ describe('PersistIQ through the CLI', () => {
 });
 
 describe('PersistIQ events (the published reference shape, and the OpenAPI one)', () => {
-  test('every group is read (a request without group returns one), event_at is the cursor, a 0.1.0 state is read', async () => {
+  test('every group is read, then the list without group (here only campaign events again: copies), event_at is the cursor, a 0.1.0 state is read', async () => {
     const mock = await new PersistIqMock({ rateLimit: false, counts: { events: 1200 } }).start();
     try {
       const catalog = catalogFor({ events: 'incremental' });
@@ -224,7 +228,12 @@ describe('PersistIQ events (the published reference shape, and the OpenAPI one)'
       assert.deepEqual(byId(recordsOf(first.messages, 'events')), byId(eventsAsRead(mock)));
       assert.deepEqual(
         mock.requests.filter((r) => r.path === '/v1/events').map((r) => `${r.query.get('group')} ${r.query.get('page') ?? 1}`),
-        ['campaign 1', 'campaign 2', 'settings 1', 'lead_detail 1'],
+        ['campaign 1', 'campaign 2', 'settings 1', 'lead_detail 1', 'null 1', 'null 2'],
+      );
+      assert.ok(
+        logsOf(first.messages, 'INFO').includes(
+          'Stream "events": 720 record(s) came in more than one part; each was written once, in the first part it came in (records written per part: group=campaign: 720, group=settings: 120, group=lead_detail: 360, no filter: 0)',
+        ),
       );
       const last = String(mock.data.events.at(-1)!.event_at);
       assert.deepEqual(lastStates(first.messages)[0].stream.stream_state, { event_at: last });
@@ -234,6 +243,29 @@ describe('PersistIQ events (the published reference shape, and the OpenAPI one)'
       assert.deepEqual(byId(recordsOf(resumed.messages, 'events')), byId(eventsAsRead(mock).slice(1189)), "from the event at the state's instant on");
       assert.equal(mock.requests.at(-1)!.query.get('start_at'), msEarlier(String(mock.data.events[1189].event_at)));
       assert.deepEqual(statesOf(resumed.messages, 'events').at(-1)!.stream.stream_state, { event_at: last });
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('events in a group no document names, returned only without group, are read once with group null; the others stay in their group', async () => {
+    const mock = await new PersistIqMock({ rateLimit: false, withoutGroup: 'every', undocumentedGroupEvents: 30, counts: { events: 800 } }).start();
+    try {
+      for (const mode of ['incremental', 'full_refresh'] as const) {
+        const result = await runConnector('read', { config: configFor(mock), catalog: catalogFor({ events: mode }) });
+        assert.equal(result.code, 0);
+        const records = recordsOf(result.messages, 'events');
+        assert.equal(records.length, 800, mode);
+        assert.deepEqual(byId(records), byId(eventsAsRead(mock)), mode);
+        assert.deepEqual(
+          records.filter((r) => r.group === null).map((r) => r.kind),
+          Array.from({ length: 30 }, () => 'sequence_paused'),
+        );
+        assert.ok(
+          logsOf(result.messages, 'INFO').some((line) => line.endsWith('group=campaign: 462, group=settings: 77, group=lead_detail: 231, no filter: 30)')),
+          mode,
+        );
+      }
     } finally {
       await mock.close();
     }

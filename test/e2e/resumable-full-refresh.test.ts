@@ -48,15 +48,31 @@ describe('PersistIQ: full refresh resumed by a retried attempt', () => {
     assert.ok(logsOf(result.messages, 'INFO').includes('Stream "leads": resuming where an earlier attempt of this sync stopped ({"page":2})'));
   });
 
-  test('events resume in the group the state names, the groups before it not read again', async () => {
+  test('events resume in the group the state names; the groups before it are read again only for their ids, so the pass without group writes no copy', async () => {
     const start = mock.requests.length;
     const result = await runConnector('read', { config: mock.connectorConfig(), catalog: full(['events']), state: streamStates({ events: { group: 'lead_detail' } }) });
     assert.equal(result.code, 0);
     const leadDetail = mock.data.events.filter((_, i) => mock.eventGroups[i] === 'lead_detail');
     assert.deepEqual(ids(recordsOf(result.messages, 'events')), ids(leadDetail));
-    assert.deepEqual(requestsAfter(start, '/v1/events'), ['group=lead_detail']);
+    // The mock answers the campaign group to a request without group: every one a copy.
+    assert.deepEqual(requestsAfter(start, '/v1/events'), ['group=campaign', 'group=settings', 'group=lead_detail', '']);
     assert.deepEqual(statesWithCounts(result.messages, 'events'), [[COMPLETE, leadDetail.length]]);
     assert.equal(EVENT_GROUPS.at(-1), 'lead_detail');
+  });
+
+  test('events resumed mid-way through the pass without group: no event of the groups is written again', async () => {
+    const every = await new PersistIqMock({ rateLimit: false, withoutGroup: 'every', undocumentedGroupEvents: 600, counts: { events: 1400 } }).start();
+    try {
+      const result = await runConnector('read', { config: every.connectorConfig(), catalog: full(['events']), state: streamStates({ events: { page: 3 } }) });
+      assert.equal(result.code, 0);
+      // Pages of 500 without group: page 3 holds events 1000-1399, of which those from 800 on are in no documented group.
+      assert.deepEqual(ids(recordsOf(result.messages, 'events')), ids(every.data.events.slice(1000)));
+      assert.ok(recordsOf(result.messages, 'events').every((r) => r.group === null));
+      // The pages before page 3 are read for their ids (page 3 may be asked twice: a list asks for the next page as soon as it is named).
+      assert.deepEqual([...new Set(every.requests.map((r) => r.query.toString()))], ['group=campaign', 'group=settings', 'group=lead_detail', '', 'page=2', 'page=3']);
+    } finally {
+      await every.close();
+    }
   });
 
   test('a stream whose state says it was read whole is not read again: its state is repeated, and it completes', async () => {

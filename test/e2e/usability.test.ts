@@ -20,9 +20,24 @@ describe('command line', () => {
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^usage: main\.js spec \| check --config FILE \| discover --config FILE \| read --config FILE --catalog FILE \[--state FILE\] \[--debug\]/);
     assert.match(help.stdout, /--debug {4}DEBUG logs of each request/);
+    // Full addresses: the image holds no docs folder.
+    assert.match(
+      help.stdout,
+      /\nDocs: https:\/\/github\.com\/source-saas-trio\/source-saas-trio\/blob\/main\/docs\/README\.md\n {2}per API: https:\/\/github\.com\/.*\/docs\/<api>\.md\n$/,
+    );
+    assert.doesNotMatch(help.stdout, /Docs: docs\//);
     const shown = spawnSync(process.execPath, [MAIN, '--version'], { encoding: 'utf8' });
     assert.equal(shown.status, 0);
     assert.equal(shown.stdout, `source-saas-trio ${version}\n`);
+  });
+
+  test('--help after a command prints the same help, exit 0 (not "Unknown option")', () => {
+    const help = spawnSync(process.execPath, [MAIN, '--help'], { encoding: 'utf8' }).stdout;
+    for (const args of [['check', '--help'], ['read', '--config', 'x.json', '-h'], ['help']]) {
+      const shown = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+      assert.equal(shown.status, 0, args.join(' '));
+      assert.equal(shown.stdout, help, args.join(' '));
+    }
   });
 
   test('a config path that is a directory says so (Docker makes one where a mounted file is missing)', async () => {
@@ -78,6 +93,30 @@ describe('a read a user can watch', () => {
     );
   });
 
+  test('Fullstory events: progress names the bundle and how many there are (a lower bound until the 20-bundle list ends)', async () => {
+    const fullstory = await new FullstoryMock({ bundles: 25, eventsPerBundle: 5 }).start();
+    try {
+      // Each download takes 250 ms; progress is due every 0.1 s.
+      fullstory.inject({ path: /\/get$/, kind: 'delay', ms: 250, times: 25 });
+      const result = await runConnector('read', {
+        config: fullstory.connectorConfig({ start_date: undefined }),
+        catalog: catalogFor({ events: 'incremental' }),
+        env: { PROGRESS_INTERVAL_SECONDS: '0.1' },
+      });
+      assert.equal(result.code, 0);
+      const positions = new Set(logsOf(result.messages, 'INFO').flatMap((line) => /^Stream "events": .* at (bundle \d+ of [^(]+)\(/.exec(line)?.[1].trim() ?? []));
+      const expected = Array.from({ length: 25 }, (_, i) => `bundle ${i + 1} of ${i < 20 ? 'at least 20' : '25'}`);
+      assert.ok(positions.size >= 10, [...positions].join('\n'));
+      for (const position of positions) assert.ok(expected.includes(position), position);
+      assert.ok(
+        [...positions].some((p) => p.endsWith('of 25')),
+        [...positions].join('\n'),
+      );
+    } finally {
+      await fullstory.close();
+    }
+  });
+
   test('--debug and LOG_LEVEL=debug log each request: method, path, status, duration; never the key', async () => {
     for (const run of [
       { args: ['--debug'], env: {} as Record<string, string> },
@@ -123,7 +162,7 @@ describe('a read a user can watch', () => {
       [
         [
           'config_error',
-          `Stream "tags": ${host} answered GET /v1/tags with an HTML page, not PersistIQ's JSON (HTTP 200): check api.base_url; it should be the API's root, like https://api.persistiq.com/v1`,
+          `Stream "tags": ${host} answered GET /v1/tags with an HTML page, not PersistIQ's JSON (HTTP 200). Check api.base_url; it should be the API's root, like https://api.persistiq.com/v1`,
         ],
       ],
     );

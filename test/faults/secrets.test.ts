@@ -31,14 +31,25 @@ describe('secrets in hostile answers', () => {
   after(() => mock.close());
   const config = () => mock.connectorConfig({ max_retries: 0 });
 
-  test('an HTML error page that echoes the key past the 300 characters shown: masked before it is cut', async () => {
+  test('a text error body that echoes the key past the 300 characters shown: masked before it is cut', async () => {
     // The key starts at character 290 and runs past 300, where the message is cut.
-    const page = `<html><body>${'x'.repeat(268)} your key ${KEY} is not allowed here</body></html>`;
+    const page = `error: ${'x'.repeat(273)} your key ${KEY} is not allowed here`;
+    mock.inject({ path: '/v1/tags', kind: 'status', status: 400, body: page, headers: { 'Content-Type': 'text/plain' } });
+    const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
+    assert.equal(result.code, 1);
+    const [error] = errorsOf(result.messages);
+    assert.match(error.message, /^Stream "tags": PersistIQ returned HTTP 400 for GET \/v1\/tags: error: x+ your key \*+/);
+    assert.deepEqual(pieces(result.stdout + result.stderr, KEY), []);
+  });
+
+  test('an HTML error page that echoes the key within the 200 characters kept of it: masked there too', async () => {
+    const page = `<html><body>${'x'.repeat(150)} your key ${KEY} is not allowed here</body></html>`;
     mock.inject({ path: '/v1/tags', kind: 'status', status: 400, body: page, headers: { 'Content-Type': 'text/html' } });
     const result = await runConnector('read', { config: config(), catalog: catalogFor({ tags: 'full_refresh' }) });
     assert.equal(result.code, 1);
     const [error] = errorsOf(result.messages);
-    assert.match(error.message, /^Stream "tags": PersistIQ returned HTTP 400 for GET \/v1\/tags: <html><body>x+ your key \*+/);
+    assert.match(error.message, /^Stream "tags": .* answered GET \/v1\/tags with an HTML page, not PersistIQ's JSON \(HTTP 400\)\. Check api\.base_url/);
+    assert.match(error.internal_message, /^body starts with: <html><body>x+ your key \*+/);
     assert.deepEqual(pieces(result.stdout + result.stderr, KEY), []);
   });
 
@@ -69,10 +80,11 @@ describe('secrets in hostile answers', () => {
       .map((line) => JSON.parse(line) as Message);
     assert.deepEqual(
       messages.map((m) => m.type),
-      ['CONNECTION_STATUS'],
+      ['TRACE', 'CONNECTION_STATUS'],
     );
-    assert.equal(messages[0].connectionStatus.status, 'FAILED');
-    assert.match(messages[0].connectionStatus.message, /^PersistIQ rejected the API key \(HTTP 401\)/);
+    assert.equal(messages[1].connectionStatus.status, 'FAILED');
+    assert.match(messages[1].connectionStatus.message, /^PersistIQ rejected the API key \(HTTP 401\)/);
+    assert.equal(messages[0].trace.error.failure_type, 'config_error');
   });
 });
 

@@ -112,6 +112,24 @@ export function generateIndividuals(count: number, end = Date.now()): { text: st
   });
 }
 
+/** Two segment exports an account made the day before `now`, finished (GET /operations/v1 lists them). */
+export function pastOperations(now: number): Record<string, unknown>[] {
+  return [1, 2].map((n) => {
+    const created = now - 86_400_000 + n * 3_600_000;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    return {
+      id: `op-past-${n}`,
+      type: 'SEARCH_EXPORT',
+      state: 'COMPLETED',
+      estimatePctComplete: 100,
+      createdAt: iso(created),
+      finishedAt: iso(created + 60_000),
+      results: { searchExportId: `exp-op-past-${n}`, expires: iso(created + 86_400_000) },
+      details: { timeRange: { start: iso(created - 86_400_000), end: iso(created) } },
+    };
+  });
+}
+
 export function generateUsers(count: number): Record<string, unknown>[] {
   return Array.from({ length: count }, (_, i) => ({
     id: `${BIG * 6n + BigInt(i)}`,
@@ -198,13 +216,13 @@ export const sessionCount = (index: number): number => (index % 9 === 4 ? 45 : i
  * GET /sessions/v2?uid=&limit=: "The max number of sessions to return (defaults to 20)", no paging
  * (developer.fullstory.com/server/v1/sessions/list-sessions). Some users have more than 20.
  */
-export function sessionsAnswer(users: Record<string, unknown>[], uid: string | null, limit: string | null): MockResponse {
+export function sessionsAnswer(users: Record<string, unknown>[], uid: string | null, limit: string | null, silentCap = Infinity): MockResponse {
   const index = users.findIndex((u) => u.uid === uid);
   if (index < 0) return { status: 404, body: { message: `no user with uid ${uid}`, code: 'resource_not_found' } };
   const max = limit === null ? 20 : Number(limit);
   if (!Number.isInteger(max) || max < 1) return { status: 400, body: { message: 'limit must be a positive integer', code: 'invalid_argument' } };
   // Ids come as strings, or as bare integers (small ones here, so JSON.parse keeps them).
-  const sessions = Array.from({ length: Math.min(max, sessionCount(index)) }, (_, s) =>
+  const sessions = Array.from({ length: Math.min(max, silentCap, sessionCount(index)) }, (_, s) =>
     index % 2 === 0
       ? `{"userId":"${users[index].id}","sessionId":"${900 + s}","createdTime":"${1_700_000_000 + s}","fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`
       : `{"userId":${1000 + index},"sessionId":${900 + s},"createdTime":${1_700_000_000 + s},"fsUrl":"https://app.fullstory.com/ui/o-1/session/${index}:${s}"}`,

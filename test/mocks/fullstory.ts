@@ -34,6 +34,14 @@ export interface FullstoryMockOptions extends FullstoryDataOptions {
   listTokenKey?: 'nextPaginationToken' | 'next_pagination_token';
   /** Leave out an empty list's key, as proto3 JSON does by default for an empty repeated field. */
   omitEmptyLists?: boolean;
+  /**
+   * The server's clock, stopped at this instant (epoch ms): the segment exports' data, the operations'
+   * times and the Date header are the same at any real time (what CAT's expected records need).
+   * It also holds two export operations finished the day before, as an account's history would.
+   */
+  pinnedNow?: number;
+  /** A cap on /sessions/v2's `limit` the server applies without saying so (none is documented; the awkward case). */
+  sessionsCap?: number;
   /** Life of a pre-signed link: "typically … a 5 minute expiration window" (developer.fullstory.com/get-export-results). */
   linkTtlSeconds?: number;
 }
@@ -68,9 +76,12 @@ export class FullstoryMock extends MockServer {
   constructor(private readonly options: FullstoryMockOptions = {}) {
     super((request, server) => (server as FullstoryMock).route(request));
     this.gzipWhenAccepted = true;
+    this.pinnedNow = options.pinnedNow;
+    const segmentEnd = options.segmentEnd ?? options.pinnedNow;
     this.bundles = data.generateBundles(options);
-    this.segmentEvents = data.generateSegmentEvents(options);
-    this.individualsActivity = data.generateIndividuals(options.individuals ?? 40, options.segmentEnd);
+    this.segmentEvents = data.generateSegmentEvents({ ...options, segmentEnd });
+    this.individualsActivity = data.generateIndividuals(options.individuals ?? 40, segmentEnd);
+    if (options.pinnedNow !== undefined) this.operations.push(...data.pastOperations(options.pinnedNow));
     this.users = data.generateUsers(options.users ?? 45);
     this.storage = new MockServer((request) => this.serveFile(request));
   }
@@ -163,7 +174,7 @@ export class FullstoryMock extends MockServer {
         return page;
       }
       case '/sessions/v2':
-        return sessionsAnswer(this.users, query.get('uid'), query.get('limit'));
+        return sessionsAnswer(this.users, query.get('uid'), query.get('limit'), this.options.sessionsCap);
     }
     return error(404, 'resource_not_found', `No route for ${request.method} ${path}`);
   }
@@ -232,7 +243,7 @@ export class FullstoryMock extends MockServer {
       return error(400, 'invalid_argument', 'bad timeRange');
     this.exportRequests.push(body);
     const id = `op-${this.operations.length + 1}`;
-    const now = Date.now();
+    const now = this.now();
     // Segment events are in time order: the export is the run of them inside the range.
     const rowsKey = `${body.type} ${firstAtOrAfter(this.segmentEvents, start)} ${firstAtOrAfter(this.segmentEvents, end)}`;
     let file = this.options.reuseExportFiles ? this.filesByRows.get(rowsKey) : undefined;
@@ -246,7 +257,14 @@ export class FullstoryMock extends MockServer {
       this.filesByRows.set(rowsKey, file);
     }
     this.exportFiles.set(`exp-${id}.ndjson.gz`, file);
-    this.operations.push({ id, type: 'SEARCH_EXPORT', state: 'PENDING', estimatePctComplete: 0, createdAt: new Date().toISOString(), details: { timeRange: body.timeRange } });
+    this.operations.push({
+      id,
+      type: 'SEARCH_EXPORT',
+      state: 'PENDING',
+      estimatePctComplete: 0,
+      createdAt: new Date(this.now()).toISOString(),
+      details: { timeRange: body.timeRange },
+    });
     return { status: 200, body: { operationId: id } };
   }
 
@@ -256,17 +274,17 @@ export class FullstoryMock extends MockServer {
     const polls = (this.polls.get(id) ?? 0) + 1;
     this.polls.set(id, polls);
     const { prepareMs } = this.options;
-    const ready = prepareMs !== undefined ? Date.now() - Date.parse(String(operation.createdAt)) >= prepareMs : polls > (this.options.pendingPolls ?? 2);
+    const ready = prepareMs !== undefined ? this.now() - Date.parse(String(operation.createdAt)) >= prepareMs : polls > (this.options.pendingPolls ?? 2);
     if (ready) {
       Object.assign(
         operation,
         this.failExports
-          ? { state: 'FAILED', errorDetails: 'export exceeded the maximum size', finishedAt: new Date().toISOString() }
+          ? { state: 'FAILED', errorDetails: 'export exceeded the maximum size', finishedAt: new Date(this.now()).toISOString() }
           : {
               state: 'COMPLETED',
               estimatePctComplete: 100,
-              results: { searchExportId: `exp-${id}`, expires: new Date(Date.now() + 86_400_000).toISOString() },
-              finishedAt: new Date().toISOString(),
+              results: { searchExportId: `exp-${id}`, expires: new Date(this.now() + 86_400_000).toISOString() },
+              finishedAt: new Date(this.now()).toISOString(),
             },
       );
     } else {

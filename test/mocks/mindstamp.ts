@@ -20,6 +20,16 @@ export interface MindstampOptions {
   baseTime?: number;
 }
 
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** A time as Mindstamp's docs render it: "Sat, 1 Jan 2022 05:12:32 UTC +00:00" (api-fidelity-audit #13). */
+export function mindstampDocumentedTime(iso: string): string {
+  const d = new Date(iso);
+  const hms = [d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${hms} UTC +00:00`;
+}
+
 const PAGED = new Set<MindstampStream>(['views', 'interactions']);
 const MAX_LIMIT = 1000;
 

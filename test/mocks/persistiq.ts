@@ -33,10 +33,22 @@ export interface PersistIqOptions {
    * user, campaign, lead, params, diff) or as the OpenAPI does (`openapi`: event_type, data, created_at).
    */
   eventShape?: 'reference' | 'openapi';
+  /**
+   * What GET /v1/events without `group` answers, which no document says: the campaign group only
+   * (default, the least helpful reading) or every event of every group.
+   */
+  withoutGroup?: 'campaign' | 'every';
+  /**
+   * The last N events are in a group no document names (the OpenAPI's `group` has no enum): a
+   * request for a documented group never returns them; one without `group` may.
+   */
+  undocumentedGroupEvents?: number;
 }
 
 /** /v1/events `group`: "One of `campaign`, `settings`, or `lead_detail`" (piq-ref listEvents). */
 export const EVENT_GROUPS = ['campaign', 'settings', 'lead_detail'] as const;
+/** A group no document names, for the events only a request without `group` could return. */
+export const UNDOCUMENTED_GROUP = 'sequence';
 const EVENT_KINDS: Record<(typeof EVENT_GROUPS)[number], string[]> = {
   campaign: ['lead_added_to_campaign', 'message_sent', 'message_replied'],
   settings: ['user_invited', 'mailbox_connected'],
@@ -92,7 +104,10 @@ export function generatePersistIqData(options: PersistIqOptions = {}): { data: P
   const lead_statuses = Array.from({ length: counts.lead_statuses }, (_, i) => ({ id: `lss_${pad(i)}`, name: `Status ${i}` }));
   const lead_fields = Array.from({ length: counts.lead_fields }, (_, i) => ({ id: `lcf_${pad(i)}`, name: `field_${i}`, label: `Field ${i}` }));
   // Six in ten events are about campaigns, three about lead details, one about settings.
-  const eventGroups = Array.from({ length: counts.events }, (_, i) => (i % 10 < 6 ? 'campaign' : i % 10 < 9 ? 'lead_detail' : 'settings'));
+  const undocumentedFrom = counts.events - (options.undocumentedGroupEvents ?? 0);
+  const eventGroups = Array.from({ length: counts.events }, (_, i) =>
+    i >= undocumentedFrom ? UNDOCUMENTED_GROUP : i % 10 < 6 ? 'campaign' : i % 10 < 9 ? 'lead_detail' : 'settings',
+  );
   const events = eventGroups.map((group, i) => {
     const at = new Date(base + i * 30_000).toISOString();
     const lead = `l_${pad(i % Math.max(1, counts.leads))}`;
@@ -100,7 +115,8 @@ export function generatePersistIqData(options: PersistIqOptions = {}): { data: P
     if (options.eventShape === 'openapi')
       return { id: `evt_${pad(i, 6)}`, event_type: ['sent', 'opened', 'replied'][i % 3], data: { lead_id: lead, campaign_id: campaign?.id }, created_at: at };
     const user = users[i % users.length];
-    const kind = EVENT_KINDS[group as keyof typeof EVENT_KINDS][i % EVENT_KINDS[group as keyof typeof EVENT_KINDS].length];
+    const kinds = EVENT_KINDS[group as keyof typeof EVENT_KINDS] ?? ['sequence_paused'];
+    const kind = kinds[i % kinds.length];
     // The published example: user embedded; campaign and lead as objects, {} when not concerned.
     return {
       id: `evt_${pad(i, 6)}`,
@@ -129,6 +145,7 @@ export class PersistIqMock extends MockServer {
   /** The group of each event (a server-side attribute the records do not show). */
   eventGroups: string[];
   private readonly exposeUpdatedAt: boolean;
+  withoutGroup: 'campaign' | 'every';
 
   constructor(options: PersistIqOptions = {}) {
     super((request, server) => (server as PersistIqMock).route(request));
@@ -139,6 +156,7 @@ export class PersistIqMock extends MockServer {
     this.leadUpdatedAt = generated.leadUpdatedAt;
     this.eventGroups = generated.eventGroups;
     this.exposeUpdatedAt = options.leadsHaveUpdatedAt !== false;
+    this.withoutGroup = options.withoutGroup ?? 'campaign';
     if (options.rateLimit !== false) {
       const { limit, windowMs, announce } = options.rateLimit ?? { limit: 100, windowMs: 60_000 };
       // "X-RateLimit-Limit: Maximum allowed requests per minute" (apidocs.persistiq.com): a scaled
@@ -221,11 +239,11 @@ export class PersistIqMock extends MockServer {
     if (updatedAfter !== undefined) items = items.filter(({ index }) => this.leadUpdatedAt[index] > updatedAfter);
     if (startAt !== undefined) items = items.filter(({ item }) => Date.parse(String(item.event_at ?? item.created_at)) >= startAt);
     if (resource === 'events') {
-      // What a request without `group` returns is not documented: this mock answers the campaign
-      // group only, the less helpful reading.
-      const group = request.query.get('group') ?? 'campaign';
-      if (!(EVENT_GROUPS as readonly string[]).includes(group)) return { status: 400, body: errorBody('bad_params', 'group must be one of campaign, settings, lead_detail') };
-      items = items.filter(({ index }) => this.eventGroups[index] === group);
+      // What a request without `group` returns is not documented (options.withoutGroup).
+      const group = request.query.get('group') ?? (this.withoutGroup === 'every' ? undefined : 'campaign');
+      if (group !== undefined && !(EVENT_GROUPS as readonly string[]).includes(group))
+        return { status: 400, body: errorBody('bad_params', 'group must be one of campaign, settings, lead_detail') };
+      if (group !== undefined) items = items.filter(({ index }) => this.eventGroups[index] === group);
     }
 
     const page = Number(request.query.get('page') ?? '1');

@@ -85,6 +85,8 @@ export class MockServer {
   gzipWhenAccepted = false;
   /** The server's clock minus the real one, as its Date header shows it (a server whose clock is off). */
   clockSkewMs = 0;
+  /** A server clock stopped at this instant (epoch ms), as its Date header shows it: the same answers at any real time. */
+  pinnedNow: number | undefined;
   /**
    * Time every answer takes, as a real API's do (100-300 ms): each request waits on its own, however
    * many are in flight, and is counted against the rate limit when it arrives.
@@ -138,7 +140,7 @@ export class MockServer {
 
   /** The server's time (its clock may be off: clockSkewMs). */
   now(): number {
-    return Date.now() + this.clockSkewMs;
+    return this.pinnedNow ?? Date.now() + this.clockSkewMs;
   }
 
   inject(...faults: Fault[]): this {
@@ -225,7 +227,7 @@ export class MockServer {
 
   private headersFor(response: MockResponse, extraHeaders: Record<string, string>): Record<string, string> {
     const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8', ...extraHeaders, ...response.headers };
-    if (this.clockSkewMs !== 0) headers.Date = new Date(this.now()).toUTCString();
+    if (this.clockSkewMs !== 0 || this.pinnedNow !== undefined) headers.Date = new Date(this.now()).toUTCString();
     if (response.gzip && !headers['Content-Type']?.includes('gzip')) headers['Content-Encoding'] = 'gzip';
     return headers;
   }

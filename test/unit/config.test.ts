@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fullstory } from '../../src/apis/fullstory';
 import { persistiq } from '../../src/apis/persistiq';
+import { mindstamp } from '../../src/apis/mindstamp';
 import { parseState, secretValues, validateCatalog, validateConfig } from '../../src/cli/config';
 import { ConfigError } from '../../src/protocol/errors';
 
@@ -55,6 +56,15 @@ describe('validateConfig', () => {
     rejects(
       () => validateConfig({ api_key: 'k', start_date: '2024-01-01T00:00:00Z' }, [persistiq]),
       'Config fields go inside "api", which also names the API (one of persistiq): {"api": {"name": "persistiq", "api_key": "…", "start_date": "…"}}',
+    );
+    // An image of all three: Airbyte's PersistIQ config is not told to name Fullstory; Fullstory's (it has uid) is.
+    rejects(
+      () => validateConfig({ api_key: 'k' }, [fullstory, mindstamp, persistiq]),
+      'Config fields go inside "api", which also names the API (one of fullstory, mindstamp, persistiq): {"api": {"name": "<fullstory|mindstamp|persistiq>", "api_key": "…"}}',
+    );
+    rejects(
+      () => validateConfig({ api_key: 'k', uid: 'u1' }, [fullstory, mindstamp, persistiq]),
+      'Config fields go inside "api", which also names the API (one of fullstory, mindstamp, persistiq): {"api": {"name": "fullstory", "api_key": "…"}}',
     );
   });
 

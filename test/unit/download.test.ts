@@ -91,6 +91,6 @@ describe('downloadItems', () => {
   });
 
   test('an HTTP error before the body is the client error', async () => {
-    await assert.rejects(read('/missing'), { name: 'SystemError', message: /^Mock returned HTTP 404 for GET \/missing/ });
+    await assert.rejects(read('/missing'), { name: 'ConfigError', message: /^Mock answered HTTP 404 \(not found\) to GET \/missing, the first request of this run/ });
   });
 });

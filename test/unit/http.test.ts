@@ -202,14 +202,26 @@ describe('HttpClient against the mock server', () => {
     assert.equal(mock.requests.length, 1);
   });
 
-  test('404: SystemError with the request and the raw body when errorMessage finds nothing', async () => {
+  test('404 after the API has answered: SystemError with the request and the raw body when errorMessage finds nothing', async () => {
+    const http = client();
+    await http.getJson(`${mock.url}/items`);
     mock.inject({ path: '/missing', kind: 'status', status: 404, body: { detail: 'Not found' } });
-    await assert.rejects(client().getJson(`${mock.url}/missing`, { x: 1 }), (error: unknown) => {
+    await assert.rejects(http.getJson(`${mock.url}/missing`, { x: 1 }), (error: unknown) => {
       assert.ok(error instanceof SystemError);
       assert.equal(error.message, 'TestAPI returned HTTP 404 for GET /missing?x=1: {"detail":"Not found"}');
       return true;
     });
-    assert.equal(mock.requests.length, 1);
+    assert.equal(mock.requests.length, 2);
+  });
+
+  test('404 before the API ever answered 2xx: a ConfigError pointing at base_url, for every stream', async () => {
+    mock.inject({ path: '/missing', kind: 'status', status: 404, body: { detail: 'Not found' } });
+    await assert.rejects(client().getJson(`${mock.url}/missing`), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.message, 'TestAPI answered HTTP 404 (not found) to GET /missing, the first request of this run: {"detail":"Not found"}. Check api.base_url');
+      assert.equal(error.everyStream, true);
+      return true;
+    });
   });
 
   test('a redirect is not followed: SystemError pointing at base_url', async () => {

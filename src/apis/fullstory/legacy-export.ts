@@ -34,8 +34,9 @@ function startFrom(context: ReadContext, stream: string, stateKey: string): numb
 /**
  * Pages of bundles ending after `start`, oldest first. `start` is sent in whole seconds (the API
  * takes an int): a bundle the rounding brings back, one that ends at or before `start`, is skipped.
+ * `last`: no page follows (this one was short), so the bundles listed so far are all of them.
  */
-async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[]> {
+async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bundle[] & { last?: boolean }> {
   const url = joinUrl(api.exportBaseUrl, '/list');
   for (let from = start; ;) {
     const seconds = Math.floor(from);
@@ -47,11 +48,15 @@ async function* bundlePages(api: FullstoryApi, start: number): AsyncGenerator<Bu
         throw new SystemError(`Fullstory answered GET /list?start=${seconds} with a bundle lacking Id or Stop: ${JSON.stringify(bundle).slice(0, 200)}`);
       }
     }
-    yield (bundles as Bundle[]).filter((bundle) => bundle.Stop > start);
-    if (bundles.length < PAGE) return;
-    const last = bundles[bundles.length - 1].Stop;
-    if (last <= from) throw new SystemError(`Fullstory's bundle list did not advance past start=${from}; stopping instead of looping`);
-    from = last;
+    const last = bundles.length < PAGE;
+    yield Object.assign(
+      (bundles as Bundle[]).filter((bundle) => bundle.Stop > start),
+      { last },
+    );
+    if (last) return;
+    const lastStop = bundles[bundles.length - 1].Stop;
+    if (lastStop <= from) throw new SystemError(`Fullstory's bundle list did not advance past start=${from}; stopping instead of looping`);
+    from = lastStop;
   }
 }
 
@@ -104,9 +109,13 @@ const events: StreamDefinition<FullstoryApi> = {
     const incremental = context.syncMode === 'incremental';
     let stop = startFrom(incremental ? context : { ...context, state: undefined }, 'events', BUNDLE_STOP);
     let bundleNumber = 0;
+    let listed = 0;
     for await (const bundles of bundlePages(api, stop)) {
+      listed += bundles.length;
+      // The list comes 20 bundles at a time: until its last page, the total is a lower bound.
+      const total = bundles.last ? `of ${listed}` : `of at least ${listed}`;
       for (const bundle of bundles) {
-        yield { type: 'progress', position: `bundle ${++bundleNumber} (id ${bundle.Id}, ending ${new Date(bundle.Stop * 1000).toISOString()})` };
+        yield { type: 'progress', position: `bundle ${++bundleNumber} ${total} (id ${bundle.Id}, ending ${new Date(bundle.Stop * 1000).toISOString()})` };
         const request = { url: joinUrl(api.exportBaseUrl, '/get'), params: { id: String(bundle.Id) }, label: `export bundle ${bundle.Id}` };
         for await (const events of downloadItems(api.bundleDownloads, request, eventsOfBundle(bundle))) yield { type: 'raw_records', batch: events };
         stop = bundle.Stop;

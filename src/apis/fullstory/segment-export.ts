@@ -147,7 +147,7 @@ const segmentEvents: StreamDefinition<FullstoryApi> = {
     if (incremental && prepared.length > 0) yield { type: 'checkpoint', state: withExports(state) };
     while (prepared.length > 0) {
       const { range, operationId } = prepared[0];
-      yield { type: 'progress', position: `window ${range.start} to ${range.end}` };
+      yield { type: 'progress', position: `window ${windows.indexOf(range) + 1} of ${windows.length} (${range.start} to ${range.end})` };
       yield* resumedOrNew(api, operationId, range, savedOps.has(rangeKey(range)));
       prepared.shift();
       await prepareAhead();

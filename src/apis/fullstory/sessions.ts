@@ -43,6 +43,12 @@ function placeOf(state: StreamState | undefined, log: Logger): UsersPlace | unde
   return undefined;
 }
 
+/**
+ * Numbers a server's own cap on `limit` would likely be. No document names a maximum for
+ * /sessions/v2's `limit`; if Fullstory silently caps it, no user returns more than that cap.
+ */
+const ROUND_CAPS = new Set([20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10_000, 20_000, 25_000, 50_000]);
+
 /** Sessions are listed per user; ids may come as numbers or strings and are emitted as strings. */
 export const sessionsStream: StreamDefinition<FullstoryApi> = {
   name: 'sessions',
@@ -55,6 +61,9 @@ export const sessionsStream: StreamDefinition<FullstoryApi> = {
     let asked = 0;
     let nulls = 0;
     const capped: string[] = [];
+    // The most sessions one user returned, and the users who returned that many.
+    let most = 0;
+    let atMost: string[] = [];
     const countNull = () => nulls++;
     const sessionsOf = recordsAt('sessions', api.apiTitle, true);
     // Identified users, in list order, each with where it stands (for the progress LOGs) and the place after it.
@@ -95,6 +104,8 @@ export const sessionsStream: StreamDefinition<FullstoryApi> = {
         const request = sessionsRequest(uid);
         const items = sessionsOf(answer.value, request);
         if (items.length >= api.sessionsPerUser) capped.push(uid);
+        if (items.length > most) [most, atMost] = [items.length, []];
+        if (items.length === most) atMost.push(uid);
         let written = 0;
         for (const session of recordObjects(items, describeRequest(request), countNull)) {
           written++;
@@ -116,6 +127,12 @@ export const sessionsStream: StreamDefinition<FullstoryApi> = {
       context.log(
         'WARN',
         `Stream "sessions": ${capped.length} user(s) returned the ${api.sessionsPerUser} sessions asked for (sessions_per_user), so Fullstory may hold older ones; e.g. uid "${capped[0]}". Raise sessions_per_user to read them.`,
+      );
+    }
+    if (most < api.sessionsPerUser && ROUND_CAPS.has(most)) {
+      context.log(
+        'WARN',
+        `Stream "sessions": no user returned more than ${most} sessions, a round number below the ${api.sessionsPerUser} asked for (sessions_per_user), and ${atMost.length} user(s) returned exactly ${most} (e.g. uid "${atMost[0]}"). If Fullstory caps the list at ${most}, their older sessions are missing: no document names a cap, and none can be asked past it (the list has no paging).`,
       );
     }
     if (nulls > 0) context.log('INFO', `Stream "sessions": skipped ${nulls} null item(s) in the responses of GET /v2/users and /sessions/v2`);

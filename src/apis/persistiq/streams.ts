@@ -31,10 +31,12 @@ export const streams = [
   // Events are an append-only log: `start_at` ("Gets events after the specified time") bounds it on
   // the server, `event_at` is the cursor (`created_at` in the OpenAPI's shape). Whether `start_at` is
   // inclusive is not documented: the event at the state's instant, already written, is dropped here.
-  // `group` is "one of campaign, settings, or lead_detail" and what its absence returns is not
-  // documented, so each group is read (piq-ref listEvents).
+  // `group` is "one of campaign, settings, or lead_detail" (piq-ref listEvents), so each group is
+  // read. PersistIQ's own OpenAPI gives it no enum ("Filter by event group") and a live client asks
+  // without it (api-fidelity-round2 Q1): a last pass without `group` reads what no documented group
+  // holds, its events written with `group: null`; an event already read in a group is a copy.
   list('events', events, {
-    partitions: EVENT_GROUPS.map((group) => ({ params: { group }, fields: { group } })),
+    partitions: [...EVENT_GROUPS.map((group) => ({ params: { group }, fields: { group } })), { params: {}, fields: { group: null } }],
     incremental: { cursor: 'event_at', cursorFallback: 'created_at', requestParam: 'start_at', sorted: false, clientFilter: true, whenMissing: 'ignore' },
     // Versions up to 0.1.0 used the OpenAPI's created_at as the cursor.
     migrateState: renamedStateKey('created_at', 'event_at'),
