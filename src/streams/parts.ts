@@ -36,7 +36,7 @@ export class PartCopies {
     this.partFields = new Set(parts.flatMap((p) => Object.keys(p.fields)));
   }
 
-  /** Whether to write `record` of part `part`: false for a copy. A record without a key value is never a copy. */
+  /** Whether to write `record` of part `part`: false for a copy (without a key value: the same content in an earlier part). */
   admit(record: JsonRecord, part: number): boolean {
     if (this.seenBefore(record, part)) {
       this.repeated++;
@@ -67,7 +67,8 @@ export class PartCopies {
 
   /** What the parts added, for the stream's INFO: copies dropped, and records each part alone brought. */
   summary(): string | undefined {
-    if (this.repeated === 0) return undefined;
+    const unfiltered = this.parts.some((part, i) => Object.keys(part.params).length === 0 && this.writtenPerPart[i] > 0);
+    if (this.repeated === 0 && !unfiltered) return undefined;
     const perPart = this.parts.map((part, i) => `${describePart(part)}: ${this.writtenPerPart[i]}`).join(', ');
     return `${this.repeated} record(s) came in more than one part; each was written once, in the first part it came in (records written per part: ${perPart})`;
   }

@@ -42,10 +42,10 @@ const accepts = (declared: string[], seen: string): boolean => declared.includes
  * a full date for `date` (docs.airbyte.com/understanding-airbyte/supported-data-types). A value in
  * another form is a string all the same, but a typed column gets null for it.
  */
-const FORMATS: Record<string, RegExp> = {
-  'date-time': /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/,
-  date: /^\d{4}-\d{2}-\d{2}$/,
-};
+const FORMATS = new Map<unknown, RegExp>([
+  ['date-time', /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/],
+  ['date', /^\d{4}-\d{2}-\d{2}$/],
+]);
 
 const MAX_LISTED = 20;
 
@@ -156,7 +156,8 @@ export class SchemaDrift {
       this.count(this.mistyped, `${path}: ${declared.join('|')} → ${seen}`);
       return;
     }
-    const format = typeof schema.format === 'string' ? FORMATS[schema.format] : undefined;
+    // A Map: a format named like an Object member ("constructor") is no pattern.
+    const format = FORMATS.get(schema.format);
     if (seen === 'string' && format && !format.test(value as string)) {
       const what = `${path}: ${String(schema.format)}`;
       this.count(this.misformatted, what);

@@ -50,6 +50,27 @@ describe('SchemaDrift', () => {
     });
   });
 
+  test('strings not in their declared format (RFC 3339 date-time, full date) are counted with an example; other formats, even one named like an Object member, are not checked', () => {
+    const timed = {
+      type: 'object',
+      properties: {
+        at: { type: ['string', 'null'], format: 'date-time' },
+        day: { type: 'string', format: 'date' },
+        odd: { type: 'string', format: 'constructor' },
+        mail: { type: 'string', format: 'email' },
+      },
+    };
+    const drift = new SchemaDrift(timed, ADDITIONAL_PROPERTIES);
+    for (const at of ['2024-03-01T05:00:00Z', '2024-03-01T05:00:00.123+01:00', '2024-03-01 05:00:00Z', null]) drift.shape({ at, day: '2024-03-01', odd: 'x', mail: 'no' });
+    assert.equal(drift.report('s'), undefined);
+    for (const at of ['Sat, 1 Jan 2022 05:12:32 UTC +00:00', '2024-03-01T05:00:00', '2024-03-01']) drift.shape({ at, day: '03/01/2024' });
+    assert.deepEqual(drift.report('s'), {
+      level: 'WARN',
+      message:
+        'Stream "s": the data held what its schema does not describe; strings not in their declared format, which a typed destination reads as null (field: format): at: date-time ×3, day: date ×3; e.g. at "Sat, 1 Jan 2022 05:12:32 UTC +00:00", day "03/01/2024"',
+    });
+  });
+
   test('records as bytes are sampled: the first 200, then one in 1,000 (203 of 3,001)', () => {
     const drift = new SchemaDrift(schema, 'custom_vars');
     const texts = Array.from({ length: 3001 }, (_, i) => JSON.stringify({ id: i, custom_vars: { evt: i } }));
