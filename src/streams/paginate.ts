@@ -53,8 +53,14 @@ export function nextUrlPaginator(options: { urlField: string; hasMoreField?: str
         // OpenAPI: `page`, from 1) rather than end the list as if it were whole.
         if (!options.hasMoreField || field(page.body, options.hasMoreField) !== true) return undefined;
         const url = new URL(page.request.url);
-        const current = Number(page.request.params[options.pageParam] ?? url.searchParams.get(options.pageParam) ?? 1);
-        if (!Number.isInteger(current)) return undefined;
+        const stated = page.request.params[options.pageParam] ?? url.searchParams.get(options.pageParam) ?? 1;
+        const current = Number(stated);
+        // Ending here would pass the list off as whole while the API says more pages exist.
+        if (!Number.isInteger(current)) {
+          throw new SystemError(
+            `The response to ${describeRequest(page.request)} says ${options.hasMoreField}: true but names no next page, and this page's "${options.pageParam}" (${JSON.stringify(stated)}) is no number to count on from; stopping instead of ending the list as if it were whole`,
+          );
+        }
         url.searchParams.delete(options.pageParam);
         return { url: url.toString(), params: { ...page.request.params, [options.pageParam]: current + 1 } };
       }

@@ -61,6 +61,14 @@ describe('nextUrlPaginator', () => {
     }
   });
 
+  test('has_more: true, no next URL, and a page number that is no number (a next URL followed earlier named page=abc): a SystemError, not a silent end', () => {
+    assert.throws(() => paginator.next(page({ url: `${API}?page=abc`, params: {} }, { has_more: true, next_page: null })), {
+      name: 'SystemError',
+      message:
+        'The response to GET /v1/leads?page=abc says has_more: true but names no next page, and this page\'s "page" ("abc") is no number to count on from; stopping instead of ending the list as if it were whole',
+    });
+  });
+
   test('a next URL that is not a string is a SystemError', () => {
     assert.throws(() => paginator.next(page({ url: API, params: {} }, { next_page: 2 })), {
       name: 'SystemError',
