@@ -3,8 +3,8 @@ import axiosRetry from 'axios-retry';
 import http, { type IncomingMessage, type RequestOptions } from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
-import { ConfigError, ConnectorError, SystemError } from '../protocol';
-import { type AnswersSoFar, baseUrlAdvice, excerpt, isHtml, resolveHttpError } from './error-table';
+import { ConnectorError, SystemError } from '../protocol';
+import { type AnswersSoFar, excerpt, htmlPageError, isHtml, resolveHttpError } from './error-table';
 import { isHostUnreachable, isRetryable, MAX_BACKOFF_MS, retryState } from './retries';
 import type { HttpClientOptions } from './options';
 import { RequestPace } from './request-pace';
@@ -100,18 +100,14 @@ export class HttpClient {
         this.pace.accepted(state, response.status, response.headers);
         options.answers.clock?.observe(response.headers.date);
         this.debugLog(response.config, response.status);
-        const served = () => {
-          this.heard.served = true;
-          reporter?.answered();
-        };
         if (response.config.responseType !== 'arraybuffer') {
-          served();
+          this.served();
           return response;
         }
         try {
           response.data = decodeBody(response.data, bounds.maxResponseBytes, response.headers['content-encoding']);
           // An HTML page is not the API serving (a web server at a wrong base_url answers 200 too).
-          if (!isHtml(response.data)) served();
+          if (!isHtml(response.data)) this.served();
         } catch (error) {
           if (error instanceof UndecodableBodyError)
             throw new SystemError(`${options.apiTitle}'s answer to ${this.describe(response.config)} (HTTP ${response.status}) cannot be used: ${error.message}`);
@@ -173,6 +169,12 @@ export class HttpClient {
     this.options.reporting.log('DEBUG', `${this.options.apiTitle}: ${this.describe(config)} → ${outcome ?? 'no answer'} in ${sentAt === undefined ? '?' : Date.now() - sentAt} ms`);
   }
 
+  /** The API answered as the API (2xx, not an HTML page): base_url leads to it, and the key works. */
+  private served(): void {
+    this.heard.served = true;
+    this.options.reporting.reporter?.answered();
+  }
+
   /** A connection refused, or a name without an address, before the host ever answered in this run. */
   private unreachedHost(error: AxiosError): boolean {
     return isHostUnreachable(error) && !this.heard.reached;
@@ -220,15 +222,7 @@ export class HttpClient {
     try {
       body = (this.options.answers.parseJson ?? parseJsonExact)(text) as T;
     } catch (error) {
-      if (isHtml(text)) {
-        const host = new URL(config.url ?? '').host;
-        const page = new ConfigError(
-          `${host} answered ${this.describe(config)} with an HTML page, not ${this.options.apiTitle}'s JSON (HTTP ${response.status}). ${baseUrlAdvice(this.options)}`,
-          `body starts with: ${this.excerpt(String(text), 200)}`,
-        );
-        if (!this.heard.served) page.everyStream = true;
-        throw page;
-      }
+      if (isHtml(text)) throw htmlPageError(response, this.describe(config), '1 attempt', this.options, this.heard);
       throw new SystemError(
         `${this.options.apiTitle} returned invalid JSON for ${this.describe(config)} (HTTP ${response.status}): ${(error as Error).message}`,
         `body starts with: ${this.excerpt(String(text), 200)}`,

@@ -52,7 +52,7 @@ export function resolveHttpError(
   }
   // Answers from the API's own host (not a pre-signed download's) say whether base_url is right.
   const fromApiRoot = options.auth.credentialOrigins.includes(new URL(response.config.url ?? 'http://unknown').origin);
-  if (fromApiRoot && isHtml(response.data)) return htmlAnswer(response, request, tries, options, heard);
+  if (fromApiRoot && isHtml(response.data)) return htmlPageError(response, request, tries, options, heard);
   const message = apiMessage(response, options);
   const detail = message ? `: ${message}` : '';
   if (state?.budgetExceededMs !== undefined) {
@@ -78,8 +78,11 @@ export function resolveHttpError(
   return new SystemError(`${apiTitle} returned HTTP ${status} for ${request}${detail}`);
 }
 
-/** An HTML page where the API answers JSON: a web server or proxy at base_url, not the API. */
-function htmlAnswer(response: AxiosResponse, request: string, tries: string, options: HttpClientOptions, heard: AnswersSoFar): ConnectorError {
+/**
+ * An HTML page where the API answers JSON, at any status: a web server or proxy at base_url, not the
+ * API. `tries` is said for a page worth retrying (5xx, 408, 429).
+ */
+export function htmlPageError(response: AxiosResponse, request: string, tries: string, options: HttpClientOptions, heard: AnswersSoFar): ConnectorError {
   const { status } = response;
   const host = new URL(response.config.url ?? 'http://unknown').host;
   const what = `${host} answered ${request} with an HTML page, not ${options.apiTitle}'s JSON (HTTP ${status}`;

@@ -15,7 +15,7 @@ export interface Part {
 }
 
 /** A part's name in messages: its query ("group=campaign"), or "no filter" for the part without one. */
-export const describePart = (part: Part): string => new URLSearchParams(part.params as Record<string, string>).toString() || 'no filter';
+const describePart = (part: Part): string => new URLSearchParams(part.params as Record<string, string>).toString() || 'no filter';
 
 export class PartCopies {
   private readonly written = new Set<string>();
@@ -24,9 +24,9 @@ export class PartCopies {
   /** The fields the parts add to their records: not part of a record's content. */
   private readonly partFields: Set<string>;
   /** Records dropped as copies of a record written in an earlier part. */
-  repeated = 0;
+  private repeated = 0;
   /** Records written, per part. */
-  readonly writtenPerPart: number[];
+  private readonly writtenPerPart: number[];
 
   constructor(
     private readonly parts: Part[],

@@ -204,14 +204,18 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
       let copies = newCopies();
       const select = recordsAt(options.records, api.apiTitle, options.absentRecordsAreEmpty);
       const rewrite = options.rewrite?.();
-      const inPart = (record: JsonRecord, part: number) => (partitions.length > 1 ? { ...partitions[part].fields, ...record } : record);
+      /** A record as read, before copies are dropped: its added fields, and the fields that name its part. */
+      const asRead = (item: JsonRecord, part: number): JsonRecord => {
+        const record = addFields ? withAddedFields(item, addFields) : item;
+        return partitions.length > 1 ? { ...partitions[part].fields, ...record } : record;
+      };
       /** A resumed read that could meet copies: the keys written before `start` (by an earlier attempt) are read again. */
       const rememberBefore = async (start: ResumePoint, names: string[]): Promise<void> => {
         const midPart = names.some((name) => start.position[name] !== undefined);
         for (let part = 0; copies && (part < start.part || (part === start.part && midPart)); part++) {
           const first = { url, params: { ...params, ...partitions[part].params } };
           for await (const page of fetchPages(api.http, first, paginator, select)) {
-            for (const item of recordObjects(page.items, describeRequest(page.request), () => undefined)) copies.remember(inPart(item, part), part);
+            for (const item of recordObjects(page.items, describeRequest(page.request), () => undefined)) copies.remember(asRead(item, part), part);
             const next = part === start.part ? paginator.next(page) : undefined;
             if (next && names.every((name) => positionState(next, [name], {})?.[name] === start.position[name])) break;
           }
@@ -230,9 +234,9 @@ export function httpStream<Api extends HttpApi = HttpApi>(options: HttpStreamOpt
             estimate = undefined;
             if (rows !== undefined) yield { type: 'message', message: rowEstimate(options.name, rows) };
             for (const item of recordObjects(page.items, describeRequest(page.request), () => nulls++)) {
-              const added = inPart(addFields ? withAddedFields(item, addFields) : item, part);
-              const record = rewrite ? rewrite.apply(added) : added;
-              if (copies && !copies.admit(record, part)) continue;
+              const read = asRead(item, part);
+              if (copies && !copies.admit(read, part)) continue;
+              const record = rewrite ? rewrite.apply(read) : read;
               if (cursor) {
                 if (incremental?.clientFilter && !cursor.isNew(record)) continue;
                 cursor.observe(record);

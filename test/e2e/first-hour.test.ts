@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { catalogFor, errorsOf, logsOf, runConnector, statusesOf } from '../helpers/connector';
 import { PersistIqMock } from '../mocks/persistiq';
+import { closedPort } from '../mocks/server';
 
 const PERSISTIQ_STREAMS = ['users', 'leads', 'campaigns', 'events', 'lead_statuses', 'lead_fields', 'dnc_domains', 'tags'];
 const everyStream = catalogFor(Object.fromEntries(PERSISTIQ_STREAMS.map((s) => [s, 'full_refresh'])));
@@ -21,15 +22,6 @@ async function htmlServer(status: number): Promise<{ server: Server; url: string
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths };
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('a base_url that does not lead to the API', () => {

@@ -4,13 +4,13 @@
 // slowness, and no state lands in the API's future.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { describe, test } from 'node:test';
 import { assertStatesCountTheirRecords, catalogFor, errorsOf, MAIN, recordsOf, runConnector, statesOf, statusesOf, writeTemp, type Message } from '../helpers/connector';
 import { assertProtocolLine } from '../helpers/shared';
 import { FullstoryMock } from '../mocks/fullstory';
 import { PersistIqMock } from '../mocks/persistiq';
+import { closedPort } from '../mocks/server';
 import { FAULT_TUNING } from './targets';
 
 const logsOf = (messages: Message[]) => messages.filter((m) => m.type === 'LOG').map((m) => `${m.log.level} ${m.log.message}`);
@@ -144,10 +144,7 @@ describe('a destination that stops reading for a while', () => {
 
 describe('a host that refuses connections', () => {
   test('the sync ends after the first stream: one ERROR trace after 2 retries (it never answered), the other streams INCOMPLETE without their own', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await closedPort();
     const mock = await new PersistIqMock({ rateLimit: false }).start();
     await mock.close();
     const streams = ['tags', 'users', 'campaigns', 'dnc_domains'];

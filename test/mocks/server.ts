@@ -72,6 +72,15 @@ const matches = (fault: Fault, request: MockRequest): boolean => {
 };
 
 /** Config fields that keep tests fast: no proactive pacing to speak of, short backoff and timeouts. */
+/** A port on 127.0.0.1 that nothing listens on: a connection to it is refused (ECONNREFUSED). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 export const FAST_TUNING = { requests_per_minute: 6000, retry_initial_delay_seconds: 0.05, max_wait_seconds: 10, request_timeout_seconds: 2 };
 
 /** A local HTTP server on 127.0.0.1 and a random port, with a request log and fault switches. */
